@@ -1,0 +1,36 @@
+# Quick start: `make book` builds the site; `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+DATA ?= data
+PARAMS ?=
+BUILD_ARGS := --data-dir $(DATA) $(if $(PARAMS),--params $(PARAMS))
+
+.PHONY: book run check test bench clean venv
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $@
+
+venv: $(VENV)/.installed
+
+book: venv  ## execute the notebooks and build the site into _build/html
+	$(PY) -m safecity build $(BUILD_ARGS)
+
+run: venv  ## execute the notebooks into book/ only
+	$(PY) -m safecity run $(BUILD_ARGS)
+
+check: venv  ## validate the data only
+	$(PY) -m safecity check --data-dir $(DATA)
+
+test: venv  ## unit tests, nbval on the executed notebooks, site and browser checks
+	$(PY) -m pytest
+
+bench: venv  ## measure build and import speed; writes bench/results.json
+	$(PY) -m safecity.bench
+
+clean:
+	rm -rf _build .build-staging .cache

@@ -1,0 +1,71 @@
+"""Command line: `python -m safecity {check,run,build}`.
+
+Exit status: 0 success; 1 a notebook or the site build failed; 2 invalid input data or parameters.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from . import ROOT, pipeline, validate
+from .errors import DataError, NotebookError
+
+
+def _report(problems, stream=sys.stderr, prefix="error"):
+    for problem in problems:
+        print(f"{prefix}: {problem}", file=stream)
+
+
+def check(data_dir: Path) -> int:
+    errors, warnings = validate.check(data_dir)
+    _report(warnings, prefix="warning")
+    if errors:
+        _report(errors)
+        print(f"{len(errors)} problem(s) in {validate.display_path(data_dir)}; nothing was run.", file=sys.stderr)
+        return 2
+    print(f"{validate.display_path(data_dir)}: all inputs valid")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m safecity", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, text in (("check", "validate the input data only"),
+                       ("run", "validate, then execute the notebooks into book/"),
+                       ("build", "validate, execute the notebooks, then build the site into _build/html")):
+        cmd = sub.add_parser(name, help=text, description=text)
+        cmd.add_argument("--data-dir", type=Path, default=ROOT / "data",
+                         help="folder with the same layout as data/ (default: the project's data/)")
+        if name != "check":
+            cmd.add_argument("--params", type=Path, help="YAML file of per-notebook parameter overrides")
+            cmd.add_argument("--force", action="store_true", help="re-run every notebook, ignoring the cache")
+            cmd.add_argument("--jobs", type=int, default=os.cpu_count(),
+                             help="notebooks to run at once (default: number of cores)")
+            cmd.add_argument("--only", action="append", metavar="NOTEBOOK",
+                             help="run only this notebook (by name, e.g. 01_arrests_by_area); repeatable")
+        if name == "build":
+            cmd.add_argument("--output-dir", type=Path, default=ROOT / "_build",
+                             help="where the site goes (default: _build); replaced only by a complete build")
+    args = parser.parse_args(argv)
+    data_dir = args.data_dir
+    try:
+        status = check(data_dir)
+        if status or args.command == "check":
+            return status
+        pipeline.run(data_dir, params_file=args.params, force=args.force, jobs=args.jobs, only=args.only)
+        if args.command == "build":
+            pipeline.build_site(ROOT, args.output_dir)
+    except DataError as exc:
+        _report(exc.problems)
+        return 2
+    except NotebookError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

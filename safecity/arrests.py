@@ -1,0 +1,188 @@
+"""Arrests by area: ICE's list against the article's, with the differences reconciled from later reports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import altair as alt
+import pandas as pd
+
+from . import charts
+
+
+@dataclass(frozen=True)
+class AreaComparison:
+    """The two lists side by side plus the totals that must be reconciled."""
+
+    table: pd.DataFrame
+    ice_total: int
+    article_total: int
+    stated_total: int
+
+    @property
+    def article_excess(self) -> int:
+        """How far the article's places overshoot the total it states."""
+        return self.article_total - self.stated_total
+
+    @property
+    def differing(self) -> pd.DataFrame:
+        return self.table[self.table["difference"] != 0]
+
+
+def compare(ice: pd.DataFrame, article: pd.DataFrame, stated_total: int) -> AreaComparison:
+    """Join the article's places to ICE's areas and compute each difference.
+
+    Every article place must name an ICE area and every ICE area must appear once;
+    otherwise the comparison would silently drop arrests.
+    """
+    unknown = sorted(set(article["ice_area"]) - set(ice["area"]))
+    if unknown:
+        raise ValueError(f"article places refer to areas not in ICE's list: {', '.join(unknown)}")
+    repeated = article["ice_area"][article["ice_area"].duplicated()].tolist()
+    if repeated:
+        raise ValueError(f"more than one article place maps to: {', '.join(repeated)}")
+    table = ice.rename(columns={"area": "ice_area", "arrests": "ice_arrests"})[["ice_area", "ice_arrests", "geography"]]
+    table = table.merge(article.rename(columns={"arrests": "article_arrests", "place": "article_place"})
+                        [["ice_area", "article_place", "article_arrests"]], on="ice_area", how="left")
+    table["difference"] = table["article_arrests"] - table["ice_arrests"]
+    table["same_name"] = table["article_place"] == table["ice_area"]
+    return AreaComparison(
+        table=table.reset_index(drop=True),
+        ice_total=int(ice["arrests"].sum()),
+        article_total=int(article["arrests"].sum()),
+        stated_total=int(stated_total),
+    )
+
+
+@dataclass(frozen=True)
+class AreaBreakdown:
+    """Reported parts of one ICE area, and what they imply for the two lists' figures."""
+
+    area: str
+    parts: pd.DataFrame
+    total_min: int
+    total_max: int
+
+    def contains(self, value: int) -> bool:
+        return self.total_min <= value <= self.total_max
+
+    def part(self, name: str) -> tuple[int, int]:
+        row = self.parts[self.parts["component"] == name]
+        if row.empty:
+            raise KeyError(f"{self.area}: no reported part named '{name}'")
+        return int(row["arrests_min"].iloc[0]), int(row["arrests_max"].iloc[0])
+
+    def remainder(self, total: int, name: str) -> int:
+        """The part `name` implied by `total` minus every other reported part."""
+        others = self.parts[self.parts["component"] != name]
+        if (others["arrests_min"] != others["arrests_max"]).any():
+            raise ValueError(f"{self.area}: other parts are ranges, the remainder is not determined")
+        return int(total - others["arrests_min"].sum())
+
+
+def breakdown(components: pd.DataFrame, area: str) -> AreaBreakdown:
+    parts = components[components["ice_area"] == area].reset_index(drop=True)
+    if parts.empty:
+        raise KeyError(f"no reported breakdown for area '{area}'")
+    return AreaBreakdown(area=area, parts=parts, total_min=int(parts["arrests_min"].sum()),
+                         total_max=int(parts["arrests_max"].sum()))
+
+
+def explain(comparison: AreaComparison, components: pd.DataFrame) -> pd.DataFrame:
+    """One row per area where the figures differ or a later report breaks the figure down, with the finding."""
+    rows = []
+    areas_with_parts = set(components["ice_area"])
+    for row in comparison.table.itertuples():
+        if row.difference == 0 and row.ice_area not in areas_with_parts:
+            continue
+        parts = breakdown(components, row.ice_area) if row.ice_area in areas_with_parts else None
+        if parts is None:
+            finding = "no later report explains the difference"
+        elif row.difference != 0 and parts.contains(row.article_arrests) and any(
+                parts.parts["arrests_min"] == row.ice_arrests):
+            covered = parts.parts[parts.parts["arrests_min"] == row.ice_arrests]["component"].iloc[0]
+            extra = row.article_arrests - row.ice_arrests
+            finding = (f"ICE's {row.ice_arrests} covers {covered} only; the article's {row.article_arrests} "
+                       f"is the whole area, {extra} more")
+        elif row.difference == 0 and parts.contains(row.ice_arrests):
+            inside = parts.parts[parts.parts["component"].str.contains(str(row.article_place), regex=False)]
+            named = (f"; {int(inside['arrests_min'].iloc[0])} of them in {inside['component'].iloc[0]}"
+                     if not inside.empty else "")
+            finding = (f"same {row.ice_arrests} arrests under a different name: the figure covers "
+                       f"{row.geography}{named}")
+        elif row.difference == 0:
+            finding = f"same figure under a different name ({row.geography})"
+        else:
+            finding = "the reported parts do not account for the difference"
+        rows.append({"ICE area": row.ice_area, "article place": row.article_place, "ICE": row.ice_arrests,
+                     "article": row.article_arrests, "difference": row.difference, "finding": finding})
+    return pd.DataFrame(rows, columns=["ICE area", "article place", "ICE", "article", "difference", "finding"])
+
+
+def renamed(comparison: AreaComparison) -> pd.DataFrame:
+    """Areas the article names differently from ICE (spelling or place), for the reader to see both names."""
+    t = comparison.table[~comparison.table["same_name"]]
+    return pd.DataFrame({"article place": t["article_place"], "ICE area": t["ice_area"],
+                         "what ICE's figure covers": t["geography"]}).reset_index(drop=True)
+
+
+def side_by_side(comparison: AreaComparison) -> pd.DataFrame:
+    """The reader's table: one row per area, both lists, and the totals row."""
+    t = comparison.table
+    out = pd.DataFrame({
+        "ICE area": t["ice_area"], "ICE arrests": t["ice_arrests"],
+        "article place": t["article_place"], "article arrests": t["article_arrests"],
+        "difference": t["difference"],
+    })
+    total = pd.DataFrame([{"ICE area": "Total", "ICE arrests": comparison.ice_total, "article place": "Total",
+                           "article arrests": comparison.article_total,
+                           "difference": comparison.article_total - comparison.ice_total}])
+    return pd.concat([out, total], ignore_index=True)
+
+
+def long_form(comparison: AreaComparison) -> pd.DataFrame:
+    """Tidy chart data: one row per area and list."""
+    t = comparison.table
+    ice = pd.DataFrame({"area": t["ice_area"], "list": "ICE release", "label": t["ice_area"], "arrests": t["ice_arrests"]})
+    art = pd.DataFrame({"area": t["ice_area"], "list": "Article", "label": t["article_place"],
+                        "arrests": t["article_arrests"]})
+    out = pd.concat([ice, art], ignore_index=True)
+    out["arrests"] = out["arrests"].astype("int64")
+    out["area"] = out["area"].astype(str)
+    out["label"] = out["label"].astype(str)
+    return out
+
+
+def dot_chart(comparison: AreaComparison, source: str) -> charts.Figure:
+    """Dot chart: each area's figure in ICE's release and in the article."""
+    data = long_form(comparison)
+    order = comparison.table.sort_values("ice_arrests", ascending=False)["ice_area"].astype(str).tolist()
+    base = alt.Chart(data).encode(
+        y=alt.Y("area:N", sort=order, title="Area (as ICE named it)"),
+        x=alt.X("arrests:Q", title="Arrests"),
+    )
+    rule = alt.Chart(data).mark_rule(color="#999999").encode(
+        y=alt.Y("area:N", sort=order), x="min(arrests):Q", x2="max(arrests):Q")
+    dots = base.mark_point(size=90, filled=True, opacity=0.9).encode(
+        color=alt.Color("list:N", scale=alt.Scale(domain=["ICE release", "Article"], range=charts.PALETTE[:2]),
+                        title=None, legend=alt.Legend(orient="bottom")),
+        shape=alt.Shape("list:N", scale=alt.Scale(domain=["ICE release", "Article"], range=["circle", "diamond"]),
+                        title=None),
+        tooltip=[alt.Tooltip("list:N", title="List"), alt.Tooltip("label:N", title="Named as"),
+                 alt.Tooltip("arrests:Q", title="Arrests", format=",")],
+    )
+    chart = (rule + dots).properties(width="container", height=320)
+    differ = comparison.differing
+    if differ.empty:
+        agreement = "The two lists give the same figure for every area."
+        title = "The article and ICE agree on every area"
+    else:
+        parts = [f"{r.ice_area} (ICE {r.ice_arrests}, article {r.article_arrests})" for r in differ.itertuples()]
+        agreement = (f"The two lists agree in {len(comparison.table) - len(differ)} of {len(comparison.table)} areas "
+                     f"and differ in {', '.join(parts)}.")
+        title = f"The article's total overshoots ICE's by {comparison.article_total - comparison.ice_total}: " \
+                f"{', '.join(str(r.ice_area) for r in differ.itertuples())} counted differently"
+    alt_text = (f"Dot chart of arrests in {len(comparison.table)} areas, ICE's release against the article. "
+                f"{agreement}")
+    table = side_by_side(comparison)
+    return charts.Figure(chart, name="arrests-by-area", title=title, source=source, alt_text=alt_text, data=table)

@@ -1,0 +1,44 @@
+"""Helpers the notebooks use to publish numbers into the prose (myst-nb glue) and tables into the page."""
+
+from __future__ import annotations
+
+import numbers
+
+import pandas as pd
+from IPython.display import HTML
+
+from .charts import table_html
+
+
+def fmt_int(value) -> str:
+    """An integer as a reader expects it: thousands separated (1,234)."""
+    return f"{int(value):,}"
+
+
+def fmt_pct(value: float, digits: int = 1, signed: bool = False) -> str:
+    """A share or change given as a fraction (0.637) as a percentage ("63.7%")."""
+    return f"{value * 100:{'+' if signed else ''}.{digits}f}%"
+
+
+def as_text(value) -> str:
+    """The text a number or label is published as. Floats must be formatted by the caller, on purpose."""
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, numbers.Integral):
+        return fmt_int(value)
+    if isinstance(value, str):
+        return value
+    raise TypeError(f"format {value!r} explicitly (fmt_pct, fmt_int) before publishing it")
+
+
+def publish(**values) -> None:
+    """Glue each value under its name for `{glue:text}` in the prose, without displaying it."""
+    from myst_nb import glue
+
+    for name, value in values.items():
+        glue(name, as_text(value), display=False)
+
+
+def show_table(frame: pd.DataFrame, caption: str | None = None) -> HTML:
+    """Display a table with every cell escaped (a label holding markup is shown as text)."""
+    return HTML(table_html(frame, caption))

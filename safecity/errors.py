@@ -1,0 +1,35 @@
+"""Errors that reach the user as one line each, never as a traceback."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with one input: where it is (file, line, column) and why."""
+
+    file: str
+    reason: str
+    line: int | None = None
+    column: str | None = None
+
+    def __str__(self) -> str:
+        where = [self.file]
+        if self.line is not None:
+            where.append(f"line {self.line}")
+        if self.column is not None:
+            where.append(f"column '{self.column}'")
+        return f"{', '.join(where)}: {self.reason}"
+
+
+class DataError(Exception):
+    """Input data is invalid. Carries every problem found, each printable on one line."""
+
+    def __init__(self, problems: list[Problem] | Problem):
+        self.problems = [problems] if isinstance(problems, Problem) else list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class NotebookError(Exception):
+    """A notebook raised while it was executed; the message names notebook, cell and exception."""

@@ -1,0 +1,1 @@
+"""One importer module per source folder under `data/raw/`."""

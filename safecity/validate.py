@@ -1,0 +1,165 @@
+"""Validate inputs against their Frictionless Data Package descriptions.
+
+Each source folder `data/raw/<source>/` has a `datapackage.json` describing its
+files: provenance, checksum, and for CSV tables a Table Schema (types,
+constraints, keys). Schema checks are done by the `frictionless` library; this
+module adds what it does not check strictly (declared encoding, empty files) and
+turns every finding into a one-line :class:`~safecity.errors.Problem`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import DataError, Problem
+
+#: frictionless error types that mean "not the file we recorded", not "invalid".
+PROVENANCE_ERRORS = {"hash-count", "byte-count"}
+
+
+def display_path(path: Path) -> str:
+    """A path as the user should see it: relative to the working folder when possible."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def package_paths(data_dir: Path) -> list[Path]:
+    """Every `datapackage.json` under `data_dir/raw`, in a stable order."""
+    return sorted(Path(data_dir, "raw").glob("*/datapackage.json"))
+
+
+def load_descriptor(package_path: Path) -> dict:
+    try:
+        return json.loads(package_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DataError(Problem(display_path(package_path), f"cannot read data package: {exc}"))
+
+
+def resource_descriptor(data_dir: Path, source: str, resource: str) -> tuple[Path, dict]:
+    """The folder of `source` and the descriptor of its resource named `resource`."""
+    folder = Path(data_dir, "raw", source)
+    package_path = folder / "datapackage.json"
+    if not package_path.exists():
+        raise DataError(Problem(display_path(package_path), "missing file: every source folder needs a datapackage.json"))
+    for descriptor in load_descriptor(package_path).get("resources", []):
+        if descriptor.get("name") == resource:
+            return folder, descriptor
+    raise DataError(Problem(display_path(package_path), f"no resource named '{resource}'"))
+
+
+def _file_problems(path: Path, encoding: str) -> list[Problem]:
+    """Existence, emptiness and encoding: checked before any parser sees the file."""
+    shown = display_path(path)
+    if not path.exists():
+        return [Problem(shown, "missing file")]
+    if path.stat().st_size == 0:
+        return [Problem(shown, "empty file")]
+    if path.suffix in {".gz", ".xlsx", ".parquet"}:
+        return []  # binary containers; their importers check what is inside
+    try:
+        with open(path, encoding=encoding) as handle:
+            for number, _ in enumerate(handle, start=1):
+                pass
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        return [Problem(shown, f"not valid {encoding} text (byte 0x{exc.object[exc.start]:02x})", line=line)]
+    return []
+
+
+def validate_resource(folder: Path, descriptor: dict) -> tuple[list[Problem], list[Problem]]:
+    """Check one resource. Returns (errors, provenance warnings)."""
+    from frictionless import Resource
+
+    paths = descriptor["path"] if isinstance(descriptor["path"], list) else [descriptor["path"]]
+    encoding = descriptor.get("encoding", "utf-8")
+    errors = [p for rel in paths for p in _file_problems(folder / rel, encoding)]
+    if errors:
+        return errors, []
+    warnings = []
+    expected = descriptor.get("hash")
+    if expected and len(paths) == 1:
+        actual = "sha256:" + sha256(folder / paths[0])
+        if actual != expected:
+            warnings.append(Problem(display_path(folder / paths[0]),
+                                    f"differs from the recorded source file ({expected[:19]}…); "
+                                    "if this is intended, update 'hash' in datapackage.json"))
+    if "schema" not in descriptor or descriptor.get("format", "csv") != "csv":
+        return errors, warnings
+    checked = {k: v for k, v in descriptor.items() if k not in {"hash", "bytes"}}
+    shown = display_path(folder / paths[0])
+    report = Resource(checked, basepath=str(folder)).validate()
+    for task in report.tasks:
+        for error in task.errors:
+            if error.type in PROVENANCE_ERRORS:
+                continue
+            column = getattr(error, "field_name", None) or getattr(error, "label", None) or None
+            reason = f"{error.title.lower()}: {error.note}" if error.note else error.title.lower()
+            if error.type == "missing-label":
+                reason = "missing required column"
+            elif error.type == "primary-key":
+                key = descriptor["schema"]["primaryKey"]
+                column = ", ".join(key) if isinstance(key, list) else key
+                reason = f"duplicated key ({error.note})"
+            errors.append(Problem(shown, reason, line=getattr(error, "row_number", None), column=column))
+    return errors, warnings
+
+
+def check(data_dir: Path) -> tuple[list[Problem], list[Problem]]:
+    """Validate every resource of every source package under `data_dir`. Returns (errors, warnings)."""
+    errors: list[Problem] = []
+    warnings: list[Problem] = []
+    raw = Path(data_dir, "raw")
+    if not raw.is_dir():
+        return [Problem(display_path(raw), "missing folder: the data directory must contain raw/")], []
+    packages = package_paths(data_dir)
+    if not packages:
+        return [Problem(display_path(raw), "no datapackage.json found in any source folder")], []
+    for package_path in packages:
+        try:
+            descriptor = load_descriptor(package_path)
+        except DataError as exc:
+            errors.extend(exc.problems)
+            continue
+        for resource in descriptor.get("resources", []):
+            found, warned = validate_resource(package_path.parent, resource)
+            errors.extend(found)
+            warnings.extend(warned)
+    return errors, warnings
+
+
+PANDAS_TYPES = {"integer": "Int64", "number": "Float64", "string": "string", "boolean": "boolean"}
+
+
+def read_table(data_dir: Path, source: str, resource: str) -> pd.DataFrame:
+    """Validate one CSV resource against its schema and return it with typed columns.
+
+    Raises :class:`DataError` listing every problem if the file is invalid.
+    """
+    folder, descriptor = resource_descriptor(data_dir, source, resource)
+    errors, _ = validate_resource(folder, descriptor)
+    if errors:
+        raise DataError(errors)
+    fields = descriptor["schema"]["fields"]
+    dtypes = {f["name"]: PANDAS_TYPES.get(f.get("type", "string"), "string") for f in fields}
+    dates = [f["name"] for f in fields if f.get("type") == "date"]
+    frame = pd.read_csv(folder / descriptor["path"], encoding=descriptor.get("encoding", "utf-8"),
+                        dtype={k: v for k, v in dtypes.items() if k not in dates}, keep_default_na=False,
+                        na_values=[""])
+    for name in dates:
+        frame[name] = pd.to_datetime(frame[name], format="%Y-%m-%d")
+    return frame[[f["name"] for f in fields]]
