@@ -1,0 +1,73 @@
+"""Checks on the built site: pages, charts, the offline bundle, and no third-party hosts."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+from safecity import pipeline
+
+from conftest import ROOT
+
+
+class _Refs(HTMLParser):
+    """Collects every URL the page would load or link to, keeping apart links a reader clicks in prose."""
+
+    def __init__(self):
+        super().__init__()
+        self.loaded: list[str] = []
+        self.prose_links: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "a" and attrs.get("href"):
+            self.prose_links.append(attrs["href"])
+        for name in ("src", "data", "poster") + (("href",) if tag == "link" else ()):
+            if attrs.get(name):
+                self.loaded.append(attrs[name])
+
+
+def _pages(html_dir):
+    return [html_dir / (entry + ".html") for entry in pipeline.toc_files(ROOT)]
+
+
+def test_every_toc_page_is_built(built_site):
+    for page in _pages(built_site):
+        assert page.exists(), f"{page.name} missing from the site"
+    assert (built_site / "index.html").exists()
+
+
+def test_charts_and_bundle_present(built_site):
+    page = (built_site / "book" / "01_arrests_by_area.html").read_text(encoding="utf-8")
+    assert re.search(r'<div id="vis-arrests-by-area-[0-9a-f]{12}" class="safecity-chart"', page)
+    bundle = built_site / "_static" / "vega-bundle.js"
+    assert bundle.exists() and "vegaEmbed" in bundle.read_text(encoding="utf-8")
+    assert "_static/vega-bundle.js" in page
+
+
+def test_no_page_loads_anything_from_another_host(built_site):
+    for page in sorted(built_site.rglob("*.html")):
+        text = page.read_text(encoding="utf-8")
+        refs = _Refs()
+        refs.feed(text)
+        remote = [url for url in refs.loaded if re.match(r"(https?:)?//", url)]
+        assert not remote, f"{page.relative_to(built_site)} loads {remote}"
+        # Outside of <a href> links, no http(s) URL may appear at all (scripts, configs, specs).
+        without_links = re.sub(r'<a\s[^>]*href="[^"]*"', "<a", text)
+        hosts = re.findall(r"https?://[^\s\"'<>)]+", without_links)
+        assert not hosts, f"{page.relative_to(built_site)} mentions {hosts[:3]}"
+
+
+def test_glued_numbers_reach_the_pages(built_site):
+    intro = (built_site / "book" / "intro.html").read_text(encoding="utf-8")
+    text = re.sub(r"<[^>]+>", "", intro)
+    assert "sum to\n564 arrests" in text or "sum to 564 arrests" in re.sub(r"\s+", " ", text)
+    assert "glue" not in re.sub(r"<[^>]+>", "", intro).lower()
+
+
+def test_site_links_are_relative(built_site):
+    for page in sorted(built_site.rglob("*.html")):
+        refs = _Refs()
+        refs.feed(page.read_text(encoding="utf-8"))
+        absolute = [u for u in refs.loaded + refs.prose_links if u.startswith("/") and not u.startswith("//")]
+        assert not absolute, f"{page.relative_to(built_site)} has root-relative links {absolute[:3]}"
