@@ -14,9 +14,9 @@ from . import ROOT, pipeline, validate
 from .errors import DataError, NotebookError
 
 
-def _report(problems, stream=sys.stderr, prefix="error"):
+def _report(problems, prefix="error"):
     for problem in problems:
-        print(f"{prefix}: {problem}", file=stream)
+        print(f"{prefix}: {problem}", file=sys.stderr)
 
 
 def check(data_dir: Path) -> int:

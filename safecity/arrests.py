@@ -186,3 +186,43 @@ def dot_chart(comparison: AreaComparison, source: str) -> charts.Figure:
                 f"{agreement}")
     table = side_by_side(comparison)
     return charts.Figure(chart, name="arrests-by-area", title=title, source=source, alt_text=alt_text, data=table)
+
+
+def results(data_dir, operation: str = "Operation Safe City") -> dict:
+    """The chapter's headline values as plain numbers, for the prose and the claims ledger."""
+    from .sources import ice_release
+
+    facts = ice_release.operation(data_dir, operation)
+    comparison = compare(ice_release.arrests_by_area(data_dir, operation), ice_release.article_places(data_dir),
+                         facts["stated_total"])
+    components = ice_release.area_components(data_dir)
+    by_area = comparison.table.set_index("ice_area")
+    values = {
+        "stated_total": comparison.stated_total,
+        "countries": None if pd.isna(facts["countries"]) else int(facts["countries"]),
+        "ice_total": comparison.ice_total,
+        "article_total": comparison.article_total,
+        "article_excess": comparison.article_excess,
+        "n_areas": len(comparison.table),
+        "n_agree": int((comparison.table["difference"] == 0).sum()),
+        "by_place": {str(r.article_place): {"article": int(r.article_arrests), "ice": int(r.ice_arrests),
+                                            "ice_area": str(r.ice_area)} for r in comparison.table.itertuples()},
+    }
+    if "Los Angeles" in by_area.index and "Los Angeles" in set(components["ice_area"]):
+        la = breakdown(components, "Los Angeles")
+        la_county = la.part("Los Angeles County")[0]
+        values.update(la_ice=int(by_area.loc["Los Angeles", "ice_arrests"]),
+                      la_article=int(by_area.loc["Los Angeles", "article_arrests"]),
+                      la_county=la_county,
+                      la_other=int(by_area.loc["Los Angeles", "article_arrests"]) - la_county)
+        values["la_explains_excess"] = values["la_article"] - values["la_ice"] == comparison.article_excess
+    if "Portland, Ore." in by_area.index and "Portland, Ore." in set(components["ice_area"]):
+        seattle = breakdown(components, "Portland, Ore.")
+        area_total = int(by_area.loc["Portland, Ore.", "ice_arrests"])
+        values.update(seattle_area=area_total, seattle_city=seattle.part("Seattle (city)")[0],
+                      seattle_oregon=seattle.part("Oregon")[0],
+                      seattle_rest_wa=seattle.remainder(area_total, "Elsewhere in Washington"),
+                      seattle_rest_wa_reported="–".join(str(v) for v in sorted(set(
+                          seattle.part("Elsewhere in Washington")))),
+                      seattle_parts_consistent=seattle.contains(area_total))
+    return values

@@ -42,3 +42,9 @@ def publish(**values) -> None:
 def show_table(frame: pd.DataFrame, caption: str | None = None) -> HTML:
     """Display a table with every cell escaped (a label holding markup is shown as text)."""
     return HTML(table_html(frame, caption))
+
+
+def publish_results(values: dict) -> None:
+    """Publish every scalar of a chapter's `results()` (nested tables and unknown values are skipped)."""
+    publish(**{name: value for name, value in values.items()
+               if value is not None and not isinstance(value, (dict, list, float))})

@@ -25,9 +25,10 @@ PROVENANCE_ERRORS = {"hash-count", "byte-count"}
 def display_path(path: Path) -> str:
     """A path as the user should see it: relative to the working folder when possible."""
     try:
-        return os.path.relpath(path)
+        relative = os.path.relpath(path)
     except ValueError:
         return str(path)
+    return str(path) if relative.startswith("..") else relative
 
 
 def sha256(path: Path) -> str:
@@ -109,7 +110,12 @@ def validate_resource(folder: Path, descriptor: dict) -> tuple[list[Problem], li
                 continue
             column = getattr(error, "field_name", None) or getattr(error, "label", None) or None
             reason = f"{error.title.lower()}: {error.note}" if error.note else error.title.lower()
-            if error.type == "missing-label":
+            if error.type == "type-error":
+                field = next((f for f in descriptor["schema"]["fields"] if f["name"] == column), {})
+                reason = f"type error: {getattr(error, 'cell', '')!r} is not a valid {field.get('type', 'value')}"
+            elif error.type == "constraint-error":
+                reason = f"constraint error: {getattr(error, 'cell', '')!r} breaks {error.note}"
+            elif error.type == "missing-label":
                 reason = "missing required column"
             elif error.type == "primary-key":
                 key = descriptor["schema"]["primaryKey"]

@@ -1,0 +1,115 @@
+"""The arrests loader and the reconciliation of ICE's list with the article's."""
+
+from __future__ import annotations
+
+import shutil
+
+import pandas as pd
+import pytest
+
+from safecity import arrests
+from safecity.errors import DataError
+from safecity.sources import ice_release
+
+from conftest import DATA
+
+OP = "Operation Safe City"
+
+
+@pytest.fixture
+def comparison():
+    facts = ice_release.operation(DATA, OP)
+    return arrests.compare(ice_release.arrests_by_area(DATA, OP), ice_release.article_places(DATA),
+                           facts["stated_total"])
+
+
+def test_shipped_lists_sum_as_reported(comparison):
+    assert comparison.ice_total == 498
+    assert comparison.article_total == 564
+    assert comparison.stated_total == 498
+    assert comparison.article_excess == 66
+
+
+def test_every_article_place_maps_to_one_ice_area(comparison):
+    table = comparison.table
+    assert len(table) == 10
+    assert table["article_place"].notna().all()
+    mapped = table.set_index("article_place")["ice_area"]
+    assert mapped["San Jose"] == "Santa Clara County, Calif."
+    assert mapped["Seattle"] == "Portland, Ore."
+    assert mapped["Los Angeles County"] == "Los Angeles"
+
+
+def test_only_los_angeles_differs_and_it_explains_the_whole_gap(comparison):
+    differing = comparison.differing
+    assert differing["ice_area"].tolist() == ["Los Angeles"]
+    assert int(differing["difference"].iloc[0]) == comparison.article_excess
+
+
+def test_los_angeles_breakdown_reconciles_both_figures():
+    components = ice_release.area_components(DATA)
+    la = arrests.breakdown(components, "Los Angeles")
+    assert la.part("Los Angeles County") == (101, 101)
+    assert la.contains(167) and not la.contains(101)
+
+
+def test_seattle_remainder_is_inside_the_reported_range():
+    seattle = arrests.breakdown(ice_release.area_components(DATA), "Portland, Ore.")
+    rest = seattle.remainder(33, "Elsewhere in Washington")
+    low, high = seattle.part("Elsewhere in Washington")
+    assert rest == 25 and low <= rest <= high
+    assert seattle.part("Seattle (city)") == (1, 1)
+
+
+def test_results_are_the_published_values():
+    values = arrests.results(DATA)
+    assert values["article_total"] - values["stated_total"] == values["la_article"] - values["la_ice"] == 66
+    assert values["la_explains_excess"] is True
+    assert values["seattle_city"] == 1 and values["seattle_rest_wa"] == 25
+    assert values["by_place"]["San Jose"] == {"article": 27, "ice": 27, "ice_area": "Santa Clara County, Calif."}
+
+
+def test_compare_refuses_a_place_with_no_ice_area():
+    ice = pd.DataFrame({"area": ["A", "B"], "arrests": [1, 2], "geography": ["a", "b"]})
+    article = pd.DataFrame({"place": ["A", "C"], "arrests": [1, 2], "ice_area": ["A", "C"]})
+    with pytest.raises(ValueError, match="not in ICE's list: C"):
+        arrests.compare(ice, article, 3)
+
+
+def test_compare_refuses_two_places_for_one_area():
+    ice = pd.DataFrame({"area": ["A", "B"], "arrests": [1, 2], "geography": ["a", "b"]})
+    article = pd.DataFrame({"place": ["A", "A2"], "arrests": [1, 2], "ice_area": ["A", "A"]})
+    with pytest.raises(ValueError, match="more than one article place maps to: A"):
+        arrests.compare(ice, article, 3)
+
+
+def test_a_changed_figure_changes_the_reconciliation(tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(DATA / "raw" / "ice-safe-city", data / "raw" / "ice-safe-city")
+    path = data / "raw" / "ice-safe-city" / "article_places.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace("Denver,63,", "Denver,73,"), encoding="utf-8")
+    values = arrests.results(data)
+    assert values["article_total"] == 574 and values["article_excess"] == 76
+    assert values["la_explains_excess"] is False
+
+
+def test_unknown_operation_is_a_data_error():
+    with pytest.raises(DataError, match=r"operation\.csv, column 'operation': no operation named 'Nope'"):
+        ice_release.operation(DATA, "Nope")
+
+
+def test_dot_chart_names_the_difference(comparison):
+    figure = arrests.dot_chart(comparison, source="test")
+    assert "Los Angeles (ICE 101, article 167)" in figure.alt_text
+    assert figure.title.startswith("The article's total overshoots ICE's by 66")
+    assert figure.element_id == arrests.dot_chart(comparison, source="test").element_id
+
+
+def test_labels_with_markup_are_shown_as_text(comparison):
+    table = comparison.table.copy()
+    table.loc[0, "article_place"] = "<script>alert(1)</script>"
+    hostile = arrests.AreaComparison(table, comparison.ice_total, comparison.article_total, comparison.stated_total)
+    html = arrests.dot_chart(hostile, source="<b>src</b>")._repr_html_()
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "&lt;b&gt;src&lt;/b&gt;" in html
