@@ -1,0 +1,178 @@
+"""The notebook pipeline: order, cache keys, determinism, failures, parameters, atomic site swap."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from safecity import pipeline
+from safecity.errors import DataError, NotebookError
+
+from conftest import ROOT
+
+
+def _notebook(path: Path, body: str, inputs: list[str], params: str = 'data_dir = "../data"\nscale = 1'):
+    nb = new_notebook()
+    nb.metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+                   "safecity": {"inputs": inputs, "after": []}}
+    cells = [new_markdown_cell(f"# {path.stem}"), new_code_cell(params), new_code_cell(body)]
+    cells[1].metadata["tags"] = ["parameters"]
+    for index, cell in enumerate(cells):
+        cell["id"] = f"c{index}"
+    nb.cells = cells
+    nbformat.write(nb, path)
+
+
+@pytest.fixture
+def project(tmp_path):
+    """A minimal book: two chapters reading one input folder each."""
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "book").mkdir()
+    (tmp_path / "book" / "intro.md").write_text("# Intro\n", encoding="utf-8")
+    (tmp_path / "_toc.yml").write_text(textwrap.dedent("""\
+        format: jb-book
+        root: book/intro
+        chapters:
+          - file: book/a
+          - file: book/b
+        """), encoding="utf-8")
+    for name in ("x", "y"):
+        (tmp_path / "data" / "raw" / name).mkdir(parents=True)
+        (tmp_path / "data" / "raw" / name / "value.txt").write_text("21\n", encoding="utf-8")
+    _notebook(tmp_path / "notebooks" / "a.ipynb",
+              'print(int(open(data_dir + "/raw/x/value.txt").read()) * 2 * scale)', ["raw/x"])
+    _notebook(tmp_path / "notebooks" / "b.ipynb",
+              'print(int(open(data_dir + "/raw/y/value.txt").read()) + scale)', ["raw/y"])
+    return tmp_path
+
+
+def _run(project, **kwargs):
+    return {name: status for name, status, _ in pipeline.run(project / "data", root=project, echo=lambda _: None,
+                                                               **kwargs)}
+
+
+def _output_text(project, name):
+    nb = nbformat.read(project / "book" / f"{name}.ipynb", as_version=4)
+    return "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+
+
+def test_toc_order_and_declared_inputs(project):
+    books = pipeline.notebooks(project)
+    assert [b.name for b in books] == ["a", "b"]
+    assert books[0].inputs == ["raw/x"]
+
+
+def test_run_executes_then_reuses_unchanged_notebooks(project):
+    assert _run(project) == {"a": "ran", "b": "ran"}
+    assert _output_text(project, "a") == "42\n"
+    stamps = {p: p.stat().st_mtime_ns for p in (project / "book").glob("*.ipynb")}
+    assert _run(project) == {"a": "cached", "b": "cached"}
+    assert stamps == {p: p.stat().st_mtime_ns for p in (project / "book").glob("*.ipynb")}
+
+
+def test_changing_one_input_reruns_only_its_notebook(project):
+    _run(project)
+    (project / "data" / "raw" / "y" / "value.txt").write_text("100\n", encoding="utf-8")
+    assert _run(project) == {"a": "cached", "b": "ran"}
+    assert _output_text(project, "b") == "101\n"
+
+
+def test_changing_the_source_notebook_or_force_reruns(project):
+    _run(project)
+    _notebook(project / "notebooks" / "a.ipynb", 'print("changed")', ["raw/x"])
+    assert _run(project) == {"a": "ran", "b": "cached"}
+    assert _run(project, force=True) == {"a": "ran", "b": "ran"}
+
+
+def test_executed_notebooks_are_byte_identical_across_runs(project):
+    _run(project)
+    first = {p.name: p.read_bytes() for p in (project / "book").glob("*.ipynb")}
+    _run(project, force=True, jobs=1)
+    assert first == {p.name: p.read_bytes() for p in (project / "book").glob("*.ipynb")}
+
+
+def test_volatile_metadata_is_stripped_and_setup_cells_hidden(project):
+    _run(project)
+    nb = json.loads((project / "book" / "a.ipynb").read_text(encoding="utf-8"))
+    text = json.dumps(nb)
+    for volatile in ("start_time", "end_time", "duration", "iopub.execute_input"):
+        assert volatile not in text
+    assert nb["metadata"]["papermill"]["input_path"] == "notebooks/a.ipynb"
+    assert str(project) not in text, "an absolute path leaked into the executed notebook"
+    injected = [c for c in nb["cells"] if "injected-parameters" in c["metadata"].get("tags", [])]
+    assert len(injected) == 1 and injected[0]["id"] == "injected-parameters"
+    assert "remove-cell" in injected[0]["metadata"]["tags"]
+    assert 'data_dir = "../data"' in "".join(injected[0]["source"])
+    body = nb["cells"][-1]
+    assert "hide-input" in body["metadata"]["tags"]
+
+
+def test_a_raising_notebook_names_notebook_cell_and_exception(project):
+    _run(project)
+    before = (project / "book" / "b.ipynb").read_bytes()
+    _notebook(project / "notebooks" / "b.ipynb", 'x = 1\nraise ValueError("boom in b")', ["raw/y"])
+    with pytest.raises(NotebookError, match=r"notebooks/b\.ipynb: cell \d+ raised ValueError: boom in b"):
+        _run(project)
+    assert (project / "book" / "b.ipynb").read_bytes() == before, "a failed run replaced the last good notebook"
+
+
+def test_parameter_overrides_are_applied_and_validated(project):
+    params = project / "params.yml"
+    params.write_text("a:\n  scale: 10\n", encoding="utf-8")
+    assert _run(project, params_file=params) == {"a": "ran", "b": "ran"}
+    assert _output_text(project, "a") == "420\n"
+    for text, message in [("a:\n  scael: 10\n", "a: unknown parameter 'scael'"),
+                          ("a:\n  scale: ten\n", "a: parameter 'scale' must be int, got str 'ten'"),
+                          ("z:\n  scale: 1\n", "unknown notebook 'z'"),
+                          ("a: [1\n", "not valid YAML")]:
+        params.write_text(text, encoding="utf-8")
+        with pytest.raises(DataError, match=message):
+            _run(project, params_file=params)
+
+
+def test_only_runs_the_named_notebook(project):
+    assert _run(project, only=["b"]) == {"b": "ran"}
+    with pytest.raises(DataError, match="unknown notebook"):
+        _run(project, only=["nope"])
+
+
+def test_project_notebooks_are_in_toc_order_with_declared_inputs():
+    books = pipeline.notebooks(ROOT)
+    assert books[0].name == "01_arrests_by_area"
+    for nb in books:
+        assert nb.inputs, f"{nb.name} declares no inputs"
+        for entry in nb.inputs:
+            assert (ROOT / "data" / entry).exists(), f"{nb.name}: input {entry} does not exist"
+        defaults = pipeline.default_parameters(nb.source)
+        assert defaults.get("data_dir") == "../data", f"{nb.name}: data_dir must default to ../data"
+
+
+def test_source_notebooks_carry_no_outputs():
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                assert not cell.outputs and cell.execution_count is None, f"{path.name} has outputs"
+
+
+def test_failed_site_build_keeps_the_last_good_site(project):
+    (project / "_config.yml").write_text('title: Test\nexecute:\n  execute_notebooks: "off"\n'
+                                         'only_build_toc_files: true\n'
+                                         'exclude_patterns: ["_build*", "*.staging", "*.old", "notebooks/*", "data/*"]\n',
+                                         encoding="utf-8")
+    (project / "_toc.yml").write_text("format: jb-book\nroot: book/intro\n", encoding="utf-8")
+    out = project / "_build"
+    page = out / "html" / "book" / "intro.html"
+    pipeline.build_site(project, out, echo=lambda _: None)
+    good = page.read_text(encoding="utf-8")
+    assert "Intro" in good and (out / "html" / "_static" / "vega-bundle.js").exists()
+    (project / "book" / "intro.md").write_text("# Broken\n\nSee {ref}`no-such-label`.\n", encoding="utf-8")
+    with pytest.raises(NotebookError, match="jupyter-book build failed; the previous site was kept"):
+        pipeline.build_site(project, out, echo=lambda _: None)
+    assert page.read_text(encoding="utf-8") == good
+    assert not (project / "_build.staging").exists()
