@@ -26,7 +26,8 @@ class AreaComparison:
 
     @property
     def differing(self) -> pd.DataFrame:
-        return self.table[self.table["difference"] != 0]
+        # A missing article figure is not a difference: the article simply did not list the area.
+        return self.table[self.table["difference"].fillna(0) != 0]
 
 
 def compare(ice: pd.DataFrame, article: pd.DataFrame, stated_total: int) -> AreaComparison:
@@ -35,6 +36,7 @@ def compare(ice: pd.DataFrame, article: pd.DataFrame, stated_total: int) -> Area
     Every article place must name an ICE area and every ICE area must appear once;
     otherwise the comparison would silently drop arrests.
     """
+    article = article.reset_index(drop=True)
     unknown = sorted(set(article["ice_area"]) - set(ice["area"]))
     if unknown:
         raise ValueError(f"article places refer to areas not in ICE's list: {', '.join(unknown)}")
@@ -45,7 +47,7 @@ def compare(ice: pd.DataFrame, article: pd.DataFrame, stated_total: int) -> Area
     table = table.merge(article.rename(columns={"arrests": "article_arrests", "place": "article_place"})
                         [["ice_area", "article_place", "article_arrests"]], on="ice_area", how="left")
     table["difference"] = table["article_arrests"] - table["ice_arrests"]
-    table["same_name"] = table["article_place"] == table["ice_area"]
+    table["same_name"] = (table["article_place"] == table["ice_area"]).fillna(False).astype(bool)
     return AreaComparison(
         table=table.reset_index(drop=True),
         ice_total=int(ice["arrests"].sum()),
@@ -93,7 +95,7 @@ def explain(comparison: AreaComparison, components: pd.DataFrame) -> pd.DataFram
     rows = []
     areas_with_parts = set(components["ice_area"])
     for row in comparison.table.itertuples():
-        if row.difference == 0 and row.ice_area not in areas_with_parts:
+        if pd.isna(row.difference) or (row.difference == 0 and row.ice_area not in areas_with_parts):
             continue
         parts = breakdown(components, row.ice_area) if row.ice_area in areas_with_parts else None
         if parts is None:
@@ -145,7 +147,7 @@ def long_form(comparison: AreaComparison) -> pd.DataFrame:
     t = comparison.table
     ice = pd.DataFrame({"area": t["ice_area"], "list": "ICE release", "label": t["ice_area"], "arrests": t["ice_arrests"]})
     art = pd.DataFrame({"area": t["ice_area"], "list": "Article", "label": t["article_place"],
-                        "arrests": t["article_arrests"]})
+                        "arrests": t["article_arrests"]}).dropna(subset=["arrests"])
     out = pd.concat([ice, art], ignore_index=True)
     out["arrests"] = out["arrests"].astype("int64")
     out["area"] = out["area"].astype(str)
@@ -173,7 +175,10 @@ def dot_chart(comparison: AreaComparison, source: str) -> charts.Figure:
     )
     chart = (rule + dots).properties(width="container", height=320)
     differ = comparison.differing
-    if differ.empty:
+    if comparison.table["article_arrests"].isna().all():
+        agreement = "The article gives no figures for this operation."
+        title = f"ICE's {comparison.ice_total:,} arrests, area by area"
+    elif differ.empty:
         agreement = "The two lists give the same figure for every area."
         title = "The article and ICE agree on every area"
     else:
@@ -188,27 +193,45 @@ def dot_chart(comparison: AreaComparison, source: str) -> charts.Figure:
     return charts.Figure(chart, name="arrests-by-area", title=title, source=source, alt_text=alt_text, data=table)
 
 
-def results(data_dir, operation: str = "Operation Safe City") -> dict:
+def load(data_dir, operation: str = "Operation Safe City", records: str = "") -> tuple[AreaComparison, pd.DataFrame]:
+    """The comparison and the reported area breakdowns for one operation.
+
+    `records` (a path relative to `data_dir`) switches ICE's side from the aggregate table to a
+    record-level file aggregated over the operation's dates.
+    """
+    from .sources import ice_release
+
+    facts = ice_release.operation(data_dir, operation)
+    ice = (ice_release.arrests_from_records(data_dir, operation, records) if records
+           else ice_release.arrests_by_area(data_dir, operation))
+    comparison = compare(ice, ice_release.article_places(data_dir, operation), facts["stated_total"])
+    return comparison, ice_release.area_components(data_dir, operation)
+
+
+def results(data_dir, operation: str = "Operation Safe City", records: str = "") -> dict:
     """The chapter's headline values as plain numbers, for the prose and the claims ledger."""
     from .sources import ice_release
 
     facts = ice_release.operation(data_dir, operation)
-    comparison = compare(ice_release.arrests_by_area(data_dir, operation), ice_release.article_places(data_dir),
-                         facts["stated_total"])
-    components = ice_release.area_components(data_dir)
+    comparison, components = load(data_dir, operation, records)
     by_area = comparison.table.set_index("ice_area")
     values = {
+        "operation": operation,
         "stated_total": comparison.stated_total,
         "countries": None if pd.isna(facts["countries"]) else int(facts["countries"]),
         "ice_total": comparison.ice_total,
         "article_total": comparison.article_total,
         "article_excess": comparison.article_excess,
+        "ice_minus_stated": comparison.ice_total - comparison.stated_total,
         "n_areas": len(comparison.table),
+        "n_article_places": int(comparison.table["article_place"].notna().sum()),
         "n_agree": int((comparison.table["difference"] == 0).sum()),
         "by_place": {str(r.article_place): {"article": int(r.article_arrests), "ice": int(r.ice_arrests),
-                                            "ice_area": str(r.ice_area)} for r in comparison.table.itertuples()},
+                                            "ice_area": str(r.ice_area)}
+                     for r in comparison.table.itertuples() if pd.notna(r.article_place)},
     }
-    if "Los Angeles" in by_area.index and "Los Angeles" in set(components["ice_area"]):
+    areas_with_parts = set(components["ice_area"])
+    if "Los Angeles" in by_area.index and "Los Angeles" in areas_with_parts:
         la = breakdown(components, "Los Angeles")
         la_county = la.part("Los Angeles County")[0]
         values.update(la_ice=int(by_area.loc["Los Angeles", "ice_arrests"]),
@@ -216,13 +239,58 @@ def results(data_dir, operation: str = "Operation Safe City") -> dict:
                       la_county=la_county,
                       la_other=int(by_area.loc["Los Angeles", "article_arrests"]) - la_county)
         values["la_explains_excess"] = values["la_article"] - values["la_ice"] == comparison.article_excess
-    if "Portland, Ore." in by_area.index and "Portland, Ore." in set(components["ice_area"]):
+    if "Portland, Ore." in by_area.index and "Portland, Ore." in areas_with_parts:
         seattle = breakdown(components, "Portland, Ore.")
         area_total = int(by_area.loc["Portland, Ore.", "ice_arrests"])
         values.update(seattle_area=area_total, seattle_city=seattle.part("Seattle (city)")[0],
                       seattle_oregon=seattle.part("Oregon")[0],
-                      seattle_rest_wa=seattle.remainder(area_total, "Elsewhere in Washington"),
+                      seattle_rest_wa=seattle.remainder(area_total, "Washington outside Seattle"),
                       seattle_rest_wa_reported="–".join(str(v) for v in sorted(set(
-                          seattle.part("Elsewhere in Washington")))),
+                          seattle.part("Washington outside Seattle")))),
                       seattle_parts_consistent=seattle.contains(area_total))
     return values
+
+
+def _and(items) -> str:
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def findings(comparison: AreaComparison, components: pd.DataFrame) -> str:
+    """The reconciliation as Markdown paragraphs, one per area a later report explains (every number computed)."""
+    paragraphs = []
+    for row in comparison.table.itertuples():
+        if row.ice_area not in set(components["ice_area"]) or pd.isna(row.article_arrests):
+            continue
+        parts = breakdown(components, row.ice_area)
+        fixed = parts.parts[parts.parts["arrests_min"] == parts.parts["arrests_max"]]
+        ranged = parts.parts[parts.parts["arrests_min"] != parts.parts["arrests_max"]]
+        if row.difference != 0:
+            covered = parts.parts[parts.parts["arrests_min"] == row.ice_arrests]
+            others = parts.parts[parts.parts["arrests_min"] != row.ice_arrests]
+            if covered.empty or not parts.contains(row.article_arrests):
+                paragraphs.append(f"**{row.ice_area}.** ICE reported {row.ice_arrests:,}, the article "
+                                  f"{row.article_arrests:,}; the later reports do not account for the difference.")
+                continue
+            text = (f"**{row.ice_area}.** ICE's {row.ice_arrests:,} are arrests in {covered['component'].iloc[0]}. "
+                    f"The article's {row.article_arrests:,} also counts "
+                    + _and(f"{int(r.arrests_min):,} in {r.component}" for r in others.itertuples())
+                    + f" (source: {others['source'].iloc[0]}).")
+            if row.difference == comparison.article_excess:
+                text += (f" This one area accounts for the whole gap of {comparison.article_excess:,} between "
+                         f"the article's places and its stated total.")
+            paragraphs.append(text)
+            continue
+        text = (f"**{row.article_place}.** The article's \"{row.article_place}\" and ICE's \"{row.ice_area}\" are "
+                f"the same {row.ice_arrests:,} arrests, covering the {row.geography}. Later reports put "
+                + _and(f"{int(r.arrests_min):,} in {r.component}" for r in fixed.itertuples()))
+        if len(ranged) == 1:
+            name = ranged["component"].iloc[0]
+            low, high = int(ranged["arrests_min"].iloc[0]), int(ranged["arrests_max"].iloc[0])
+            rest = parts.remainder(int(row.ice_arrests), name)
+            text += (f", which leaves {rest:,} in {name}, "
+                     + ("within" if low <= rest <= high else "outside")
+                     + f" the {low:,}–{high:,} reported")
+        text += f" (source: {parts.parts['source'].iloc[0]})."
+        paragraphs.append(text)
+    return "\n\n".join(paragraphs)

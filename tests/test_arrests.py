@@ -55,8 +55,8 @@ def test_los_angeles_breakdown_reconciles_both_figures():
 
 def test_seattle_remainder_is_inside_the_reported_range():
     seattle = arrests.breakdown(ice_release.area_components(DATA), "Portland, Ore.")
-    rest = seattle.remainder(33, "Elsewhere in Washington")
-    low, high = seattle.part("Elsewhere in Washington")
+    rest = seattle.remainder(33, "Washington outside Seattle")
+    low, high = seattle.part("Washington outside Seattle")
     assert rest == 25 and low <= rest <= high
     assert seattle.part("Seattle (city)") == (1, 1)
 

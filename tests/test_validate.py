@@ -66,7 +66,7 @@ def test_negative_count(data):
 
 def test_duplicated_key(data):
     _edit(data, "article_places.csv", "Philadelphia,107,", "Denver,107,")
-    assert any("article_places.csv, line 4, column 'place': duplicated key" in e for e in _errors(data))
+    assert any("article_places.csv, line 4, column 'operation, place': duplicated key" in e for e in _errors(data))
 
 
 def test_empty_file(data):

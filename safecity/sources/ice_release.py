@@ -33,17 +33,34 @@ def arrests_by_area(data_dir: Path, name: str) -> pd.DataFrame:
     return rows
 
 
-def article_places(data_dir: Path) -> pd.DataFrame:
-    """The article's ten places in its order: columns place, arrests, ice_area, source."""
-    return read_table(data_dir, SOURCE, "article_places")
+def arrests_from_records(data_dir: Path, name: str, records: str) -> pd.DataFrame:
+    """Per-area arrests aggregated from a record-level file (path relative to `data_dir`) over the operation's dates."""
+    from . import ice_arrest_records
+
+    facts = operation(data_dir, name)
+    path = Path(data_dir, records)
+    table = ice_arrest_records.aggregate(ice_arrest_records.read(path), facts["start_date"], facts["end_date"],
+                                         source=f"record-level file {Path(records).name}")
+    if table.empty:
+        raise DataError(Problem(display_path(path), f"no arrests between {facts['start_date']:%Y-%m-%d} and "
+                                                    f"{facts['end_date']:%Y-%m-%d}, the dates of '{name}'",
+                                column="apprehension_date"))
+    return table
 
 
-def area_components(data_dir: Path) -> pd.DataFrame:
+def article_places(data_dir: Path, name: str = "Operation Safe City") -> pd.DataFrame:
+    """The article's places for one operation, in its order: columns place, arrests, ice_area, source."""
+    table = read_table(data_dir, SOURCE, "article_places")
+    return table[table["operation"] == name].drop(columns="operation").reset_index(drop=True)
+
+
+def area_components(data_dir: Path, name: str = "Operation Safe City") -> pd.DataFrame:
     """Press reports splitting an ICE area into parts: ice_area, component, arrests_min, arrests_max, source."""
     table = read_table(data_dir, SOURCE, "area_components")
+    table = table[table["operation"] == name].drop(columns="operation")
     inverted = table[table["arrests_min"] > table["arrests_max"]]
     if not inverted.empty:
         line = int(inverted.index[0]) + 2  # header is line 1
         raise DataError(Problem(display_path(Path(data_dir, "raw", SOURCE, "area_components.csv")),
                                 "arrests_min is greater than arrests_max", line=line, column="arrests_min"))
-    return table
+    return table.reset_index(drop=True)
