@@ -26,6 +26,30 @@ PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F
 BUNDLE_NAME = "vega-bundle.js"
 
 
+#: Appended to the bundle. Vega labels the element it renders into as role="graphics-document",
+#: aria-label="Vega visualization", overwriting the figure's own text alternative; this puts back the
+#: container's role and aria-label once the chart is drawn, so screen readers get the generated alt text.
+_KEEP_TEXT_ALTERNATIVE = """(function () {
+  var embed = window.vegaEmbed;
+  if (typeof embed !== 'function') return;
+  var keeping = function (el, spec, opts) {
+    var target = typeof el === 'string' ? document.querySelector(el) : el;
+    var role = target && target.getAttribute('role'), label = target && target.getAttribute('aria-label');
+    var restore = function () {
+      if (!target || label === null) return;
+      target.setAttribute('role', role || 'img');
+      target.setAttribute('aria-label', label);
+      target.removeAttribute('aria-roledescription');
+    };
+    return embed(el, spec, opts).then(function (result) { restore(); return result; },
+                                      function (err) { restore(); throw err; });
+  };
+  for (var key in embed) { if (Object.prototype.hasOwnProperty.call(embed, key)) keeping[key] = embed[key]; }
+  window.vegaEmbed = keeping;
+})();
+"""
+
+
 def write_bundle(static_dir: Path) -> Path:
     """Write vl-convert's vega bundle into `static_dir`, wrapped in a function scope.
 
@@ -36,7 +60,7 @@ def write_bundle(static_dir: Path) -> Path:
     import vl_convert
 
     text = "/* vega, vega-lite and vega-embed, bundled by vl-convert-python */\n(function () {\n" \
-        + vl_convert.javascript_bundle() + "\n})();\n"
+        + vl_convert.javascript_bundle() + "\n})();\n" + _KEEP_TEXT_ALTERNATIVE
     target = Path(static_dir, BUNDLE_NAME)
     target.parent.mkdir(parents=True, exist_ok=True)
     if not target.exists() or target.read_text(encoding="utf-8") != text:

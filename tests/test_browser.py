@@ -1,0 +1,285 @@
+"""The site as readers meet it: every page of the toc opened in a real (headless) Chromium, offline.
+
+Debian's Chromium (`/usr/bin/chromium`) is driven by Playwright; the site is served from 127.0.0.1
+by a plain static file server, and any request to another host is blocked and reported. Screenshots
+of every page are kept in `_build/screenshots/` for inspection. The checks themselves live in
+`safecity.sitecheck`, which the last tests here try out on a small site with known faults.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import urllib.parse
+from pathlib import Path
+
+import altair as alt
+import nbformat
+import pandas as pd
+import pytest
+
+from safecity import charts, pipeline, sitecheck
+
+from conftest import ROOT
+
+SKIP_REASON = f"browser tests skipped: {sitecheck.CHROMIUM} not found — install Debian's chromium"
+pytestmark = pytest.mark.skipif(not Path(sitecheck.CHROMIUM).exists(), reason=SKIP_REASON)
+
+SCREENSHOTS = ROOT / "_build" / "screenshots"
+
+
+def _page(entry: str) -> str:
+    """The HTML page a toc entry becomes (`book/intro` or `book/intro.md` -> `book/intro.html`)."""
+    for suffix in (".ipynb", ".md", ".rst"):
+        entry = entry.removesuffix(suffix)
+    return entry + ".html"
+
+
+TOC_PAGES = [_page(entry) for entry in pipeline.toc_files(ROOT)]
+
+
+def _is_notebook(entry_page: str) -> bool:
+    return Path(ROOT, entry_page.removesuffix(".html") + ".ipynb").exists()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sitecheck.launch() as chromium:
+        yield chromium
+
+
+@pytest.fixture(scope="module")
+def server(built_site):
+    with sitecheck.SiteServer(built_site) as srv:
+        yield srv
+
+
+@pytest.fixture
+def visit(browser, server):
+    """Opens pages in fresh browser contexts; fails the test on any console or network problem."""
+    opened: list[sitecheck.PageVisit] = []
+
+    def open_page(page: str) -> sitecheck.PageVisit:
+        v = sitecheck.PageVisit(browser, server, page)
+        opened.append(v)
+        v.open()
+        return v
+
+    yield open_page
+    problems = [line for v in opened for line in v.problems]
+    for v in opened:
+        v.close()
+    assert not problems, "\n".join(problems)
+
+
+# --- every page --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("page", TOC_PAGES + ["index.html", "search.html", "genindex.html"])
+def test_page_in_the_browser(page, browser, server):
+    """No other host, no console or page error, every chart drawn and complete, tooltips, CSV; screenshot."""
+    problems = sitecheck.check_page(browser, server, page, screenshots=SCREENSHOTS)
+    assert not problems, "\n".join(problems)
+    assert (SCREENSHOTS / sitecheck._screenshot_name(page)).stat().st_size > 0
+
+
+def test_every_page_of_the_site_is_checked(built_site):
+    """The parametrized list above covers every page the site has (outside `_static/`)."""
+    checked = set(TOC_PAGES) | {"index.html", "search.html", "genindex.html"}
+    assert set(sitecheck.site_pages(built_site)) <= checked, set(sitecheck.site_pages(built_site)) - checked
+
+
+# --- reader features ---------------------------------------------------------------------------
+
+def test_search_works_offline(visit):
+    """A reader types a query into the search box: Sphinx's search answers from the local index."""
+    v = visit(TOC_PAGES[0])
+    page = v.page
+    page.keyboard.press("Control+k")
+    box = page.locator("input[name='q']:focus")
+    box.wait_for(state="visible")
+    box.fill("Los Angeles")
+    with page.expect_navigation():
+        box.press("Enter")
+    assert urllib.parse.urlsplit(page.url).path.endswith("/search.html")
+    results = page.locator("#search-results ul.search li")
+    results.first.wait_for(timeout=sitecheck.TIMEOUT_MS)
+    hrefs = results.locator("a").evaluate_all("links => links.map(a => a.href)")
+    chapters = [p for p in TOC_PAGES if _is_notebook(p)]
+    assert any(href.split("?")[0].split("#")[0].endswith(chapters[0]) for href in hrefs), hrefs
+    assert "Search finished, found" in page.locator("#search-results").inner_text()
+
+
+def test_navigation_follows_the_toc(visit, server):
+    """From the site's front door, the "next" links walk the pages in toc order; the sidebar lists them in order."""
+    v = visit("index.html")
+    page = v.page
+    page.wait_for_url(re.compile(re.escape(TOC_PAGES[0]) + "$"))
+    walked = []
+    while True:
+        walked.append(urllib.parse.urlsplit(page.url).path.removeprefix(server.prefix))
+        nxt = page.locator("a.right-next")
+        if not nxt.count() or len(walked) > len(TOC_PAGES):
+            break
+        with page.expect_navigation():
+            nxt.first.click()
+    assert walked == TOC_PAGES
+    sidebar = page.locator("nav.bd-docs-nav .bd-sidenav:not(.bd-sidenav__home-link) a.reference.internal")
+    listed = [urllib.parse.urlsplit(href).path.removeprefix(server.prefix)
+              for href in sidebar.evaluate_all("links => links.map(a => a.href)")]
+    assert listed == TOC_PAGES[1:]
+
+
+@pytest.mark.parametrize("page", [p for p in TOC_PAGES if _is_notebook(p)])
+def test_chapter_offers_its_notebook_and_data(page, visit, built_site):
+    """The download button offers the chapter's .ipynb from the site itself; its charts offer CSV."""
+    v = visit(page)
+    p = v.page
+    p.locator(".dropdown-download-buttons button.dropdown-toggle").click()
+    link = p.locator(".dropdown-download-buttons a.btn-download-source-button")
+    assert link.is_visible() and link.inner_text().strip() == ".ipynb"
+    with v.context.expect_page() as opened:
+        link.click()
+    tab = opened.value
+    tab.wait_for_load_state()
+    assert urllib.parse.urlsplit(tab.url).netloc == v.server.netloc
+    text = tab.evaluate("() => fetch(location.href).then(r => r.ok ? r.text() : 'HTTP ' + r.status)")
+    nb = nbformat.reads(text, as_version=4)
+    nbformat.validate(nb)
+    served = Path(built_site, urllib.parse.unquote(urllib.parse.urlsplit(tab.url).path).removeprefix("/"))
+    assert served.suffix == ".ipynb" and json.loads(served.read_text(encoding="utf-8")) == json.loads(text)
+    assert any(c.cell_type == "code" and c.outputs for c in nb.cells), "the offered notebook has no outputs"
+    csv_links = p.locator('figure.safecity-figure a[download][href^="data:text/csv"]')
+    assert csv_links.count() >= 1, f"{page} offers no CSV of its data"
+    assert csv_links.count() == p.locator(".safecity-chart").count()
+
+
+def test_tooltip_shows_exact_values(visit, built_site):
+    """Hovering a mark shows vega's tooltip (bundled, no network) with the exact number."""
+    page_name = _chart_page(built_site)
+    if page_name is None:
+        pytest.skip("no page has a chart")
+    v = visit(page_name)
+    chart = v.page.locator(".safecity-chart").first
+    chart.locator("svg g.role-mark").first.wait_for(state="attached")
+    text = sitecheck.hover_tooltip(v.page, chart)
+    assert text and re.search(r"\d", text), text
+    values = v.page.locator("#vg-tooltip-element td.value").all_text_contents()
+    numbers = {n for n in re.findall(r"[\d,.]+\d|\d", " ".join(values))}
+    table = v.page.locator(".safecity-chart >> xpath=ancestor::figure[1]").first.locator("details table").text_content()
+    assert numbers & set(re.findall(r"[\d,.]+\d|\d", table)), (values, "not among the chart's numbers")
+
+
+def test_site_works_under_a_sub_path(browser, built_site):
+    """Published under /sub/dir/ (as on GitHub Pages) the front door redirects and a chart still renders."""
+    chart_page = _chart_page(built_site)
+    assert chart_page, "no page has a chart"
+    with sitecheck.SiteServer(built_site, "/sub/dir/") as srv:
+        problems = sitecheck.check_page(browser, srv, chart_page)
+        v = sitecheck.PageVisit(browser, srv, "index.html")
+        try:
+            v.open()
+            v.page.wait_for_url(srv.url(TOC_PAGES[0]))
+            assert v.page.locator("article").count() == 1
+            problems += v.problems
+        finally:
+            v.close()
+    assert not problems, "\n".join(problems)
+
+
+def _chart_page(built_site) -> str | None:
+    """The first page in toc order that has a chart."""
+    return next((p for p in TOC_PAGES if 'class="safecity-chart"' in Path(built_site, p).read_text(encoding="utf-8")),
+                None)
+
+
+# --- the checker finds what it should ----------------------------------------------------------
+
+def _figure_page(body: str, title: str = "t") -> str:
+    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
+            '<link rel="icon" href="data:,"><link rel="stylesheet" href="_static/safecity.css">'
+            '<script src="_static/vega-bundle.js"></script></head><body>' + body + "</body></html>")
+
+
+@pytest.fixture(scope="module")
+def tiny_site(tmp_path_factory):
+    """A site with one good chart page and pages with deliberate faults."""
+    site = tmp_path_factory.mktemp("tiny-site")
+    charts.write_bundle(site / "_static")
+    shutil.copyfile(ROOT / "book" / "_static" / "safecity.css", site / "_static" / "safecity.css")
+    data = pd.DataFrame({"area": ["A", "B", "C"], "arrests": [12, 30, 7]})
+    good = charts.Figure(
+        alt.Chart(data).mark_bar().encode(x="arrests:Q", y="area:N", tooltip=["area:N", "arrests:Q"])
+        .properties(width="container", height=120),
+        name="good", title="B has most", source="a test", alt_text="Bar chart: A 12, B 30, C 7.", data=data)
+    no_tooltip = charts.Figure(
+        alt.Chart(data).mark_bar().encode(x="arrests:Q", y="area:N").properties(width=300, height=120),
+        name="plain", title="B has most", source="a test", alt_text="Bar chart: A 12, B 30, C 7.", data=data)
+    pages = {
+        "good.html": _figure_page(good._repr_html_()),
+        # A chart container nothing ever renders into.
+        "broken.html": _figure_page(
+            '<figure class="safecity-figure"><p class="safecity-figure-title"><strong>T</strong></p>'
+            '<div id="vis-broken" class="safecity-chart" role="img" aria-label="a chart"></div>'
+            '<figcaption>Source: x. <span class="safecity-alt">a chart</span></figcaption></figure>'),
+        # A script from a CDN: must be blocked and reported, never fetched.
+        "external.html": _figure_page('<p>Hello</p><script src="https://cdn.example.com/lib.js"></script>'),
+        "error.html": _figure_page("<script>console.error('boom'); undefinedFunction();</script>"),
+        "no-tooltip.html": _figure_page(no_tooltip._repr_html_()),
+        # Drawn into a box of no width: vega renders marks, but a reader sees nothing.
+        "zero-width.html": _figure_page(good._repr_html_().replace(
+            'class="safecity-chart"', 'class="safecity-chart" style="width: 0; min-width: 0"')),
+        # No role/aria-label on the container, no visible text alternative.
+        "no-alt.html": _figure_page(re.sub(r' role="img" aria-label="[^"]*"', "", good._repr_html_())
+                                    .replace("safecity-alt", "other")),
+    }
+    for name, text in pages.items():
+        (site / name).write_text(text, encoding="utf-8")
+    return site
+
+
+@pytest.fixture(scope="module")
+def tiny_problems(tiny_site, browser):
+    return sitecheck.check_site(tiny_site, browser=browser, render_timeout_ms=3000)
+
+
+def _for(problems, page):
+    return [p for p in problems if p.startswith(page + ":")]
+
+
+def test_checker_passes_a_good_chart(tiny_problems):
+    assert _for(tiny_problems, "good.html") == []
+
+
+def test_checker_reports_a_chart_that_never_renders(tiny_problems):
+    found = _for(tiny_problems, "broken.html")
+    assert any("chart #vis-broken has no rendered marks" in p for p in found), found
+    assert any("no table of its numbers" in p for p in found), found
+    assert any("no CSV download" in p for p in found), found
+
+
+def test_checker_reports_and_blocks_another_host(tiny_problems):
+    found = _for(tiny_problems, "external.html")
+    assert any("requests another host: https://cdn.example.com/lib.js (blocked)" in p for p in found), found
+
+
+def test_checker_reports_console_and_page_errors(tiny_problems):
+    found = _for(tiny_problems, "error.html")
+    assert any("console error: boom" in p for p in found), found
+    assert any("page error" in p and "undefinedFunction" in p for p in found), found
+
+
+def test_checker_reports_missing_tooltip_and_text_alternative(tiny_problems):
+    assert any("shows no tooltip with a number" in p for p in _for(tiny_problems, "no-tooltip.html")), tiny_problems
+    found = _for(tiny_problems, "no-alt.html")
+    assert any("no text alternative (role=img" in p for p in found), found
+    assert any("no visible text alternative" in p for p in found), found
+
+
+def test_checker_reports_a_chart_drawn_with_no_size(tiny_problems):
+    found = _for(tiny_problems, "zero-width.html")
+    assert any(re.search(r"chart #vis-good-\w+ is drawn 0x\d+ px", p) for p in found), found
+
+
+def test_checker_problems_are_one_line(tiny_problems):
+    assert tiny_problems and all("\n" not in p for p in tiny_problems)
