@@ -1,0 +1,339 @@
+"""The offence breakdown: shares, the remainder, the overlap rule, the national series and bad inputs."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import nbformat
+
+import pandas as pd
+import pytest
+
+from safecity import offences
+from safecity.errors import DataError
+from safecity.offences import CONVICTION_STATUS, MOST_SERIOUS, NOT_ITEMISED, Group, OverlapError, add_up
+from safecity.sources import ice_annual, ice_offences
+
+from conftest import DATA, ROOT
+
+OP = "Operation Safe City"
+SOURCES = ["ice-safe-city", "ice-safe-city-offences", "ice-annual-arrests"]
+
+
+@pytest.fixture
+def data(tmp_path):
+    """A private copy of the chapter's source folders to change."""
+    target = tmp_path / "data"
+    for source in SOURCES:
+        shutil.copytree(DATA / "raw" / source, target / "raw" / source)
+    return target
+
+
+def _edit(data, source, name, old, new):
+    path = data / "raw" / source / name
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {name}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def _append(data, source, name, line):
+    path = data / "raw" / source / name
+    path.write_text(path.read_text(encoding="utf-8") + line + "\n", encoding="utf-8")
+
+
+def _categories(**counts):
+    return pd.DataFrame({"category": list(counts), "people": list(counts.values())})
+
+
+# --- The shipped data -------------------------------------------------------------------------------
+
+
+def test_results_are_the_published_values():
+    v = offences.results(DATA, OP)
+    assert (v["total"], v["countries"], v["convicted"], v["not_convicted"]) == (498, 42, 317, 181)
+    assert v["convicted_share"] == pytest.approx(317 / 498) and round(v["convicted_share"] * 100, 1) == 63.7
+    assert v["convicted_share"] + v["not_convicted_share"] == pytest.approx(1)
+    assert (v["fugitives"], v["previously_deported"], v["gang"]) == (68, 104, 18)
+    assert (v["dui"], v["largest_category"], v["largest_category_people"]) == (86, "DUI", 86)
+    assert (v["n_categories"], v["itemised"], v["not_itemised"]) == (8, 109, 208)
+    assert v["dui_share"] == pytest.approx(86 / 317)
+    assert v["largest_is_certain"] is False
+    assert v["fiscal_year"] == 2017 and v["days"] == 4
+    assert (v["national_arrests"], v["national_convicted"]) == (143470, 105736)
+    assert v["national_share_fy2017"] == v["national_share"] == pytest.approx(105736 / 143470)
+    assert round(v["national_share_fy2017"] * 100, 1) == 73.7
+    assert v["share_gap"] == pytest.approx(317 / 498 - 105736 / 143470)
+    assert v["national_years"] == [2017, 2018]
+    assert v["national_missing_years"] == [2015, 2016, 2019, 2020, 2021, 2022, 2023, 2024]
+
+
+def test_results_are_plain_values():
+    for name, value in offences.results(DATA, OP).items():
+        assert value is None or type(value) in (int, float, str, bool, list), (name, type(value))
+        if isinstance(value, list):
+            assert all(type(item) is int for item in value), name
+
+
+def test_prose_values_are_formatted():
+    text = offences.for_prose(offences.results(DATA, OP))
+    assert (text["convicted_pct"], text["not_convicted_pct"], text["national_pct_fy2017"]) == ("63.7%", "36.3%", "73.7%")
+    assert text["share_gap_text"] == "10.0 percentage points lower"
+    assert text["fy"] == "FY2017" and "fiscal_year" not in text
+    assert text["national_missing_years_text"] == "FY2015, FY2016 and FY2019–FY2024"
+    assert text["largest_reason"].startswith("the 208 people not itemised are more than its 86")
+    assert all(not isinstance(v, float) for v in text.values())
+
+
+def test_every_glued_name_in_the_chapter_is_published():
+    nb = nbformat.read(ROOT / "notebooks" / "02_offences.ipynb", as_version=4)
+    prose = "\n".join(cell.source for cell in nb.cells if cell.cell_type == "markdown")
+    used = set(re.findall(r"\{glue:text\}`([^`]+)`", prose))
+    assert used and used <= set(offences.for_prose(offences.results(DATA, OP)))
+    assert not re.search(r"\d", re.sub(r"\{glue:text\}`[^`]+`", "", prose).replace("FY", "")), \
+        "a number in the prose is typed, not glued"
+
+
+# --- Shares and the remainder -----------------------------------------------------------------------
+
+
+def test_conviction_status_splits_the_total():
+    table = offences.conviction_status(10, 4)
+    assert table["people"].tolist() == [4, 6]
+    assert table["share"].tolist() == pytest.approx([0.4, 0.6])
+    with pytest.raises(ValueError, match="not a part of 10"):
+        offences.conviction_status(10, 11)
+
+
+def test_share_refuses_a_part_larger_than_its_whole():
+    assert offences.share(1, 4) == 0.25
+    with pytest.raises(ValueError):
+        offences.share(5, 4)
+    with pytest.raises(ValueError):
+        offences.share(0, 0)
+
+
+def test_remainder_is_its_own_row_and_known_categories_are_unchanged():
+    table = offences.categories_with_remainder(_categories(B=3, A=5), convicted=10)
+    assert table["category"].tolist() == ["A", "B", NOT_ITEMISED]
+    assert table["people"].tolist() == [5, 3, 2]
+    assert table["share"].tolist() == pytest.approx([0.5, 0.3, 0.2])
+    assert table["itemised"].tolist() == [True, True, False]
+    assert table["share"].sum() == pytest.approx(1)
+
+
+def test_shipped_categories_are_shares_of_the_convicted_not_of_all_arrested():
+    table = offences.load(DATA, OP).category_table
+    dui = table.set_index("category").loc["DUI"]
+    assert dui["share"] == pytest.approx(86 / 317)
+    rest = table.set_index("category").loc[NOT_ITEMISED]
+    assert rest["people"] == 317 - 109 and rest["share"] == pytest.approx(208 / 317)
+    assert int(table["people"].sum()) == 317
+
+
+def test_categories_larger_than_the_convicted_are_refused():
+    with pytest.raises(ValueError, match="more than the 7 people with convictions"):
+        offences.categories_with_remainder(_categories(A=5, B=3), convicted=7)
+
+
+def test_largest_itemised_is_computed_and_ties_are_named():
+    assert offences.largest_itemised(_categories(A=2, B=9, C=4)) == ("B", 9)
+    assert offences.largest_itemised(_categories(B=4, A=4, C=1)) == ("A and B", 4)
+
+
+def test_largest_is_certain_only_when_the_remainder_is_smaller():
+    assert offences.largest_is_certain(_categories(A=6, B=1), convicted=10) is True    # 3 not itemised
+    assert offences.largest_is_certain(_categories(A=6, B=1), convicted=13) is False   # 6 could tie
+    assert offences.largest_is_certain(_categories(A=86, B=23), convicted=317) is False
+
+
+def test_fiscal_year_starts_in_october():
+    assert offences.fiscal_year("2017-09-27") == 2017
+    assert offences.fiscal_year("2017-10-01") == 2018
+    assert offences.fiscal_year(pd.Timestamp("2016-10-01")) == 2017
+
+
+# --- The overlap rule -------------------------------------------------------------------------------
+
+
+def test_parts_of_one_split_add_up():
+    parts = offences.status_groups(498, 317)
+    assert add_up(parts) == 498
+    categories = offences.category_groups(_categories(A=5, B=3), convicted=10)
+    assert add_up(categories) == 10
+
+
+def test_overlapping_attributes_cannot_be_added_up():
+    attributes = offences.attribute_groups(ice_offences.attributes(DATA, OP))
+    fugitives, deported, gang = (g for g in attributes if g.split is None)
+    with pytest.raises(OverlapError, match="overlap"):
+        add_up([fugitives, deported])
+    with pytest.raises(OverlapError):
+        add_up([fugitives, deported, gang])
+    with pytest.raises(OverlapError):
+        add_up(attributes)  # convictions with the rest
+
+
+def test_attributes_cannot_be_added_to_a_split():
+    convicted, not_convicted = offences.status_groups(498, 317)
+    fugitives = Group("immigration fugitive", 68)
+    with pytest.raises(OverlapError):
+        add_up([not_convicted, fugitives])
+    with pytest.raises(OverlapError):
+        add_up([convicted, fugitives])
+
+
+def test_parts_of_different_splits_cannot_be_added_up():
+    with pytest.raises(OverlapError, match="different splits"):
+        add_up([Group("DUI", 86, MOST_SERIOUS), Group("no conviction", 181, CONVICTION_STATUS)])
+
+
+def test_a_group_counted_twice_is_refused():
+    group = Group("DUI", 86, MOST_SERIOUS)
+    with pytest.raises(OverlapError, match="more than once"):
+        add_up([group, group])
+
+
+def test_a_single_attribute_is_just_its_count():
+    assert add_up([Group("gang member or affiliate", 18)]) == 18
+    assert add_up([]) == 0
+
+
+def test_attributes_chart_does_not_stack_and_has_no_total():
+    chapter = offences.load(DATA, OP)
+    figure = offences.attributes_chart(chapter.attribute_table, chapter.total, source="test")
+    assert "Total" not in figure.data.iloc[:, 0].tolist() and len(figure.data) == 4
+    layers = figure.spec["layer"]
+    assert layers[0]["encoding"]["x"]["scale"]["domain"] == [0, 498]  # every bar is out of all 498
+    assert all(layer["encoding"]["y"]["field"] == "attribute" for layer in layers)  # one row each, side by side
+    assert "immigration fugitive 68 (13.7%)" in figure.alt_text and "not added up" in figure.alt_text
+
+
+# --- National context -------------------------------------------------------------------------------
+
+
+def test_national_series_keeps_gaps_and_definitions():
+    series = offences.national_series(ice_annual.arrests(DATA), ice_annual.criminality(DATA)).set_index("fiscal_year")
+    assert series.loc[2017, "share"] == pytest.approx(105736 / 143470)
+    assert series.loc[2018, "share"] == pytest.approx(0.66)
+    assert series.loc[2018, "basis"] == "published percentage (rounded)"
+    for year in (2015, 2016, 2019, 2020, 2021, 2022, 2023, 2024):
+        assert pd.isna(series.loc[year, "share"]), year  # missing, never 0
+    # FY2019-FY2020 publish "convicted or pending charges", FY2022-24 "criminal history": not "convicted".
+    history = offences.national_series(ice_annual.arrests(DATA), ice_annual.criminality(DATA), "criminal history")
+    assert history.set_index("fiscal_year").loc[2023, "share"] == pytest.approx(73822 / 170590)
+    assert pd.isna(history.set_index("fiscal_year").loc[2017, "share"])
+
+
+def test_a_lower_bound_is_not_a_share():
+    arrests = pd.DataFrame({"fiscal_year": [2019], "arrests": [100]})
+    criminality = pd.DataFrame({"fiscal_year": [2019], "definition": ["convicted"], "people": [pd.NA],
+                                "percent": [86.0], "qualifier": ["more than"]})
+    series = offences.national_series(arrests, criminality)
+    assert pd.isna(series["share"].iloc[0]) and series["basis"].iloc[0] == "published only as more than 86%"
+
+
+def test_national_chart_shows_gaps_as_gaps():
+    chapter = offences.load(DATA, OP)
+    figure = offences.national_chart(chapter.series, chapter.criminality, OP, 2017, 317, 498, source="test")
+    spec = figure.spec
+    line = spec["layer"][0]
+    assert line["mark"]["invalid"] == "break-paths-show-domains"
+    values = spec["datasets"][line["data"]["name"]]
+    shares = {row["year"]: row["share"] for row in values}
+    assert shares["FY2016"] is None and shares["FY2020"] is None and shares["FY2017"] == pytest.approx(0.73699, abs=1e-5)
+    assert line["encoding"]["x"]["scale"]["domain"][0] == "FY2015" and len(line["encoding"]["x"]["scale"]["domain"]) == 10
+    assert "63.7% against 73.7%" in figure.title
+    assert "FY2015, FY2016 and FY2019–FY2024, shown as gaps" in figure.alt_text
+    assert figure.element_id == offences.national_chart(chapter.series, chapter.criminality, OP, 2017, 317, 498,
+                                                        source="test").element_id
+
+
+def test_published_figures_keep_every_definition():
+    chapter = offences.load(DATA, OP)
+    table = offences.published_figures(chapter.arrests, chapter.criminality)
+    fy2018 = table[table["fiscal year"] == "FY2018"].set_index("definition")
+    assert fy2018.loc["convicted or pending charges", "people ÷ arrests"] == "87.1%"
+    assert fy2018.loc["convicted", "published %"] == "66%"
+    assert table[table["fiscal year"] == "FY2019"]["published %"].tolist() == ["more than 86%"]
+    assert table[table["fiscal year"] == "FY2015"]["definition"].tolist() == ["(no figure available here)"]
+
+
+# --- Another operation, and bad inputs --------------------------------------------------------------
+
+
+def test_another_operation_can_be_swapped_in(data):
+    _append(data, "ice-safe-city", "operation.csv", "Operation Test,2018-10-02,2018-10-05,200,12,test")
+    _append(data, "ice-safe-city-offences", "attributes.csv", "Operation Test,criminal conviction,150,had,test")
+    _append(data, "ice-safe-city-offences", "attributes.csv", "Operation Test,immigration fugitive,30,were,test")
+    _append(data, "ice-safe-city-offences", "conviction_categories.csv", "Operation Test,assault,40,test")
+    _append(data, "ice-safe-city-offences", "conviction_categories.csv", "Operation Test,DUI,35,test")
+    v = offences.results(data, "Operation Test")
+    assert (v["total"], v["convicted"], v["not_convicted"], v["fugitives"], v["gang"]) == (200, 150, 50, 30, None)
+    assert (v["largest_category"], v["dui"], v["not_itemised"]) == ("assault", 35, 75)
+    assert v["fiscal_year"] == 2019 and v["national_share"] is None and v["share_gap"] is None
+    assert v["national_share_fy2017"] == pytest.approx(105736 / 143470)
+    assert offences.results(data, OP)["convicted"] == 317  # the shipped operation is untouched
+
+
+def test_unknown_operation_is_a_data_error():
+    with pytest.raises(DataError, match=r"operation\.csv, column 'operation': no operation named 'Nope'"):
+        offences.results(DATA, "Nope")
+
+
+def test_more_with_an_attribute_than_arrested_names_file_line_and_column(data):
+    _edit(data, "ice-safe-city-offences", "attributes.csv", "immigration fugitive,68,", "immigration fugitive,680,")
+    with pytest.raises(DataError) as error:
+        offences.results(data, OP)
+    assert "attributes.csv, line 3, column 'people': 680 people with 'immigration fugitive' is more than the 498" \
+        in str(error.value)
+
+
+def test_categories_adding_up_to_more_than_the_convicted_names_the_line(data):
+    _edit(data, "ice-safe-city-offences", "conviction_categories.csv", "prostitution,5,", "prostitution,250,")
+    with pytest.raises(DataError, match=r"conviction_categories\.csv, line 4, column 'people': the categories up to "
+                                        r"this row add up to 346, more than the 317"):
+        ice_offences.conviction_categories(data, OP)
+
+
+def test_non_numeric_count_is_a_data_error(data):
+    _edit(data, "ice-safe-city-offences", "attributes.csv", "gang member or affiliate,18,", "gang member or affiliate,18?,")
+    with pytest.raises(DataError, match=r"attributes\.csv, line 5, column 'people': type error"):
+        offences.results(data, OP)
+
+
+def test_misspelt_attribute_is_a_data_error(data):
+    _edit(data, "ice-safe-city-offences", "attributes.csv", "previously deported,104", "previously-deported,104")
+    with pytest.raises(DataError, match=r"attributes\.csv, line 4, column 'attribute': constraint error"):
+        ice_offences.attributes(data, OP)
+
+
+def test_missing_convicted_row_is_a_data_error(data):
+    _edit(data, "ice-safe-city-offences", "attributes.csv", "criminal conviction,317,", "gang member or affiliate,317,")
+    with pytest.raises(DataError, match=r"attributes\.csv.*duplicated key"):
+        ice_offences.attributes(data, OP)
+    path = data / "raw" / "ice-safe-city-offences" / "attributes.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join(lines[:1] + lines[2:]) + "\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"attributes\.csv, column 'attribute': no 'criminal conviction' row"):
+        ice_offences.attributes(data, OP)
+
+
+def test_published_percentage_that_disagrees_with_the_count_names_the_line(data):
+    _edit(data, "ice-annual-arrests", "criminality.csv", "2017,convicted,105736,73.7,", "2017,convicted,105736,63.7,")
+    with pytest.raises(DataError, match=r"criminality\.csv, line 2, column 'percent': published 63.7% does not "
+                                        r"match 105736 of 143470 arrests \(73.7%\)"):
+        ice_annual.criminality(data)
+
+
+def test_a_year_without_arrests_is_a_data_error(data):
+    _append(data, "ice-annual-arrests", "criminality.csv", "2014,convicted,1000,,,test")
+    with pytest.raises(DataError, match=r"criminality\.csv, line 15, column 'fiscal_year': FY2014 is not in arrests"):
+        ice_annual.criminality(data)
+
+
+def test_a_figure_with_neither_count_nor_percentage_is_a_data_error(data):
+    _edit(data, "ice-annual-arrests", "criminality.csv", "2020,convicted or pending charges,,90,",
+          "2020,convicted or pending charges,,,")
+    with pytest.raises(DataError, match=r"criminality\.csv, line 9, column 'people': neither a count"):
+        ice_annual.criminality(data)
