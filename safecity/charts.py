@@ -80,7 +80,9 @@ def csv_data_uri(frame: pd.DataFrame) -> str:
 
 def table_html(frame: pd.DataFrame, caption: str | None = None) -> str:
     """An accessible HTML table; every value is escaped so labels cannot inject markup."""
-    out = frame.to_html(index=False, escape=True, border=0, classes=["safecity-table"], na_rep="missing")
+    # pandas renders pd.NA in nullable columns as "<NA>" whatever na_rep says: replace every kind of missing.
+    shown = frame.astype(object).where(frame.notna(), "missing")
+    out = shown.to_html(index=False, escape=True, border=0, classes=["safecity-table"])
     if caption:
         out = out.replace(">\n", f">\n<caption>{html.escape(caption)}</caption>\n", 1)
     return out
