@@ -1,0 +1,549 @@
+"""Refugee ceilings and admissions: the importers' tolerance of the mess, their strictness otherwise, and the claim."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import urllib.parse
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from safecity import refugees
+from safecity.errors import DataError
+from safecity.sources import mpi_refugees, prm_refugees, refugee_policy
+
+from conftest import DATA, FIXTURES
+
+MPI = "mpi-refugee-admissions"
+PRM = "prm-refugee-admissions"
+POLICY = "refugee-policy"
+MPI_FILE = "MPI-Data-Hub_Refugee-Admissions_1980-2025Q1.csv"
+PRM_FILE = "PRM-Refugee-Admissions-Report-2024.xlsx"
+MONTHS = prm_refugees.MONTHS
+
+
+# --------------------------------------------------------------------------- helpers
+
+def _package(data: Path, source: str) -> Path:
+    """Copy a source's datapackage.json into `data` without its checksum (the file will be a fixture)."""
+    folder = data / "raw" / source
+    folder.mkdir(parents=True, exist_ok=True)
+    descriptor = json.loads((DATA / "raw" / source / "datapackage.json").read_text(encoding="utf-8"))
+    for resource in descriptor["resources"]:
+        resource.pop("hash", None)
+        resource.pop("bytes", None)
+    (folder / "datapackage.json").write_text(json.dumps(descriptor, indent=2), encoding="utf-8")
+    return folder
+
+
+def mpi_dir(tmp_path, text: bytes | None = None) -> Path:
+    """A data dir holding the messy MPI fixture (or `text`) under MPI's real file name."""
+    data = tmp_path / "data"
+    folder = _package(data, MPI)
+    raw = text if text is not None else (FIXTURES / "refugees" / "mpi_messy.csv").read_bytes()
+    (folder / MPI_FILE).write_bytes(raw)
+    return data
+
+
+def mpi_text() -> str:
+    return (FIXTURES / "refugees" / "mpi_messy.csv").read_bytes().decode("cp1252")
+
+
+def mpi_with(tmp_path, old: str, new: str) -> Path:
+    text = mpi_text()
+    assert old in text
+    return mpi_dir(tmp_path, text.replace(old, new, 1).encode("cp1252"))
+
+
+def _months(*values: int) -> list[int]:
+    return list(values) + [0] * (12 - len(values))
+
+
+#: The fixture workbook: per fiscal year, the report date and its regions (ceiling text, countries).
+SHEETS = {
+    2018: {"ceiling": 45000, "regions": [
+        ("Africa", "19,000", [("Somalia", _months(216, 13, 2, 5)), ("Republic of South Sudan", _months(11)),
+                              ("Chad", _months(1))]),
+        ("East Asia", "5,000", [("Korea, North", _months(0, 0, 0, 2, 0, 0, 0, 0, 1, 0, 0, 2)),
+                                ("Burma", _months(150, 200, 308, 139))]),
+        ("Near East/South Asia", "17,500", [("Syria", _months(47, 0, 0, 2)), ("Yemen (Sanaa)", _months(0, 1)),
+                                            ("Iran", _months(37, 2))]),
+        ("Unallocated Reserve", "0", []),
+    ]},
+    2025: {"ceiling": 125000, "regions": [
+        ("Africa", "30,000 - 50,000", [("Sudan", _months(110, 30, 331)), ("Somalia", _months(492, 499, 885))]),
+        ("Near East/South Asia", "30,000 - 45,000", [("Syria", _months(1075, 870, 1658))]),
+    ]},
+}
+
+
+def build_workbook(path: Path, sheets: dict = SHEETS, as_of: str = "31-December-2024") -> None:
+    """Write a small workbook laid out like PRM's, mess included (see safecity/sources/prm_refugees.py)."""
+    wb = openpyxl.Workbook()
+    summary = wb.active
+    summary.title = "Cumulative Summary"
+    summary["A2"] = "Department of State\nSummary of Refugee Admissions"
+    summary["A3"] = f"as of {as_of}"
+    summary["A6"] = "Cumulative Summary of Refugee Admissions"
+    for col, name in enumerate(["Fiscal Year", "Africa", "Asia", "Total", "Annual Average"], start=1):
+        summary.cell(row=9, column=col, value=name)
+    row = 10
+    for year, spec in sorted(sheets.items()):
+        africa = sum(sum(m) for region, _, countries in spec["regions"] if region == "Africa" for _, m in countries)
+        total = sum(sum(m) for _, _, countries in spec["regions"] for _, m in countries)
+        for col, value in enumerate([str(year), africa, total - africa, total, "=AVERAGE(Table1[Total])"], start=1):
+            summary.cell(row=row, column=col, value=value)
+        row += 1
+    summary.cell(row=row, column=1, value="Total")
+    summary.cell(row=row + 1, column=1, value="  * Includes Amerasian Immigrants")
+    summary.cell(row=row + 2, column=1, value="Certain refugees arriving later are counted toward the FY 2018 ceiling.")
+
+    for year, spec in sorted(sheets.items(), reverse=True):
+        ws = wb.create_sheet(str(year))
+        ws["A2"] = "Department of State\nSummary of Refugee Admissions"
+        ws["A3"] = f"as of {as_of}"
+        ws["E5"] = "Refugee Admissions by Month"
+        ws["C6"], ws["D6"], ws["C7"], ws["D7"] = "Refugee", "FY Total", "Admissions", "Admitted"
+        ws["A8"], ws["C8"], ws["D8"] = "Country of Chargeability", "Ceiling", "to the U.S."
+        for i, month in enumerate(MONTHS):
+            ws.cell(row=8, column=5 + i, value=month)
+            ws.cell(row=6, column=5 + i, value="")
+        ws["A9"] = f"Fiscal Year {year}"
+        row = 10
+        grand_months = [0] * 12
+        for region, ceiling_text, countries in spec["regions"]:
+            ws.cell(row=row, column=1, value=region)
+            ws.cell(row=row, column=3, value=ceiling_text)
+            for col in range(4, 17):
+                ws.cell(row=row, column=col, value="")
+            row += 1
+            region_months = [0] * 12
+            for name, months in countries:
+                ws.cell(row=row, column=1, value="")
+                ws.cell(row=row, column=2, value=name)
+                ws.cell(row=row, column=3, value="")
+                ws.cell(row=row, column=4, value=sum(months))
+                for i, value in enumerate(months):
+                    ws.cell(row=row, column=5 + i, value=value)
+                region_months = [a + b for a, b in zip(region_months, months)]
+                row += 1
+            if not countries:  # the reserve: a blank row and a filler row of zeros, as in the real workbook
+                ws.cell(row=row, column=3, value="")
+                row += 1
+                for i in range(12):
+                    ws.cell(row=row, column=5 + i, value=0)
+                row += 1
+            ws.cell(row=row, column=2, value=f"Total {region}")
+            if countries:
+                ws.cell(row=row, column=4, value=sum(region_months))
+                for i, value in enumerate(region_months):  # empty cells mean zero in the totals
+                    ws.cell(row=row, column=5 + i, value=value or None)
+            grand_months = [a + b for a, b in zip(grand_months, region_months)]
+            row += 1
+        ws.cell(row=row, column=2, value="Grand Totals")
+        ws.cell(row=row, column=3, value=spec["ceiling"])
+        ws.cell(row=row, column=4, value=sum(grand_months))
+        for i, value in enumerate(grand_months):
+            ws.cell(row=row, column=5 + i, value=value or None)
+        ws.cell(row=row + 1, column=1, value="Note: ceilings were based on admission category.")
+        ws.merge_cells(start_row=row + 1, start_column=1, end_row=row + 1, end_column=16)
+    wb.save(path)
+
+
+def prm_dir(tmp_path, mutate=None, sheets: dict = SHEETS) -> Path:
+    """A data dir holding the generated workbook; `mutate(wb)` breaks it first."""
+    data = tmp_path / "data"
+    folder = _package(data, PRM)
+    path = folder / PRM_FILE
+    build_workbook(path, sheets)
+    if mutate:
+        wb = openpyxl.load_workbook(path)
+        mutate(wb)
+        wb.save(path)
+    return data
+
+
+def cell_of(ws, text: str) -> str:
+    """Coordinate of the first cell holding `text`."""
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.value == text:
+                return cell.coordinate
+    raise AssertionError(f"{text!r} not in sheet {ws.title}")
+
+
+def _problem(excinfo) -> str:
+    return str(excinfo.value)
+
+
+# --------------------------------------------------------------------------- MPI's CSV
+
+def test_mpi_fixture_mess_is_parsed(tmp_path):
+    table = mpi_refugees.load(mpi_dir(tmp_path))
+    frame = table.frame
+    assert frame["fiscal_year"].tolist() == [1979, 1980, 1981, 1982]
+    assert pd.isna(frame["ceiling"].iloc[0])  # "-": no ceiling, never zero
+    assert frame["ceiling"].iloc[1:].tolist() == [231700, 217000, 140000]  # '"231,700 "'
+    assert frame["admissions"].tolist() == [111363, 207116, 159252, 27308]
+    assert frame["partial"].tolist() == [False, False, False, True]  # "1982*"
+    assert frame["line"].tolist() == [6, 7, 8, 9]  # the title spans three physical lines
+    assert "first quarter" in table.partial_note
+    assert any("Homeland Security\u2019s" in note for note in table.notes)  # 0x92 read as cp1252
+
+
+def test_mpi_shipped_table():
+    table = mpi_refugees.load(DATA)
+    frame = table.frame.set_index("fiscal_year")
+    assert len(frame) == 51 and frame.index.min() == 1975 and frame.index.max() == 2025
+    assert frame.loc[1986, "ceiling"] == 67000 and frame.loc[2018, "ceiling"] == 45000
+    assert frame.loc[2018, "admissions"] == 22655
+    assert frame["partial"].sum() == 1 and frame.loc[2025, "partial"]
+    assert frame.loc[1975:1979, "ceiling"].isna().all()
+
+
+def test_mpi_read_with_the_wrong_encoding_names_the_line(tmp_path):
+    data = mpi_dir(tmp_path)
+    package = data / "raw" / MPI / "datapackage.json"
+    descriptor = json.loads(package.read_text(encoding="utf-8"))
+    descriptor["resources"][0]["encoding"] = "utf-8"
+    package.write_text(json.dumps(descriptor), encoding="utf-8")
+    with pytest.raises(DataError) as excinfo:
+        mpi_refugees.load(data)
+    assert f"{MPI_FILE}, line 12: not valid utf-8 text (byte 0x92)" in _problem(excinfo)
+
+
+@pytest.mark.parametrize("old, new, expected", [
+    ('"231,700 "', '"231.700 "', "line 7, column 'Annual Ceiling': expected a number such as 1,234 or '-', found '231.700 '"),
+    ('"159,252"', '"n/a"', "line 8, column 'Number of Admitted Refugees': expected a number"),
+    ("1981,", "1983,", "line 8, column 'Year': year 1983 follows 1980"),
+    ("1980,", "FY1980,", "line 7, column 'Year': expected a year such as 2018 or 2025*, found 'FY1980'"),
+    ('"207,116",,', '"207,116",12,', "line 7: unexpected value '12' after the third column"),
+    ("Year,Annual Ceiling", "Year,Ceiling", "no header row 'Year, Annual Ceiling, Number of Admitted Refugees'"),
+    ("* Admissions data", "Admissions data", "line 9: year 1982 is marked '*' but no footnote"),
+])
+def test_mpi_unexpected_layout_is_an_error_naming_the_line(tmp_path, old, new, expected):
+    with pytest.raises(DataError) as excinfo:
+        mpi_refugees.load(mpi_with(tmp_path, old, new))
+    assert MPI_FILE in _problem(excinfo)
+    assert expected in _problem(excinfo)
+
+
+def test_mpi_row_after_the_footnotes_is_refused(tmp_path):
+    text = mpi_text() + '1983,"90,000 ","61,218",,\r\n'
+    with pytest.raises(DataError) as excinfo:
+        mpi_refugees.load(mpi_dir(tmp_path, text.encode("cp1252")))
+    assert f"{MPI_FILE}, line 15: data after the table's footnotes" in _problem(excinfo)
+
+
+# --------------------------------------------------------------------------- PRM's workbook
+
+def test_prm_fixture_mess_is_parsed(tmp_path):
+    book = prm_refugees.load(prm_dir(tmp_path))
+    years = book.years.set_index("fiscal_year")
+    assert years.loc[2018, "ceiling"] == 45000 and years.loc[2025, "ceiling"] == 125000
+    assert years.loc[2018, "total"] == years.loc[2018, "countries_total"] == 236 + 11 + 1 + 5 + 797 + 49 + 1 + 39
+    assert not years.loc[2018, "partial"] and years.loc[2025, "partial"]
+    assert years.loc[2025, "months_reported"] == 3
+    assert years.loc[2018, "notes"] == "Note: ceilings were based on admission category."
+    adm = book.admissions
+    fy2025 = adm[adm["fiscal_year"] == 2025]
+    # Months after the report's date are zeros in the sheet, but not yet reported: missing, not zero.
+    assert fy2025[fy2025["month"] >= "2025-01-01"]["admissions"].isna().all()
+    assert fy2025[fy2025["month"] < "2025-01-01"]["admissions"].notna().all()
+    somalia = adm[(adm["fiscal_year"] == 2018) & (adm["country"] == "Somalia")]
+    assert somalia["month"].iloc[0] == pd.Timestamp("2017-10-01") and somalia["month"].iloc[-1] == pd.Timestamp("2018-09-01")
+    assert somalia["admissions"].iloc[:4].tolist() == [216, 13, 2, 5]
+    assert book.summary.set_index("fiscal_year")["total"].to_dict() == {2018: 1139, 2025: 5950}
+    assert any("FY 2018" in note for note in book.notes)
+
+
+def test_prm_shipped_workbook():
+    book = prm_refugees.load(DATA)
+    years = book.years.set_index("fiscal_year")
+    assert years.index.tolist() == list(range(2001, 2026))
+    assert years.loc[2018, "total"] == 22672 and years.loc[2017, "ceiling"] == 110000
+    assert (years["total"] == years["countries_total"]).all()
+    assert years.loc[2025, "partial"] and years.loc[2025, "months_reported"] == 3
+    assert book.summary["fiscal_year"].min() == 1975 and len(book.summary) == 51
+
+
+def _set(sheet: str, coordinate: str, value):
+    def mutate(wb):
+        wb[sheet][coordinate] = value
+    return mutate
+
+
+def _somalia_2018(wb) -> int:
+    return int(cell_of(wb["2018"], "Somalia")[1:])
+
+
+@pytest.mark.parametrize("mutate, expected", [
+    (lambda wb: wb["2018"].cell(row=_somalia_2018(wb), column=6, value="13"),
+     "sheet 2018, cell F11: expected NOV admissions as a whole number, found '13'"),
+    (lambda wb: wb["2018"].cell(row=_somalia_2018(wb), column=4, value=999),
+     "sheet 2018, cell D11: Somalia: fiscal-year total 999 differs from the sum of its months (236)"),
+    (lambda wb: wb["2018"].__setitem__(cell_of(wb["2018"], "Total Africa").replace("B", "D"), 1),
+     "sheet 2018, cell D14: 'Total Africa' total 1 differs from the sum of its rows (248)"),
+    (_set("2018", "E8", "October"), "sheet 2018, cell E8: expected the month header 'OCT', found 'October'"),
+    (_set("2018", "A9", "Fiscal Year 2019"), "sheet 2018, cell A9: expected 'Fiscal Year 2018' (the sheet's name)"),
+    (_set("2018", "A3", "as at 31 Dec 2024"), "sheet 2018: no 'as of DD-Month-YYYY' line in column A above row 8"),
+    (_set("2025", "H11", 4), "sheet 2025, cell D11: Sudan: fiscal-year total 471 differs from the sum of its months (475)"),
+    (lambda wb: (wb["2025"].__setitem__("H11", 4), wb["2025"].__setitem__("D11", 475)),
+     "sheet 2025, cell H11: Sudan: 4 admissions in JAN, after the report's date (31 Dec 2024)"),
+    (_set("2018", "Q12", 7), "sheet 2018, cell Q12: unexpected value 7 right of the SEP column"),
+    (lambda wb: wb["2018"].__setitem__(cell_of(wb["2018"], "Grand Totals"), "Totals"),
+     "sheet 2018, cell B28: country 'Totals' outside any region"),
+    (lambda wb: wb.create_sheet("Notes"), "sheet Notes: unexpected sheet"),
+    (lambda wb: wb["Cumulative Summary"].__setitem__("D10", 5), "sheet Cumulative Summary, cell D10: total 5 differs"),
+])
+def test_prm_unexpected_layout_is_an_error_naming_sheet_and_cell(tmp_path, mutate, expected):
+    with pytest.raises(DataError) as excinfo:
+        prm_refugees.load(prm_dir(tmp_path, mutate))
+    message = _problem(excinfo)
+    assert message.count("\n") == 0
+    assert PRM_FILE in message and expected in message, message
+
+
+def test_prm_missing_grand_totals_is_an_error(tmp_path):
+    def drop(wb):
+        ws = wb["2025"]
+        row = int(cell_of(ws, "Grand Totals")[1:])
+        ws.delete_rows(row, 2)
+    with pytest.raises(DataError, match=r"sheet 2025: no 'Grand Totals' row"):
+        prm_refugees.load(prm_dir(tmp_path, drop))
+
+
+def test_prm_not_a_workbook(tmp_path):
+    data = prm_dir(tmp_path)
+    (data / "raw" / PRM / PRM_FILE).write_bytes(b"not a zip file")
+    with pytest.raises(DataError, match="not a readable xlsx workbook"):
+        prm_refugees.load(data)
+
+
+# --------------------------------------------------------------------------- the listed countries
+
+def _policy(data: Path) -> None:
+    shutil.copytree(DATA / "raw" / POLICY, data / "raw" / POLICY)
+
+
+def test_group_months_maps_spellings_and_keeps_unreported_months_missing(tmp_path):
+    data = prm_dir(tmp_path)
+    _policy(data)
+    book = prm_refugees.load(data)
+    groups = refugee_policy.country_groups(data)
+    monthly = refugees.group_months(book, groups, refugee_policy.prm_country_names(data, groups))
+    p9645 = monthly[monthly["group"] == "Proclamation 9645"].set_index("month")["admissions"]
+    # Oct 2017: Somalia 216 + Chad 1 + Syria 47 + Iran 37; "Korea, North" and "Yemen (Sanaa)" count,
+    # "Republic of South Sudan" does not (it is not Sudan).
+    assert p9645[pd.Timestamp("2017-10-01")] == 216 + 1 + 47 + 37
+    assert p9645[pd.Timestamp("2017-11-01")] == 13 + 1 + 2
+    assert p9645[pd.Timestamp("2018-01-01")] == 5 + 2 + 2 + 0
+    assert p9645[pd.Timestamp("2018-09-01")] == 2
+    eo = monthly[monthly["group"] == "March 2017 order"].set_index("month")["admissions"]
+    assert eo[pd.Timestamp("2017-10-01")] == 216 + 47 + 37  # no Chad, no South Sudan
+    assert eo[pd.Timestamp("2024-10-01")] == 110 + 492 + 1075  # Sudan counts here
+    assert pd.isna(eo[pd.Timestamp("2025-01-01")])  # after the report's date
+    by_year = refugees.group_years(monthly, book, 2018, None).set_index(["group", "fiscal_year"])
+    assert by_year.loc[("Proclamation 9645", 2025), "partial"]
+
+
+def test_unlisted_spelling_of_a_listed_country_is_refused(tmp_path):
+    sheets = {2018: {"ceiling": 45000, "regions": [
+        ("Near East/South Asia", "17,500", [("Syrian Arab Republic", _months(5))])]}}
+    data = prm_dir(tmp_path, sheets=sheets)
+    _policy(data)
+    book = prm_refugees.load(data)
+    groups = refugee_policy.country_groups(data)
+    with pytest.raises(DataError) as excinfo:
+        refugees.group_months(book, groups, refugee_policy.prm_country_names(data, groups))
+    assert (f"{PRM_FILE}, sheet 2018, cell B11: 'Syrian Arab Republic' looks like Syria but is not in "
+            "prm_country_names.csv") in _problem(excinfo)
+
+
+def test_country_names_must_name_a_listed_country(tmp_path):
+    data = tmp_path / "data"
+    _policy(data)
+    path = data / "raw" / POLICY / "prm_country_names.csv"
+    path.write_text(path.read_text(encoding="utf-8") + "Iraq,Iraq,not listed\n", encoding="utf-8")
+    groups = refugee_policy.country_groups(data)
+    with pytest.raises(DataError, match=r"prm_country_names.csv, line 14, column 'country': 'Iraq' is not a country"):
+        refugee_policy.prm_country_names(data, groups)
+
+
+# --------------------------------------------------------------------------- ceilings and the claim
+
+def _years(ceilings: dict, admissions: dict | None = None) -> pd.DataFrame:
+    fys = sorted(ceilings)
+    values = [ceilings[y] for y in fys]
+    adm = [(admissions or {}).get(y) for y in fys]
+    return pd.DataFrame({"fiscal_year": fys, "ceiling_set": pd.array(values, dtype="Int64"),
+                         "ceiling_final": pd.array(values, dtype="Int64"), "revised": False,
+                         "admissions": pd.array(adm, dtype="Int64"), "partial": False, "suspended_from": None})
+
+
+def test_verdict_true_when_below_every_earlier_ceiling():
+    years = _years({1980: 100, 1981: 80, 1982: 90, 1983: 70, 1984: 60, 1985: 75})
+    verdict = refugees.lowest_since(years, 1983, 1980)
+    assert verdict.is_lowest and verdict.label == "lowest since 1980"
+    assert (verdict.minimum, verdict.minimum_years, verdict.n_compared) == (80, (1981,), 3)
+    assert verdict.later_lower["fiscal_year"].tolist() == [1984]
+    assert verdict.sentence.startswith("True:")
+
+
+def test_verdict_false_when_an_earlier_ceiling_was_lower():
+    years = _years({1980: 100, 1981: 50, 1982: 90, 1983: 70})
+    verdict = refugees.lowest_since(years, 1983, 1980)
+    assert not verdict.is_lowest and not verdict.ties
+    assert verdict.label == "not the lowest since 1980"
+    assert verdict.sentence == "False: FY1983's 70 is above the 50 in FY1981"
+
+
+def test_verdict_tie_and_missing_years_are_not_zero():
+    years = _years({1980: 70, 1981: None, 1982: 90, 1983: 70})
+    verdict = refugees.lowest_since(years, 1983, 1980)
+    assert verdict.ties and not verdict.is_lowest and verdict.label == "tied for lowest since 1980"
+    assert verdict.missing_years == (1981,) and verdict.n_compared == 2
+
+
+def test_verdict_needs_a_ceiling_for_the_tested_year():
+    with pytest.raises(ValueError, match="FY1982 has no ceiling"):
+        refugees.lowest_since(_years({1980: 70, 1981: 60, 1982: None}), 1982, 1980)
+
+
+def test_shipped_claim_true_on_both_readings():
+    inputs = refugees.load(DATA)
+    years = refugees.fiscal_years(inputs.mpi, inputs.facts, inputs.facts_file)
+    as_set = refugees.lowest_since(years, 2018, 1980, "ceiling_set")
+    year_end = refugees.lowest_since(years, 2018, 1980, "ceiling_final")
+    assert (as_set.ceiling, as_set.minimum, as_set.minimum_years) == (45000, 67000, (1986,))
+    assert (year_end.minimum, year_end.minimum_years) == (50000, (2017,))  # FY2017 cut to 50,000
+    assert as_set.is_lowest and year_end.is_lowest
+    assert as_set.later_lower["fiscal_year"].tolist() == [2019, 2020, 2021, 2026]
+    assert year_end.later_lower["fiscal_year"].tolist() == [2019, 2020, 2026]  # FY2021 raised to 62,500
+    # Testing a later year gives the other outcome from the same code.
+    assert not refugees.lowest_since(years, 2022, 1980).is_lowest
+
+
+def test_fiscal_years_carry_revisions_partial_and_gap():
+    inputs = refugees.load(DATA)
+    years = refugees.fiscal_years(inputs.mpi, inputs.facts, inputs.facts_file).set_index("fiscal_year")
+    assert years.loc[2017, ["ceiling_set", "ceiling_final", "revised"]].tolist() == [110000, 50000, True]
+    assert years.loc[2021, ["ceiling_set", "ceiling_final", "revised"]].tolist() == [15000, 62500, True]
+    assert years.loc[2025, "partial"] and years.loc[2025, "suspended_from"] == "2025-01-27"
+    assert years.loc[2026, "ceiling_set"] == 7500 and pd.isna(years.loc[2026, "admissions"])
+
+
+def test_facts_disagreeing_with_mpi_is_an_error_naming_the_line(tmp_path):
+    data = tmp_path / "data"
+    for source in (MPI, PRM, POLICY):
+        shutil.copytree(DATA / "raw" / source, data / "raw" / source)
+    path = data / "raw" / POLICY / "policy_facts.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace("2017,ceiling_revised,50000", "2017,ceiling_revised,55000"),
+                    encoding="utf-8")
+    inputs = refugees.load(data)
+    with pytest.raises(DataError) as excinfo:
+        refugees.fiscal_years(inputs.mpi, inputs.facts, inputs.facts_file)
+    assert ("policy_facts.csv, line 3, column 'value': FY2017: year-end ceiling 55,000 disagrees with 50,000 in "
+            in _problem(excinfo)) and "(line 48)" in _problem(excinfo)
+
+
+def test_revision_without_the_ceiling_it_revises_is_refused(tmp_path):
+    data = tmp_path / "data"
+    _policy(data)
+    path = data / "raw" / POLICY / "policy_facts.csv"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text("".join(line for line in lines if not line.startswith("2021,ceiling_set")), encoding="utf-8")
+    with pytest.raises(DataError, match=r"policy_facts.csv, line \d+, column 'fact': FY2021: a revised ceiling needs"):
+        refugee_policy.facts(data)
+
+
+def test_shares_and_years_far_from_the_ceiling():
+    inputs = refugees.load(DATA)
+    years = refugees.fiscal_years(inputs.mpi, inputs.facts, inputs.facts_file)
+    table = refugees.shares(refugees.shown_years(years, 1980, None), 0.5)
+    assert 2026 not in set(table["fiscal_year"])  # no admissions: no share, not 0%
+    far = refugees.far_below_years(table, 0.5)
+    assert far["fiscal_year"].tolist() == [2002, 2003, 2021, 2022, 2023]  # FY2025 is partial: left out
+    assert round(float(table.set_index("fiscal_year").loc[2018, "share"]), 4) == 0.5034
+
+
+def test_reconciliation_finds_the_two_differences():
+    inputs = refugees.load(DATA)
+    recon = refugees.reconcile(inputs.mpi, inputs.prm, inputs.facts)
+    table = refugees.differences(recon, inputs.facts, inputs.prm.notes)
+    assert table["fiscal year"].tolist() == ["FY2017", "FY2018"]
+    fy2017, fy2018 = table.iloc[0], table.iloc[1]
+    assert (fy2017["MPI ceiling"], fy2017["PRM ceiling"]) == (50000, 110000)
+    assert "ceiling as first set" in fy2017["what explains it"]
+    assert (fy2018["MPI admissions"], fy2018["PRM summary sheet"], fy2018["PRM − MPI (admissions)"]) == (22655, 22672, 17)
+    assert "Doe" in fy2018["what explains it"] and "22,491" in fy2018["what explains it"]
+
+
+def test_results_are_plain_headline_values():
+    values = refugees.results(DATA)
+    assert values["tested_ceiling"] == 45000 and values["article_ceiling_matches"] is True
+    assert (values["min_ceiling"], values["min_ceiling_year"]) == (67000, 1986)
+    assert values["verdict"] == "lowest since 1980" and values["is_lowest"] is True
+    assert values["later_lower_years"] == [2019, 2020, 2021, 2026]
+    assert values["reconcile_admissions_differ"] == {2018: {"mpi": 22655, "prm": 22672}}
+    assert values["reconcile_ceilings_differ"] == {2017: {"mpi": 50000, "prm": 110000}}
+    assert values["listed_countries_by_year"]["Proclamation 9645"][2018] == 496
+    assert values["listed_countries_by_year"]["March 2017 order"][2016] == 26842
+    json.dumps(values)  # plain values only
+
+
+def test_figures_show_gaps_not_zeros():
+    inputs = refugees.load(DATA)
+    years = refugees.fiscal_years(inputs.mpi, inputs.facts, inputs.facts_file)
+    shown = refugees.shown_years(years, 1980, None)
+    figure = refugees.ceiling_chart(shown, refugees.lowest_since(years, 2018, 1980), source="test")
+    assert figure.title == "FY2018's ceiling of 45,000 was the lowest since 1980; FY2019, FY2020, FY2021 and FY2026 went lower"
+    assert "No admissions data for FY2026: a gap, not zero." in figure.alt_text
+    assert "FY2017 (110,000 first set, 50,000 at year end)" in figure.alt_text
+    csv = urllib.parse.unquote(figure._repr_html_().split("data:text/csv;charset=utf-8,")[1].split('"')[0])
+    assert "\n2026,7500,7500,,False," in csv
+    spec = json.dumps(figure.spec, allow_nan=False)  # a missing value is null in the chart, never NaN or 0
+    assert '"admissions": null' in spec
+
+
+# --------------------------------------------------------------------------- a new fiscal year needs no code change
+
+def _copy_data(tmp_path) -> Path:
+    data = tmp_path / "data"
+    for source in (MPI, PRM, POLICY):
+        shutil.copytree(DATA / "raw" / source, data / "raw" / source)
+    return data
+
+
+def test_new_fiscal_year_flows_through(tmp_path):
+    data = _copy_data(tmp_path)
+    facts = data / "raw" / POLICY / "policy_facts.csv"
+    facts.write_text(facts.read_text(encoding="utf-8")
+                     + '2027,ceiling_set,5000,2026-09-30,"FY2027 refugee ceiling","a test determination"\n',
+                     encoding="utf-8")
+    values = refugees.results(data)
+    assert values["last_year"] == 2027 and values["latest_ceiling"] == 5000
+    assert values["later_lower_years"] == [2019, 2020, 2021, 2026, 2027]
+    assert values["no_admissions_years"] == [2026, 2027]
+    prose = refugees.prose(values, refugee_policy.facts(data))
+    assert prose["later_lower_list"] == "FY2019, FY2020, FY2021, FY2026 and FY2027"
+    assert prose["lowest_later_fy"] == "FY2027" and prose["last_fy"] == "FY2027"
+    inputs = refugees.load(data)
+    years = refugees.fiscal_years(inputs.mpi, inputs.facts, inputs.facts_file)
+    figure = refugees.ceiling_chart(refugees.shown_years(years, 1980, None), refugees.lowest_since(years, 2018, 1980),
+                                    source="test")
+    assert figure.data["fiscal_year"].max() == 2027 and pd.isna(figure.data["admissions"].iloc[-1])
+    assert "FY2026 and FY2027 went lower" in figure.title
+
+    # MPI's next edition adds FY2026 with its admissions: the gap closes, the verdict is recomputed.
+    mpi = data / "raw" / MPI / MPI_FILE
+    text = mpi.read_bytes().decode("cp1252")
+    text = text.replace('2025*,"125,000 ","27,308",,\r\n', '2025*,"125,000 ","27,308",,\r\n2026,"7,500 ","1,234",,\r\n')
+    mpi.write_bytes(text.encode("cp1252"))
+    values = refugees.results(data)
+    assert values["no_admissions_years"] == [2027]
+    assert refugees.results(data, tested_year=2026)["verdict"] == "lowest since 1980"
+    assert refugees.results(data, tested_year=2026)["later_lower_years"] == [2027]
