@@ -1,0 +1,531 @@
+"""Importer for `data/raw/state-dept-monthly-visas/`: monthly visa issuances by nationality and class.
+
+Each month is one gzipped JSON-lines file parsed from a State Department PDF table by a
+third party. The files are read as they are and cleaned here:
+
+* counts are strings, some with thousands separators ("30,855"): parsed strictly; anything
+  that is not a whole number (or is negative) is an error naming file, line and key;
+* each file ends with a "Grand Total" row (kept apart, and compared with the sum of the rows)
+  and footnote rows (text starting with "*", no class, no count: set aside);
+* the immigrant files' key for the place was renamed part-way through ("Foreign State of
+  Chargeability or Place of Birth" became "or Place of Birth", with the class under "Foreign
+  State of Chargeability Visa Class"): the keys are read by role, not by name;
+* a few rows hold their three values under spurious keys: either all joined by line breaks
+  under one concatenated key ("NationalityVisa ClassIssuances": "Thailand\\nO2\\n1"), or under
+  keys that are themselves a table row which the parser took for the field names
+  ("Thailand", "R2", "1"). Both are read in order as place, class, count, and such a key row
+  is recovered as a row of its own. Every repair is listed in `MonthlyVisas.repairs`;
+* place names are mapped to one canonical name by `raw/nationality-crosswalk`; a spelling
+  missing from it is an error naming file and line;
+* a month without a file (non-immigrant May 2019) is listed in `MonthlyVisas.months` as not
+  available: it has no rows, and every monthly series shows it as missing, never as 0.
+
+The fast path parses every file of a kind in one go with pyarrow; if that fails (malformed
+JSON, a value that is not text, blank lines), the files are re-read line by line with the json
+module, which names the file and line of the first problem.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import os
+import re
+import tempfile
+import zlib
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .. import ROOT
+from ..errors import DataError, Problem
+from ..validate import display_path, resource_descriptor
+from . import nationalities
+
+SOURCE = "state-dept-monthly-visas"
+KINDS = ("nonimmigrant", "immigrant")
+
+#: The keys the parser used for each role, in every version of the files.
+PLACE_KEYS = ("Nationality", "Foreign State of Chargeability or Place of Birth", "or Place of Birth")
+CLASS_KEYS = ("Visa Class", "Foreign State of Chargeability Visa Class")
+COUNT_KEYS = ("Issuances",)
+STANDARD_KEYS = PLACE_KEYS + CLASS_KEYS + COUNT_KEYS
+
+FILE_NAME = re.compile(r"(?:.*/)?(\d{4})-(\d{2})-01\.jsonl\.gz")
+COUNT = re.compile(r"\d{1,3}(?:,\d{3})+|\d+")
+NEGATIVE = re.compile(r"-\s*[\d,.]+")
+
+#: Bump when the cleaning changes: the cached tidy tables are keyed on it as well as on the files.
+VERSION = "1"
+
+ISSUANCE_COLUMNS = ["month", "nationality", "visa_class", "issuances"]
+
+
+@dataclass(frozen=True)
+class MonthlyVisas:
+    """One kind of visa (non-immigrant or immigrant), tidy, with what the import found along the way.
+
+    issuances: one row per month, nationality (canonical) and visa class; `issuances` > 0.
+    months: every month from the first file to the last: month, file, available.
+    totals: per file, the "Grand Total" row against the sum of the rows (grand_total is missing
+        where a file has none).
+    repairs: rows read from spurious keys: file, line, repair.
+    spellings: raw spelling (whitespace collapsed) → nationality, with the number of rows.
+    """
+
+    kind: str
+    issuances: pd.DataFrame
+    months: pd.DataFrame
+    totals: pd.DataFrame
+    repairs: pd.DataFrame
+    spellings: pd.DataFrame
+
+    @property
+    def missing_months(self) -> list[pd.Timestamp]:
+        return list(self.months.loc[~self.months["available"], "month"])
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _files(data_dir: Path, kind: str) -> tuple[Path, list[str]]:
+    """The folder and the files of one kind, as listed in the data package (the manifest)."""
+    folder, descriptor = resource_descriptor(Path(data_dir), SOURCE, kind)
+    paths = descriptor["path"] if isinstance(descriptor["path"], list) else [descriptor["path"]]
+    return folder, sorted(paths)
+
+
+def _month(path: str, shown: str) -> pd.Timestamp:
+    match = FILE_NAME.fullmatch(path)
+    if not match:
+        raise DataError(Problem(shown, "file name must be YYYY-MM-01.jsonl.gz (the month it covers)"))
+    return pd.Timestamp(int(match.group(1)), int(match.group(2)), 1)
+
+
+def _decompress(path: Path, shown: str) -> bytes:
+    try:
+        data = gzip.decompress(path.read_bytes())
+    except FileNotFoundError:
+        raise DataError(Problem(shown, "missing file"))
+    except (OSError, EOFError, zlib.error) as exc:
+        raise DataError(Problem(shown, f"not a readable gzip file ({exc})"))
+    if not data.strip():
+        raise DataError(Problem(shown, "empty file"))
+    return data
+
+
+def _line_count(blob: bytes) -> int:
+    return blob.count(b"\n") + (0 if blob.endswith(b"\n") else 1)
+
+
+def _text_value(value, shown: str, line: int, key: str):
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (dict, list)):
+        raise DataError(Problem(shown, "expected a text or number value, found a nested JSON value", line=line,
+                                column=key))
+    return str(value)
+
+
+@dataclass
+class _Rows:
+    """Parsed lines of every file of a kind: one pyarrow string column per key, plus where each row came from."""
+
+    table: "pa.Table"
+    file: np.ndarray
+    line: np.ndarray
+
+
+def _parse_slow(blob: bytes, shown: str) -> tuple[list[dict], list[int]]:
+    """Line-by-line parse with the json module, naming the first bad line."""
+    try:
+        text = blob.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = blob[: exc.start].count(b"\n") + 1
+        raise DataError(Problem(shown, f"not valid utf-8 text (byte 0x{blob[exc.start]:02x})", line=line))
+    records, lines = [], []
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(Problem(shown, f"malformed JSON ({exc.msg} at character {exc.colno})", line=number))
+        if not isinstance(obj, dict):
+            raise DataError(Problem(shown, f"expected a JSON object, found {type(obj).__name__}", line=number))
+        records.append({k: _text_value(v, shown, number, k) for k, v in obj.items()})
+        lines.append(number)
+    return records, lines
+
+
+def _parse_fast(blobs: list[bytes]) -> _Rows | None:
+    """All files of a kind in one pyarrow parse; None if anything is off (the slow path then explains)."""
+    import pyarrow as pa
+    import pyarrow.json as pj
+
+    counts = [_line_count(b) for b in blobs]
+    joined = b"".join(b if b.endswith(b"\n") else b + b"\n" for b in blobs)
+    schema = pa.schema([(key, pa.string()) for key in STANDARD_KEYS])
+    try:
+        table = pj.read_json(io.BytesIO(joined), read_options=pj.ReadOptions(block_size=1 << 18),
+                             parse_options=pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="infer"))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if table.num_rows != sum(counts):  # blank lines were skipped: line numbers would be wrong
+        return None
+    columns = {}
+    for name, column in zip(table.column_names, table.columns):
+        if pa.types.is_null(column.type):
+            column = column.cast(pa.string())
+        elif not pa.types.is_string(column.type):
+            return None
+        columns[name] = column
+    starts = np.cumsum([0] + counts[:-1])
+    file_index = np.repeat(np.arange(len(blobs)), counts)
+    return _Rows(pa.table(columns), file_index, np.arange(table.num_rows) - starts[file_index] + 1)
+
+
+def _parse(blobs: list[bytes], shown: list[str]) -> _Rows:
+    import pyarrow as pa
+
+    rows = _parse_fast(blobs)
+    if rows is not None:
+        return rows
+    records, files, lines = [], [], []
+    for index, (blob, name) in enumerate(zip(blobs, shown)):
+        found, numbers = _parse_slow(blob, name)
+        records.extend(found)
+        lines.extend(numbers)
+        files.extend([index] * len(numbers))
+    keys = list(dict.fromkeys(k for record in records for k in record))
+    table = pa.table({k: pa.array([r.get(k) for r in records], type=pa.string()) for k in keys})
+    return _Rows(table, np.asarray(files, dtype="int64"), np.asarray(lines, dtype="int64"))
+
+
+# --------------------------------------------------------------------------- cleaning
+
+
+def _role(rows: _Rows, keys: tuple[str, ...], shown: list[str]):
+    """The one value among `keys` in each row (a pyarrow array); values under two of them is an error."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    present = [k for k in keys if k in rows.table.column_names]
+    if not present:
+        return pa.nulls(rows.table.num_rows, pa.string())
+    if len(present) > 1:
+        valid = sum(np.asarray(pc.is_valid(rows.table[k])).astype("int8") for k in present)
+        if (valid > 1).any():
+            i = int(np.argmax(valid > 1))
+            used = [k for k in present if rows.table[k][i].is_valid]
+            raise DataError(Problem(shown[rows.file[i]], f"values under both {used[0]!r} and {used[1]!r}",
+                                    line=int(rows.line[i])))
+        return pc.coalesce(*[rows.table[k] for k in present]).combine_chunks()
+    return rows.table[present[0]].combine_chunks()
+
+
+def _encode(values) -> tuple[np.ndarray, list]:
+    """Dictionary-encode a pyarrow string array: (codes with -1 for null, distinct values)."""
+    import pyarrow.compute as pc
+
+    encoded = pc.dictionary_encode(values)
+    if hasattr(encoded, "combine_chunks"):
+        encoded = encoded.combine_chunks()
+    codes = np.asarray(encoded.indices.fill_null(-1), dtype="int64")
+    return codes, encoded.dictionary.to_pylist()
+
+
+def _per_value(codes: np.ndarray, values: list, null, dtype=object) -> np.ndarray:
+    """Expand one result per distinct value (plus `null` for code -1) to one per row."""
+    table = np.empty(len(values) + 1, dtype=dtype)
+    table[: len(values)] = values
+    table[-1] = null
+    return table[codes]
+
+
+def _count(text: str) -> tuple[int, str]:
+    """(value, "") for a valid count, else (0, reason)."""
+    text = text.strip()
+    if COUNT.fullmatch(text):
+        return int(text.replace(",", "")), ""
+    if NEGATIVE.fullmatch(text):
+        return 0, f"negative count '{text}'"
+    if not text:
+        return 0, "missing count"
+    return 0, f"count is not a whole number: '{text}'"
+
+
+def _spurious(rows: _Rows, positions: np.ndarray, blobs: list[bytes], shown: list[str]) -> tuple[list[tuple], list[dict]]:
+    """Read rows that have no value under the table's keys. Returns (rows, repairs).
+
+    Rows come back as (place, visa_class, count, count_key, file, line).
+    """
+    lines_of: dict[int, list[bytes]] = {}
+    out, repairs, recovered = [], [], set()
+    spurious: dict[tuple, list[int]] = {}
+    for position in positions:
+        file_index, line = int(rows.file[position]), int(rows.line[position])
+        if file_index not in lines_of:
+            lines_of[file_index] = blobs[file_index].split(b"\n")
+        obj = json.loads(lines_of[file_index][line - 1])
+        pairs = [(k, v) for k, v in obj.items() if v is not None]
+        name = shown[file_index]
+        keys = [k for k, _ in pairs]
+        if len(pairs) == 1 and pairs[0][0] not in STANDARD_KEYS and pairs[0][0].endswith("Issuances"):
+            key, value = pairs[0]
+            parts = [p.strip() for p in str(value).split("\n")]
+            if len(parts) == 3 and COUNT.fullmatch(parts[2]):
+                out.append((parts[0], parts[1], parts[2], key, file_index, line))
+                repairs.append({"file": name, "line": line,
+                                "repair": f"place, class and count joined by line breaks under the key {key!r} "
+                                          f"({' / '.join(parts)}): split"})
+            elif len(parts) == 2 and nationalities.clean(parts[0]).casefold() == "grand total":
+                out.append((parts[0], "", parts[1], key, file_index, line))
+                repairs.append({"file": name, "line": line,
+                                "repair": f"'Grand Total' and its count joined under the key {key!r}: split"})
+            elif str(value).lstrip().startswith("*"):
+                out.append((str(value), "", "", key, file_index, line))
+            else:
+                raise DataError(Problem(name, f"cannot read the value under the key {key!r}", line=line))
+        elif len(pairs) == 3 and not set(keys) & set(STANDARD_KEYS):
+            (k1, place), (k2, visa_class), (k3, count) = pairs
+            if (file_index, tuple(keys)) not in recovered and COUNT.fullmatch(k3.strip()) and k2.strip():
+                # The key row came first in the table: it is placed before the first row read under it.
+                recovered.add((file_index, tuple(keys)))
+                out.append((k1, k2, k3, k3, file_index, line))
+                repairs.append({"file": name, "line": line,
+                                "repair": f"the keys {keys!r} are a table row the parser took for field names: "
+                                          "recovered as a row"})
+            out.append((str(place), str(visa_class), str(count), k3, file_index, line))
+            spurious.setdefault((file_index, tuple(keys)), []).append(line)
+        else:
+            raise DataError(Problem(name, f"unexpected keys {keys!r}", line=line))
+    for (file_index, keys), lines in spurious.items():
+        repairs.append({"file": shown[file_index], "line": lines[0],
+                        "repair": f"{len(lines)} rows (lines {lines[0]}-{lines[-1]}) under the spurious keys "
+                                  f"{list(keys)!r}: read in order as place, class, count"})
+    return out, repairs
+
+
+def _read_kind(data_dir: Path, kind: str, crosswalk: nationalities.Crosswalk) -> MonthlyVisas:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    folder, paths = _files(data_dir, kind)
+    shown = [display_path(folder / p) for p in paths]
+    months = [_month(p, s) for p, s in zip(paths, shown)]
+    if len(set(months)) != len(months):
+        raise DataError(Problem(display_path(folder / "datapackage.json"), f"{kind}: two files for the same month"))
+    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:  # zlib releases the GIL
+        blobs = list(pool.map(_decompress, [folder / p for p in paths], shown))
+    rows = _parse(blobs, shown)
+
+    place, visa_class, count = (_role(rows, keys, shown) for keys in (PLACE_KEYS, CLASS_KEYS, COUNT_KEYS))
+    standard = (np.asarray(pc.is_valid(place)) | np.asarray(pc.is_valid(visa_class))
+                | np.asarray(pc.is_valid(count)))
+    extra = [c for c in rows.table.column_names if c not in STANDARD_KEYS]
+    for key in extra:
+        mixed = standard & np.asarray(pc.is_valid(rows.table[key]))
+        if mixed.any():
+            i = int(np.argmax(mixed))
+            raise DataError(Problem(shown[rows.file[i]], f"values under the table's keys and under {key!r}",
+                                    line=int(rows.line[i])))
+    file_index, line = rows.file, rows.line
+    count_key: dict[int, str] = {}  # row position -> key the count was under, where not "Issuances"
+    repairs: list[dict] = []
+    if not standard.all():
+        odd, repairs = _spurious(rows, np.nonzero(~standard)[0], blobs, shown)
+        keep = pa.array(standard)
+        odd_columns = list(zip(*odd)) if odd else [[]] * 6
+        place = pa.concat_arrays([place.filter(keep), pa.array(odd_columns[0], type=pa.string())])
+        visa_class = pa.concat_arrays([visa_class.filter(keep), pa.array(odd_columns[1], type=pa.string())])
+        count = pa.concat_arrays([count.filter(keep), pa.array(odd_columns[2], type=pa.string())])
+        odd_keys = np.asarray(odd_columns[3], dtype=object)
+        file_index = np.concatenate([file_index[standard], np.asarray(odd_columns[4], dtype="int64")])
+        line = np.concatenate([line[standard], np.asarray(odd_columns[5], dtype="int64")])
+        order = np.lexsort((line, file_index))
+        take = pa.array(order)
+        place, visa_class, count = place.take(take), visa_class.take(take), count.take(take)
+        file_index, line = file_index[order], line[order]
+        n_standard = int(standard.sum())
+        moved = np.nonzero(order >= n_standard)[0]
+        count_key = dict(zip(moved.tolist(), odd_keys[order[moved] - n_standard].tolist()))
+
+    # Work on distinct values: a few hundred places and classes, a few thousand counts.
+    p_codes, p_values = _encode(place)
+    p_clean = [nationalities.clean(v) for v in p_values]
+    is_total = _per_value(p_codes, [v.casefold() == "grand total" for v in p_clean], False, bool)
+    starred = _per_value(p_codes, [v.startswith("*") for v in p_clean], False, bool)
+    p_empty = _per_value(p_codes, [not v for v in p_clean], True, bool)
+    c_codes, c_values = _encode(visa_class)
+    c_clean = [v.strip() for v in c_values]
+    c_empty = _per_value(c_codes, [not v for v in c_clean], True, bool)
+    n_codes, n_values = _encode(count)
+    parsed = [_count(v) for v in n_values]
+    number = _per_value(n_codes, [v for v, _ in parsed], 0, "int64")
+    n_reason = _per_value(n_codes, [r for _, r in parsed], "missing count", object)
+    n_empty = _per_value(n_codes, [not v.strip() for v in n_values], True, bool)
+
+    is_note = ~is_total & c_empty & n_empty
+    not_note = is_note & ~starred
+    if not_note.any():
+        i = int(np.argmax(not_note))
+        raise DataError(Problem(shown[file_index[i]], f"row '{p_clean[p_codes[i]] if p_codes[i] >= 0 else ''}' has no "
+                                "visa class and no count", line=int(line[i])))
+    data = ~is_total & ~is_note
+    problems = []
+    for mask, column, message in ((data & p_empty, "place", "missing place name"),
+                                  (data & c_empty, "Visa Class", "missing visa class")):
+        if mask.any():
+            i = int(np.argmax(mask))
+            problems.append(Problem(shown[file_index[i]], message, line=int(line[i]), column=column))
+    bad = np.nonzero((data | is_total) & (n_reason != ""))[0]
+    for i in bad[:20]:
+        problems.append(Problem(shown[file_index[i]], n_reason[i], line=int(line[i]), column=count_key.get(int(i), "Issuances")))
+    if problems:
+        raise DataError(problems)
+
+    # Canonical names: unknown spellings are reported with the first file and line they occur on.
+    used = np.zeros(len(p_values), dtype=bool)
+    used[p_codes[data]] = True
+    unknown = sorted({p_clean[c] for c in np.nonzero(used)[0] if p_clean[c] not in crosswalk.lookup})
+    if unknown:
+        spelled = _per_value(p_codes, p_clean, "", object)
+        problems = []
+        for name in unknown:
+            i = int(np.argmax(data & (spelled == name)))
+            problems.append(Problem(shown[file_index[i]], f"unknown place name '{name}': add it to "
+                                    f"data/raw/{nationalities.SOURCE}/nationalities.csv", line=int(line[i])))
+        raise DataError(problems)
+    canonical = [crosswalk.lookup.get(v, "") for v in p_clean]
+    canon_codes, canon_names = pd.factorize(pd.Series(canonical + [""], dtype="str"))
+    nat_code = canon_codes[:-1][p_codes[data]]
+    class_codes, class_names = pd.factorize(pd.Series(c_clean + [""], dtype="str"))
+    cls_code = class_codes[:-1][c_codes[data]]
+
+    # Grand totals, kept apart and checked against the sum of the rows.
+    total_at = np.nonzero(is_total)[0]
+    repeated = pd.Series(file_index[total_at]).duplicated().to_numpy()
+    if repeated.any():
+        i = total_at[int(np.argmax(repeated))]
+        raise DataError(Problem(shown[file_index[i]], "a second 'Grand Total' row", line=int(line[i])))
+    sums = np.bincount(file_index[data], weights=number[data], minlength=len(paths)).astype("int64")
+    grand = pd.array([pd.NA] * len(paths), dtype="Int64")
+    total_line = pd.array([pd.NA] * len(paths), dtype="Int64")
+    grand[file_index[total_at]] = number[total_at]
+    total_line[file_index[total_at]] = line[total_at]
+    totals = pd.DataFrame({"month": np.asarray(months, dtype="datetime64[us]"), "file": pd.array(shown, dtype="str"),
+                           "line": total_line, "grand_total": grand, "rows_total": sums})
+    totals["difference"] = totals["grand_total"] - totals["rows_total"]
+
+    # Tidy rows; a month, nationality and class repeated in the source is summed (and reported).
+    f_data, l_data, n_data = file_index[data], line[data], number[data]
+    key = (f_data * (len(canon_names) + 1) + nat_code) * (len(class_names) + 1) + cls_code
+    later = pd.Series(key).duplicated(keep="first").to_numpy()
+    if later.any():
+        repeated_keys = np.unique(key[later])
+        n_data = n_data.copy()
+        for k in repeated_keys:
+            at = np.nonzero(key == k)[0]
+            repairs.append({"file": shown[int(f_data[at[0]])], "line": int(l_data[at[-1]]),
+                            "repair": f"{canon_names[nat_code[at[0]]]}, class {class_names[cls_code[at[0]]]} on lines "
+                                      f"{', '.join(str(v) for v in l_data[at])} "
+                                      f"({' + '.join(str(v) for v in n_data[at])}): summed"})
+            n_data[at[0]] = n_data[at].sum()
+        first = ~later
+        n_data, f_data, nat_code, cls_code = n_data[first], f_data[first], nat_code[first], cls_code[first]
+    month_of_file = np.asarray(months, dtype="datetime64[us]")
+    tidy = pa.table({
+        "month": pa.array(month_of_file[f_data]),
+        "nationality": pa.array(np.asarray(canon_names, dtype=object)).take(pa.array(nat_code)),
+        "visa_class": pa.array(np.asarray(class_names, dtype=object)).take(pa.array(cls_code)),
+        "issuances": pa.array(np.asarray(n_data, dtype="int64")),
+    }).to_pandas()
+
+    per_spelling = np.bincount(p_codes[data], minlength=len(p_values))
+    spellings = (pd.DataFrame({"spelling": p_clean, "nationality": canonical, "rows": per_spelling})
+                 .query("rows > 0").groupby(["spelling", "nationality"], as_index=False)["rows"].sum()
+                 .astype({"spelling": "str", "nationality": "str", "rows": "int64"}))
+
+    full = pd.date_range(min(months), max(months), freq="MS")
+    month_table = pd.DataFrame({"month": np.asarray(full, dtype="datetime64[us]")})
+    month_table["file"] = month_table["month"].map(dict(zip(np.asarray(months, dtype="datetime64[us]"), shown))).astype("str")
+    month_table["available"] = month_table["month"].isin(np.asarray(months, dtype="datetime64[us]"))
+    repairs_table = (pd.DataFrame(repairs, columns=["file", "line", "repair"])
+                     .astype({"file": "str", "line": "int64", "repair": "str"})
+                     .sort_values(["file", "line"], kind="stable").reset_index(drop=True))
+    return MonthlyVisas(kind=kind, issuances=tidy, months=month_table, totals=totals,
+                        repairs=repairs_table, spellings=spellings)
+
+
+def read(data_dir: Path, kind: str) -> MonthlyVisas:
+    """Import one kind ("nonimmigrant" or "immigrant") from the raw files, without any cache."""
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
+    return _read_kind(Path(data_dir), kind, nationalities.crosswalk(Path(data_dir)))
+
+
+def import_all(data_dir: Path) -> dict[str, MonthlyVisas]:
+    """Import every monthly file of both kinds from the raw files, without any cache (for timing).
+
+    The two kinds are imported side by side (pyarrow's parser and zlib release the GIL). The
+    crosswalk is validated with frictionless once per process; call
+    `nationalities.crosswalk(data_dir)` first to time the monthly files alone.
+    """
+    crosswalk = nationalities.crosswalk(Path(data_dir))
+    with ThreadPoolExecutor(max_workers=len(KINDS)) as pool:
+        futures = {kind: pool.submit(_read_kind, Path(data_dir), kind, crosswalk) for kind in KINDS}
+        return {kind: future.result() for kind, future in futures.items()}
+
+
+# --------------------------------------------------------------------------- cache
+
+CACHE = ROOT / ".cache" / "tidy"
+_PARTS = ("issuances", "months", "totals", "repairs", "spellings")
+
+
+def cache_key(data_dir: Path, kind: str) -> str:
+    """Hash of everything the tidy table is derived from: the raw files, the crosswalk and this code."""
+    folder, paths = _files(data_dir, kind)
+    digest = hashlib.sha256()
+    digest.update(f"{SOURCE}/{kind}/v{VERSION}\0".encode())
+    digest.update(Path(__file__).read_bytes())
+    digest.update(Path(nationalities.__file__).read_bytes())
+    crosswalk = Path(data_dir, "raw", nationalities.SOURCE)
+    for path in [folder / p for p in paths] + [crosswalk / "nationalities.csv", crosswalk / "datapackage.json"]:
+        digest.update(path.name.encode() + b"\0")
+        digest.update(path.read_bytes() if path.exists() else b"<missing>")
+    return digest.hexdigest()
+
+
+def load(data_dir: Path, kind: str, cache_dir: Path | None = None) -> MonthlyVisas:
+    """Like `read`, but reuses the tidy tables cached under `.cache/tidy/<key>/` when the inputs are unchanged."""
+    key = cache_key(Path(data_dir), kind)
+    where = Path(cache_dir or CACHE, key)
+    if where.is_dir():
+        try:
+            parts = {name: pd.read_parquet(where / f"{name}.parquet") for name in _PARTS}
+            return MonthlyVisas(kind=kind, **parts)
+        except Exception:  # an unreadable cache entry is rebuilt
+            pass
+    result = read(data_dir, kind)
+    where.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{key[:12]}-", dir=where.parent))
+    try:
+        for name in _PARTS:
+            getattr(result, name).to_parquet(staging / f"{name}.parquet", index=False)
+        try:
+            os.replace(staging, where)
+        except OSError:  # another process cached it first
+            pass
+    finally:
+        if staging.exists():
+            for child in staging.iterdir():
+                child.unlink()
+            staging.rmdir()
+    return result

@@ -1,0 +1,572 @@
+"""Visa declines: Politico's figures reproduced from the State Department's records, and the travel ban since.
+
+Politico (28 Sep 2017) compared the monthly average of non-immigrant visas issued in
+March-August 2017 with the FY2016 monthly average (the fiscal year's total / 12), for the six
+countries of the March 2017 order, Arab nations, majority-Muslim countries and all nations.
+This module recomputes each figure from the monthly and annual tables, for any window, baseline
+fiscal year and country lists, and follows the Proclamation 9645 countries to 2025.
+
+Missing months are never zeros: a month without a file is NaN in every monthly series, and a
+total or average over a span that includes one is NaN (the comparison is refused, not guessed).
+A month whose file is present but has no row for a country is a true 0 (the tables list every
+nationality with at least one visa issued).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from . import charts
+from .book import fmt_pct
+from .sources import country_groups, politico, state_dept_annual, state_dept_monthly, travel_ban
+
+#: Default parameters, as in the notebook's parameters cell.
+WINDOW_START = "2017-03"
+WINDOW_END = "2017-08"
+BASELINE_FY = 2016
+GROUPS = {
+    "six": "raw/travel-ban/eo-13780-countries.csv",
+    "arab": "raw/country-groups/arab-league-members.csv",
+    "muslim": "raw/country-groups/muslim-majority-countries.csv",
+}
+#: The group of every nationality, records and baseline alike.
+ALL = "all"
+
+#: Periods for following the Proclamation 9645 countries: key → (label, first month, last month).
+PERIODS = {
+    "before": ("Mar-Aug 2017", "2017-03", "2017-08"),
+    "first_year": ("Dec 2017-Nov 2018", "2017-12", "2018-11"),
+    "y2019": ("Jan-Dec 2019", "2019-01", "2019-12"),
+    "latest": ("Jun 2024-May 2025", "2024-06", "2025-05"),
+}
+KIND_LABELS = {"nonimmigrant": "Non-immigrant", "immigrant": "Immigrant"}
+
+
+# --------------------------------------------------------------------------- data
+
+
+@dataclass(frozen=True)
+class VisaData:
+    """Everything the chapter reads, imported and validated."""
+
+    monthly: dict[str, state_dept_monthly.MonthlyVisas]
+    annual: state_dept_annual.AnnualVisas
+    groups: dict[str, country_groups.Group]
+    claims: pd.DataFrame
+    restrictions: pd.DataFrame
+    dates: pd.DataFrame
+
+
+def load(data_dir: Path, groups: dict[str, str] | None = None, *, cached: bool = True) -> VisaData:
+    """Import every input of the chapter. Monthly tables come from the tidy cache when `cached`."""
+    data_dir = Path(data_dir)
+    groups = dict(GROUPS if groups is None else groups)
+    if ALL in groups:
+        raise ValueError(f"'{ALL}' is every nationality and cannot be redefined")
+    read = state_dept_monthly.load if cached else (lambda d, k: state_dept_monthly.read(d, k))
+    return VisaData(
+        monthly={kind: read(data_dir, kind) for kind in state_dept_monthly.KINDS},
+        annual=state_dept_annual.read(data_dir),
+        groups={key: country_groups.group(data_dir, path) for key, path in groups.items()},
+        claims=politico.changes(data_dir),
+        restrictions=travel_ban.restrictions(data_dir),
+        dates=travel_ban.dates(data_dir),
+    )
+
+
+# --------------------------------------------------------------------------- pure functions
+
+
+def month(text: str) -> pd.Timestamp:
+    """"2017-03" → the first day of that month; anything else is a ValueError naming the value."""
+    match = re.fullmatch(r"(\d{4})-(\d{2})", str(text))
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        raise ValueError(f"expected a month as YYYY-MM, got {text!r}")
+    return pd.Timestamp(int(match.group(1)), int(match.group(2)), 1)
+
+
+def window(start: str, end: str) -> pd.DatetimeIndex:
+    """Every month from `start` to `end` inclusive."""
+    first, last = month(start), month(end)
+    if last < first:
+        raise ValueError(f"window ends ({end}) before it starts ({start})")
+    return pd.date_range(first, last, freq="MS")
+
+
+def fiscal_year_months(fiscal_year: int) -> pd.DatetimeIndex:
+    """US federal fiscal year: October of the year before to September."""
+    return pd.date_range(pd.Timestamp(fiscal_year - 1, 10, 1), pd.Timestamp(fiscal_year, 9, 1), freq="MS")
+
+
+def monthly_series(visas: state_dept_monthly.MonthlyVisas, nationalities: list[str] | None = None) -> pd.Series:
+    """Issuances per month for the given nationalities (all when None), over every month of the files' span.
+
+    A month without a file is NaN; a month with a file but no row for these nationalities is 0.
+    """
+    rows = visas.issuances
+    if nationalities is not None:
+        rows = rows[rows["nationality"].isin(list(nationalities))]
+    sums = rows.groupby("month")["issuances"].sum()
+    months = visas.months.set_index("month")["available"]
+    series = sums.reindex(months.index, fill_value=0).astype("float64")
+    series[~months] = np.nan
+    series.index.name = "month"
+    return series.rename("issuances")
+
+
+def span_total(series: pd.Series, months: pd.DatetimeIndex) -> float:
+    """Sum over `months`; NaN if any month is missing or outside the records (never counted as 0)."""
+    values = series.reindex(months)
+    if values.isna().any():
+        return float("nan")
+    return float(values.sum())
+
+
+def missing_in(series: pd.Series, months: pd.DatetimeIndex) -> list[pd.Timestamp]:
+    """Months of `months` with no data (missing file, or outside the span of the records)."""
+    values = series.reindex(months)
+    return list(values.index[values.isna()])
+
+
+def change(window_total: float, window_months: int, baseline_total: float, baseline_months: int = 12) -> float:
+    """Change of the monthly average: (window / its months) against (baseline / its months); NaN propagates."""
+    if not baseline_total or np.isnan(baseline_total):
+        return float("nan")
+    return (window_total / window_months) / (baseline_total / baseline_months) - 1
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """A fiscal year's non-immigrant visas for some nationalities, and where the figure comes from."""
+
+    fiscal_year: int
+    total: float
+    source: str
+
+
+def baseline(data: VisaData, fiscal_year: int, nationalities: list[str] | None) -> Baseline:
+    """Total non-immigrant visas in `fiscal_year`: from the annual table ("Total Visas") when it covers the year,
+    else the sum of the twelve monthly tables (NaN if one is missing)."""
+    totals = data.annual.totals
+    year = totals[totals["fiscal_year"] == fiscal_year]
+    if not year.empty:
+        if nationalities is not None:
+            year = year[year["nationality"].isin(list(nationalities))]
+        return Baseline(fiscal_year, float(year["total_visas"].sum()), "annual table, 'Total Visas'")
+    series = monthly_series(data.monthly["nonimmigrant"], nationalities)
+    return Baseline(fiscal_year, span_total(series, fiscal_year_months(fiscal_year)), "sum of the monthly tables")
+
+
+@dataclass(frozen=True)
+class GroupChange:
+    """One group's comparison, with everything needed to explain it."""
+
+    key: str
+    description: str
+    members: list[str]
+    without_records: list[str]
+    monthly: pd.Series
+    window_total: float
+    window_months: int
+    missing_months: list[pd.Timestamp]
+    baseline: Baseline
+    change: float
+    politico_pct: float
+    politico_wording: str
+
+    @property
+    def window_average(self) -> float:
+        return self.window_total / self.window_months
+
+    @property
+    def baseline_average(self) -> float:
+        return self.baseline.total / 12
+
+    @property
+    def difference_points(self) -> float:
+        """Our change minus Politico's, in percentage points."""
+        return self.change * 100 - self.politico_pct
+
+
+@dataclass(frozen=True)
+class Comparison:
+    start: str
+    end: str
+    baseline_fy: int
+    include_recalled: bool
+    groups: dict[str, GroupChange] = field(default_factory=dict)
+
+    def __getitem__(self, key: str) -> GroupChange:
+        return self.groups[key]
+
+    @property
+    def label(self) -> str:
+        first, last = month(self.start), month(self.end)
+        return f"{first:%b %Y}-{last:%b %Y}" if first.year != last.year else f"{first:%b}-{last:%b %Y}"
+
+
+def compare(data: VisaData, start: str = WINDOW_START, end: str = WINDOW_END, baseline_fy: int = BASELINE_FY,
+            include_recalled: bool = True) -> Comparison:
+    """Each group's change in monthly non-immigrant visas, window against baseline fiscal year, beside Politico's."""
+    months = window(start, end)
+    niv = data.monthly["nonimmigrant"]
+    claims = data.claims.set_index("group")
+    have_records = set(niv.issuances["nationality"].unique()) | set(data.annual.totals["nationality"])
+    out = {}
+    for key in list(data.groups) + [ALL]:
+        if key == ALL:
+            members, without = None, []
+            description = str(claims.at[key, "description"]) if key in claims.index else "all nations"
+        else:
+            group = data.groups[key]
+            members = group.nationalities(include_recalled)
+            description = str(claims.at[key, "description"]) if key in claims.index else group.title
+            without = [m for m in members if m not in have_records]
+        series = monthly_series(niv, members)
+        total = span_total(series, months)
+        base = baseline(data, baseline_fy, members)
+        claim = claims.loc[key] if key in claims.index else None
+        out[key] = GroupChange(
+            key=key, description=description,
+            members=members or [], without_records=without, monthly=series.reindex(months),
+            window_total=total, window_months=len(months), missing_months=missing_in(series, months),
+            baseline=base, change=change(total, len(months), base.total),
+            politico_pct=float(claim["change_pct"]) if claim is not None else float("nan"),
+            politico_wording=str(claim["wording"]) if claim is not None else "",
+        )
+    return Comparison(start=start, end=end, baseline_fy=baseline_fy, include_recalled=include_recalled, groups=out)
+
+
+def fmt_points(value: float) -> str:
+    """A difference in percentage points, signed, one decimal ("+0.1 points")."""
+    if np.isnan(value):
+        return "n/a"
+    return f"{value:+.1f} points".replace("+0.0", "0.0").replace("-0.0", "0.0")
+
+
+def fmt_change(value: float) -> str:
+    return "missing" if np.isnan(value) else fmt_pct(value, 1, signed=True)
+
+
+def comparison_table(comparison: Comparison) -> pd.DataFrame:
+    """The reader's table: Politico's figure, ours, the difference, and the exact list behind each."""
+    rows = []
+    for g in comparison.groups.values():
+        politico_text = ("" if np.isnan(g.politico_pct) else
+                         (f"{g.politico_pct:+.0f}%" if g.politico_pct else g.politico_wording))
+        members = "every nationality in the tables" if g.key == ALL else ", ".join(g.members)
+        if g.without_records:
+            members += f" (no rows in the visa tables: {', '.join(g.without_records)})"
+        rows.append({
+            "group": g.description,
+            "Politico": politico_text,
+            "records": fmt_change(g.change),
+            "difference": fmt_points(g.difference_points),
+            f"{comparison.label}, monthly average": _fmt_number(g.window_average),
+            f"FY{comparison.baseline_fy}, monthly average": _fmt_number(g.baseline_average),
+            "countries": "" if g.key == ALL else str(len(g.members)),
+            "country list": members,
+        })
+    return pd.DataFrame(rows)
+
+
+def _fmt_number(value: float) -> str:
+    return "missing" if np.isnan(value) else f"{value:,.0f}"
+
+
+def monthly_table(group: GroupChange) -> pd.DataFrame:
+    """A group's monthly figures over the window (missing months say so)."""
+    values = group.monthly
+    return pd.DataFrame({"month": [f"{m:%b %Y}" for m in values.index],
+                         "visas issued": ["missing" if np.isnan(v) else f"{int(v):,}" for v in values]})
+
+
+def breakdown(data: VisaData, comparison: Comparison, key: str) -> pd.DataFrame:
+    """Each member of a group: baseline monthly average, window monthly average, change; largest baseline first."""
+    g = comparison[key]
+    months = window(comparison.start, comparison.end)
+    niv = data.monthly["nonimmigrant"]
+    rows = []
+    for name in g.members:
+        series = monthly_series(niv, [name])
+        total = span_total(series, months)
+        base = baseline(data, comparison.baseline_fy, [name])
+        rows.append({"country": name, "baseline": base.total / 12, "window": total / len(months),
+                     "change": change(total, len(months), base.total)})
+    frame = pd.DataFrame(rows).sort_values(["baseline", "country"], ascending=[False, True]).reset_index(drop=True)
+    return frame
+
+
+def breakdown_table(frame: pd.DataFrame, comparison: Comparison) -> pd.DataFrame:
+    return pd.DataFrame({
+        "country": frame["country"],
+        f"FY{comparison.baseline_fy}, monthly average": [_fmt_number(v) for v in frame["baseline"]],
+        f"{comparison.label}, monthly average": [_fmt_number(v) for v in frame["window"]],
+        "change": ["no visas in the baseline" if b == 0 else fmt_change(c)
+                   for b, c in zip(frame["baseline"], frame["change"])],
+    })
+
+
+def within(comparison: Comparison, points: float = 1.0) -> list[str]:
+    """Keys of the groups reproduced within `points` percentage points of Politico's figure."""
+    return [k for k, g in comparison.groups.items()
+            if not np.isnan(g.difference_points) and abs(g.difference_points) <= points]
+
+
+# --------------------------------------------------------------------------- visa classes
+
+
+def class_coverage(data: VisaData, comparison: Comparison) -> dict:
+    """What the totals include: border crossing card visas in both sources, and the annual BCC column."""
+    months = window(comparison.start, comparison.end)
+    niv = data.monthly["nonimmigrant"].issuances
+    in_window = niv[niv["month"].isin(months)]
+    fy = data.annual.totals[data.annual.totals["fiscal_year"] == comparison.baseline_fy]
+    annual = data.annual.issuances
+    annual = annual[annual["fiscal_year"] == comparison.baseline_fy]
+    return {
+        "window_classes": int(in_window["visa_class"].nunique()),
+        "window_bcc_visas": int(in_window.loc[in_window["visa_class"] == "BBBCC", "issuances"].sum()),
+        "baseline_classes": int(annual["visa_class"].nunique()),
+        "baseline_bcc_visas": int(annual.loc[annual["visa_class"] == "B-1,2/BCC", "issuances"].sum()),
+        "baseline_total_visas": int(fy["total_visas"].sum()),
+        "baseline_bcc_column": int(fy["bcc"].sum()),
+        "baseline_grand_total": int(fy["grand_total"].sum()),
+    }
+
+
+def totals_check(visas: state_dept_monthly.MonthlyVisas) -> pd.DataFrame:
+    """Months whose 'Grand Total' row differs from the sum of the rows, or that have none."""
+    t = visas.totals
+    off = t[t["grand_total"].isna() | (t["difference"] != 0)]
+    return pd.DataFrame({
+        "month": [f"{m:%b %Y}" for m in off["month"]],
+        "grand total": ["none" if pd.isna(v) else f"{int(v):,}" for v in off["grand_total"]],
+        "sum of rows": [f"{int(v):,}" for v in off["rows_total"]],
+        "difference": ["" if pd.isna(v) else f"{int(v):+,}" for v in off["difference"]],
+    }).reset_index(drop=True)
+
+
+def repairs_table(data: VisaData) -> pd.DataFrame:
+    frames = []
+    for kind, visas in data.monthly.items():
+        r = visas.repairs
+        frames.append(pd.DataFrame({"visas": KIND_LABELS[kind], "file": r["file"].map(lambda p: Path(p).name),
+                                    "line": r["line"], "what was done": r["repair"]}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def merged_spellings(data: VisaData) -> pd.DataFrame:
+    """Canonical names that more than one raw spelling was merged into, across the monthly tables."""
+    frames = [v.spellings for v in data.monthly.values()]
+    spellings = pd.concat(frames).groupby(["nationality", "spelling"], as_index=False)["rows"].sum()
+    counts = spellings.groupby("nationality")["spelling"].transform("size")
+    merged = spellings[counts > 1]
+    return (merged.groupby("nationality")["spelling"].apply(lambda s: "; ".join(f"'{x}'" for x in sorted(s)))
+            .rename("spellings in the monthly tables").reset_index())
+
+
+# --------------------------------------------------------------------------- Proclamation 9645
+
+
+def proclamation_series(data: VisaData) -> pd.DataFrame:
+    """Month by month, for each Proclamation 9645 country: non-immigrant and immigrant visas (NaN = missing)."""
+    frames = []
+    countries = list(data.restrictions["nationality"])
+    for name in countries:
+        part = pd.DataFrame({kind: monthly_series(data.monthly[kind], [name]) for kind in state_dept_monthly.KINDS})
+        part = part.reset_index().rename(columns={"index": "month"})
+        part.insert(1, "country", name)
+        frames.append(part)
+    return pd.concat(frames, ignore_index=True)
+
+
+def period_averages(series: pd.DataFrame, periods: dict[str, tuple[str, str, str]] = PERIODS) -> pd.DataFrame:
+    """Monthly average per country, kind and period (columns keyed as `periods`); NaN where a period spans a
+    missing month. A last pair of rows, country "All eight", sums the countries."""
+    rows = []
+    for name, part in series.groupby("country", sort=False):
+        indexed = part.set_index("month")
+        for kind in state_dept_monthly.KINDS:
+            row = {"country": name, "kind": kind}
+            for key, (_, start, end) in periods.items():
+                months = window(start, end)
+                row[key] = span_total(indexed[kind], months) / len(months)
+            rows.append(row)
+    frame = pd.DataFrame(rows)
+    together = frame.groupby("kind", sort=False)[list(periods)].sum(min_count=1)
+    together = together.where(frame.groupby("kind", sort=False)[list(periods)].apply(lambda f: f.notna().all()))
+    n = frame["country"].nunique()
+    together = together.reset_index().assign(country=f"All {n}" if n != 8 else "All eight")
+    return pd.concat([frame, together[frame.columns]], ignore_index=True)
+
+
+def period_table(averages: pd.DataFrame, periods: dict[str, tuple[str, str, str]] = PERIODS) -> pd.DataFrame:
+    """The reader's table of `period_averages`: formatted, with the change from the first period to the second."""
+    first, second = list(periods)[:2]
+    out = pd.DataFrame({"country": averages["country"], "visas": averages["kind"].map(KIND_LABELS)})
+    for key, (label, _, _) in periods.items():
+        out[label] = [_fmt_number(v) for v in averages[key]]
+    ratio = averages[second] / averages[first] - 1
+    out[f"change, {periods[second][0]} vs {periods[first][0]}"] = [
+        "n/a" if not b else fmt_change(r) for b, r in zip(averages[first], ratio)]
+    return out
+
+
+# --------------------------------------------------------------------------- charts
+
+
+def politico_chart(comparison: Comparison, source: str) -> charts.Figure:
+    """Dot chart: Politico's change and ours for each group."""
+    groups = list(comparison.groups.values())
+    rows = []
+    for g in groups:
+        rows.append({"group": g.description, "figure": "Politico", "change": g.politico_pct,
+                     "label": g.politico_wording})
+        rows.append({"group": g.description, "figure": "State Department records",
+                     "change": round(g.change * 100, 1), "label": fmt_change(g.change)})
+    data = pd.DataFrame(rows).astype({"group": "str", "figure": "str", "label": "str"})
+    order = [g.description for g in groups]
+    domain = ["Politico", "State Department records"]
+    base = alt.Chart(data).encode(
+        y=alt.Y("group:N", sort=order, title=None, axis=alt.Axis(labelLimit=260)),
+        x=alt.X("change:Q", title=f"Change in monthly non-immigrant visas, {comparison.label} vs FY{comparison.baseline_fy} (%)"),
+    )
+    zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color="#999999").encode(x="x:Q")
+    dots = base.mark_point(size=110, filled=True, opacity=0.9).encode(
+        color=alt.Color("figure:N", scale=alt.Scale(domain=domain, range=charts.PALETTE[:2]), title=None,
+                        legend=alt.Legend(orient="bottom")),
+        shape=alt.Shape("figure:N", scale=alt.Scale(domain=domain, range=["diamond", "circle"]), title=None),
+        tooltip=[alt.Tooltip("group:N", title="Group"), alt.Tooltip("figure:N", title="Figure"),
+                 alt.Tooltip("label:N", title="Change")],
+    )
+    chart = (zero + dots).properties(width="container", height=200)
+    close = within(comparison)
+    n = sum(1 for g in groups if not np.isnan(g.politico_pct))
+    if len(close) == n:
+        title = f"The State Department's records reproduce all {n} of Politico's figures within one percentage point"
+    else:
+        title = f"The records reproduce {len(close)} of Politico's {n} figures within one percentage point"
+    parts = [f"{g.description}: Politico {g.politico_wording}, records {fmt_change(g.change)}" for g in groups]
+    alt_text = (f"Dot chart of the change in the monthly average of non-immigrant visas issued, {comparison.label} "
+                f"against FY{comparison.baseline_fy}, for {len(groups)} groups of countries. " + "; ".join(parts) + ".")
+    table = pd.DataFrame({
+        "group": [g.description for g in groups],
+        "Politico (%)": [g.politico_pct for g in groups],
+        "records (%)": [round(g.change * 100, 1) for g in groups],
+        "difference (points)": [round(g.difference_points, 1) for g in groups],
+    })
+    return charts.Figure(chart, name="visas-politico-vs-records", title=title, source=source, alt_text=alt_text,
+                         data=table)
+
+
+def proclamation_chart(series: pd.DataFrame, dates: pd.DataFrame, source: str, averages: pd.DataFrame) -> charts.Figure:
+    """Small multiples: monthly non-immigrant and immigrant visas for each country, with the orders' dates."""
+    countries = list(dict.fromkeys(series["country"]))
+    frame = series.copy()
+    frame["month"] = frame["month"].dt.strftime("%Y-%m-%d")
+    events = pd.DataFrame([{"country": c, "date": d.strftime("%Y-%m-%d"), "event": f"{d:%d %b %Y}: {e}"}
+                           for c in countries for d, e in zip(dates["date"], dates["event"])])
+    chart_data = pd.concat([frame, events], ignore_index=True)
+    kinds = list(KIND_LABELS.values())
+    base = alt.Chart().encode(x=alt.X("month:T", title=None, axis=alt.Axis(format="%Y", tickCount="year")))
+    folded = base.transform_filter("isValid(datum.month)").transform_fold(
+        list(state_dept_monthly.KINDS), as_=["kind", "issuances"]).transform_calculate(
+        visas=f"datum.kind == 'nonimmigrant' ? '{kinds[0]}' : '{kinds[1]}'")
+    colour = alt.Color("visas:N", scale=alt.Scale(domain=kinds, range=charts.PALETTE[:2]), title=None,
+                       legend=alt.Legend(orient="bottom"))
+    lines = folded.mark_line(strokeWidth=1.5, invalid="break-paths-show-domains").encode(
+        y=alt.Y("issuances:Q", title="Visas a month"), color=colour)
+    points = folded.mark_point(size=12, filled=True, opacity=0.7, invalid="break-paths-show-domains").encode(
+        y="issuances:Q", color=colour,
+        tooltip=[alt.Tooltip("country:N", title="Country"), alt.Tooltip("month:T", title="Month", format="%b %Y"),
+                 alt.Tooltip("visas:N", title="Visas"), alt.Tooltip("issuances:Q", title="Issued", format=",")])
+    rules = alt.Chart().transform_filter("isValid(datum.date)").mark_rule(
+        color="#555555", strokeDash=[3, 3], strokeWidth=1).encode(
+        x="date:T", tooltip=[alt.Tooltip("event:N", title="Date")])
+    chart = alt.layer(rules, lines, points, data=chart_data).properties(width=260, height=120).facet(
+        facet=alt.Facet("country:N", sort=countries, title=None), columns=2).resolve_scale(y="independent")
+
+    first, during = list(PERIODS)[:2]
+    together = averages[~averages["country"].isin(countries)].set_index("kind")
+    totals = together[[first, during]]
+    niv_change = totals.at["nonimmigrant", during] / totals.at["nonimmigrant", first] - 1
+    iv_change = totals.at["immigrant", during] / totals.at["immigrant", first] - 1
+    first_label, during_label = PERIODS[first][0], PERIODS[during][0]
+    title = (f"Visas to the eight countries fell once the proclamation took full effect: non-immigrant "
+             f"{fmt_pct(-niv_change, 0)} and immigrant {fmt_pct(-iv_change, 0)} lower a month "
+             f"({during_label} against {first_label})")
+    missing = series.loc[series["nonimmigrant"].isna(), "month"].drop_duplicates()
+    missing_text = (", ".join(f"{m:%B %Y}" for m in missing) + " is missing for non-immigrant visas and shown as a "
+                    "gap") if len(missing) else "no month is missing"
+    alt_text = (f"Line charts, one per country ({', '.join(countries)}), of non-immigrant and immigrant visas issued "
+                f"each month from {series['month'].min():%B %Y} to {series['month'].max():%B %Y}, with dashed "
+                f"vertical lines at {len(dates)} dates of the travel-ban orders. Together the eight countries averaged "
+                f"{totals.at['nonimmigrant', first]:,.0f} non-immigrant and {totals.at['immigrant', first]:,.0f} "
+                f"immigrant visas a month in {first_label}, and {totals.at['nonimmigrant', during]:,.0f} and "
+                f"{totals.at['immigrant', during]:,.0f} in {during_label}. {missing_text[0].upper() + missing_text[1:]}.")
+    table = series.assign(month=series["month"].dt.strftime("%Y-%m")).rename(
+        columns={"nonimmigrant": "non-immigrant visas", "immigrant": "immigrant visas"})
+    table["non-immigrant visas"] = table["non-immigrant visas"].astype("Int64")
+    table["immigrant visas"] = table["immigrant visas"].astype("Int64")
+    return charts.Figure(chart, name="visas-proclamation-countries", title=title, source=source, alt_text=alt_text,
+                         data=table, note="Dashed lines: the dates in the table below; hover for each.")
+
+
+# --------------------------------------------------------------------------- results
+
+
+def results(data_dir: Path, window_start: str = WINDOW_START, window_end: str = WINDOW_END,
+            baseline_fy: int = BASELINE_FY, groups: dict[str, str] | None = None, include_recalled: bool = True,
+            data: VisaData | None = None) -> dict:
+    """The chapter's headline values as plain numbers, for the claims ledger."""
+    data = data or load(data_dir, groups)
+    comparison = compare(data, window_start, window_end, baseline_fy, include_recalled)
+    out: dict = {}
+    for key, g in comparison.groups.items():
+        out[f"{key}_change"] = g.change
+        out[f"{key}_change_pct"] = round(g.change * 100, 1) if not np.isnan(g.change) else float("nan")
+        out[f"{key}_politico_pct"] = g.politico_pct
+        out[f"{key}_difference_points"] = g.difference_points
+        out[f"{key}_window_total"] = g.window_total
+        out[f"{key}_baseline_total"] = g.baseline.total
+        out[f"{key}_window_monthly_average"] = g.window_average
+        out[f"{key}_baseline_monthly_average"] = g.baseline_average
+        if key != ALL:
+            out[f"{key}_countries"] = len(g.members)
+        for m, v in g.monthly.items():
+            out[f"{key}_{m:%Y_%m}"] = v
+    if "muslim" in comparison.groups and data.groups["muslim"].recalled:
+        other = compare(data, window_start, window_end, baseline_fy, include_recalled=not include_recalled)
+        out["muslim_change_other_recalled_choice"] = other["muslim"].change
+    out["groups_within_one_point"] = len(within(comparison))
+    out["missing_nonimmigrant_months"] = len(data.monthly["nonimmigrant"].missing_months)
+    out["missing_immigrant_months"] = len(data.monthly["immigrant"].missing_months)
+    nt = data.monthly["nonimmigrant"].totals
+    out["nonimmigrant_months_total_mismatch"] = int((nt["difference"].fillna(0) != 0).sum())
+    coverage = class_coverage(data, comparison)
+    out.update({f"classes_{k}": v for k, v in coverage.items()})
+    averages = period_averages(proclamation_series(data))
+    together = averages[averages["country"].str.startswith("All ")].set_index("kind")
+    first, during = list(PERIODS)[:2]
+    for kind in state_dept_monthly.KINDS:
+        for key in PERIODS:
+            out[f"proclamation_{kind}_{key}_monthly_average"] = float(together.at[kind, key])
+        out[f"proclamation_{kind}_first_year_change"] = float(together.at[kind, during] / together.at[kind, first] - 1)
+    return out
+
+
+def check_parameters(window_start: str, window_end: str, baseline_fy: int, groups: dict[str, str]) -> None:
+    """Fail early, with one clear message, on parameters that cannot work."""
+    window(window_start, window_end)
+    if not isinstance(baseline_fy, int) or isinstance(baseline_fy, bool):
+        raise ValueError(f"baseline_fy must be a year such as 2016, got {baseline_fy!r}")
+    if not isinstance(groups, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in groups.items()):
+        raise ValueError("groups must map a key to a file path relative to the data directory")
+

@@ -1,0 +1,266 @@
+"""The visa chapter: importers (every kind of mess in the monthly files), the comparisons, and the shipped figures."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import math
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from safecity import visas
+from safecity.errors import DataError
+from safecity.sources import country_groups, nationalities, state_dept_annual, state_dept_monthly
+
+from conftest import DATA, FIXTURES
+
+FIXTURE = FIXTURES / "visas"
+BAD = FIXTURES / "visas-bad"
+FIXTURE_GROUPS = {"six": "raw/travel-ban/eo-13780-countries.csv", "test": "raw/country-groups/test-group.csv"}
+
+
+@pytest.fixture
+def data_copy(tmp_path) -> Path:
+    """A writable copy of the fixture data directory."""
+    target = tmp_path / "data"
+    shutil.copytree(FIXTURE, target)
+    return target
+
+
+def _replace_month(data_dir: Path, bad_name: str, month: str = "2017-03-01") -> Path:
+    target = data_dir / "raw" / "state-dept-monthly-visas" / "nonimmigrant" / f"{month}.jsonl.gz"
+    shutil.copyfile(BAD / bad_name, target)
+    return target
+
+
+def _rows(frame: pd.DataFrame) -> list[tuple]:
+    return [(f"{m:%Y-%m}", n, c, int(i)) for m, n, c, i in frame.itertuples(index=False)]
+
+
+# --------------------------------------------------------------------------- the monthly importer
+
+
+def test_fixture_rows_are_clean_and_tidy():
+    niv = state_dept_monthly.read(FIXTURE, "nonimmigrant")
+    assert list(niv.issuances.columns) == ["month", "nationality", "visa_class", "issuances"]
+    assert _rows(niv.issuances) == [
+        # thousands separators parsed; the starred name mapped; the grand total and the footnote left out
+        ("2017-03", "Iran", "B1/B2", 1234), ("2017-03", "Iran", "F1", 56), ("2017-03", "North Korea", "A1", 2),
+        ("2017-03", "Syria", "B1/B2", 300), ("2017-03", "Non-nationality based issuances", "B1/B2", 7),
+        # "North Korea" and "Korea, North" are one name; "Syria  " is "Syria"; a row split from a joined key
+        ("2017-04", "Iran", "B1/B2", 1000), ("2017-04", "North Korea", "A1", 1), ("2017-04", "Syria", "B1/B2", 250),
+        ("2017-04", "Yemen", "F1", 4),
+        # a repeated row summed; a table row used as the keys recovered, then the rows read under those keys
+        ("2017-06", "Iran", "B1/B2", 900), ("2017-06", "Iran", "F1", 12), ("2017-06", "Yemen", "B1", 3),
+        ("2017-06", "Yemen", "F1", 5), ("2017-06", "Yemen", "J1", 1),
+    ]
+    repairs = " | ".join(niv.repairs["repair"])
+    for expected in ("joined by line breaks", "summed", "recovered as a row", "spurious keys",
+                     "'Grand Total' and its count joined"):
+        assert expected in repairs
+
+
+def test_grand_totals_are_kept_apart_and_mismatches_reported():
+    totals = state_dept_monthly.read(FIXTURE, "nonimmigrant").totals
+    assert [f"{m:%Y-%m}" for m in totals["month"]] == ["2017-03", "2017-04", "2017-06"]
+    assert totals["grand_total"].tolist() == [1599, 1265, 921]
+    assert totals["rows_total"].tolist() == [1599, 1255, 921]
+    assert totals["difference"].tolist() == [0, 10, 0]
+    shown = visas.totals_check(state_dept_monthly.read(FIXTURE, "nonimmigrant"))
+    assert shown.to_dict("records") == [{"month": "Apr 2017", "grand total": "1,265", "sum of rows": "1,255",
+                                         "difference": "+10"}]
+    # immigrant files before 2024 have no grand total: missing, not zero
+    iv = state_dept_monthly.read(FIXTURE, "immigrant").totals
+    assert iv["grand_total"].isna().tolist() == [True, True, True, False]
+
+
+def test_renamed_immigrant_key_is_read_by_role():
+    iv = state_dept_monthly.read(FIXTURE, "immigrant")
+    assert _rows(iv.issuances) == [
+        ("2017-03", "Iran", "IR1", 40), ("2017-03", "Yemen", "IR5", 1050), ("2017-04", "Iran", "IR1", 35),
+        ("2017-05", "Iran", "IR1", 30), ("2017-05", "North Korea", "IR5", 1), ("2017-06", "Iran", "CR1", 3),
+    ]
+
+
+def test_name_variants_are_merged_through_the_published_crosswalk():
+    niv = state_dept_monthly.read(FIXTURE, "nonimmigrant")
+    merged = niv.spellings[niv.spellings["nationality"] == "North Korea"]
+    assert sorted(merged["spelling"]) == ["Korea, North", "North Korea"]
+    crosswalk = nationalities.crosswalk(DATA)
+    # the shipped crosswalk covers the country lists' and the annual table's spellings as well
+    assert crosswalk.lookup["Palestine"] == crosswalk.lookup["Palestinian Authority Travel Document"]
+    assert crosswalk.lookup["Congo, Dem. Rep. of the (Kinshasa)"] == "Democratic Republic of the Congo"
+    assert crosswalk.lookup[nationalities.clean("China – mainland born")] == "China (mainland)"
+
+
+def test_missing_month_is_missing_never_zero():
+    niv = state_dept_monthly.read(FIXTURE, "nonimmigrant")
+    assert [f"{m:%Y-%m}" for m in niv.missing_months] == ["2017-05"]
+    series = visas.monthly_series(niv, ["Yemen"])
+    assert series.loc["2017-03-01"] == 0  # a file without a Yemen row: a true zero
+    assert math.isnan(series.loc["2017-05-01"])  # no file: missing
+    assert math.isnan(visas.span_total(series, visas.window("2017-04", "2017-06")))
+    assert visas.span_total(series, visas.window("2017-03", "2017-04")) == 4
+    data = visas.load(FIXTURE, FIXTURE_GROUPS, cached=False)
+    comparison = visas.compare(data, "2017-03", "2017-06")
+    assert all(math.isnan(g.change) for g in comparison.groups.values())
+    assert visas.comparison_table(comparison)["records"].tolist() == ["missing"] * 3
+    assert [f"{m:%Y-%m}" for m in comparison["six"].missing_months] == ["2017-05"]
+
+
+def test_malformed_line_names_file_and_line(data_copy):
+    _replace_month(data_copy, "malformed-line.jsonl.gz")
+    with pytest.raises(DataError) as error:
+        state_dept_monthly.read(data_copy, "nonimmigrant")
+    message = str(error.value)
+    assert "nonimmigrant/2017-03-01.jsonl.gz, line 2: malformed JSON" in message
+
+
+def test_unknown_name_names_file_line_and_name(data_copy):
+    _replace_month(data_copy, "unknown-name.jsonl.gz")
+    with pytest.raises(DataError) as error:
+        state_dept_monthly.read(data_copy, "nonimmigrant")
+    assert "2017-03-01.jsonl.gz, line 2: unknown place name 'Ruritania'" in str(error.value)
+
+
+@pytest.mark.parametrize("bad, line, reason", [
+    ("non-numeric-count.jsonl.gz", 2, "count is not a whole number: 'n/a'"),
+    ("negative-count.jsonl.gz", 1, "negative count '-5'"),
+])
+def test_bad_counts_name_file_line_and_column(data_copy, bad, line, reason):
+    _replace_month(data_copy, bad)
+    with pytest.raises(DataError) as error:
+        state_dept_monthly.read(data_copy, "nonimmigrant")
+    assert f"2017-03-01.jsonl.gz, line {line}, column 'Issuances': {reason}" in str(error.value)
+
+
+def test_unexpected_keys_are_an_error(data_copy):
+    path = data_copy / "raw" / "state-dept-monthly-visas" / "nonimmigrant" / "2017-03-01.jsonl.gz"
+    path.write_bytes(gzip.compress(b'{"Nationality":"Iran","Visa Class":"F1","Issuances":"1"}\n{"Country":"Iran"}\n'))
+    with pytest.raises(DataError, match=r"2017-03-01.jsonl.gz, line 2: unexpected keys \['Country'\]"):
+        state_dept_monthly.read(data_copy, "nonimmigrant")
+
+
+def test_fast_and_line_by_line_parsers_agree(monkeypatch):
+    fast = state_dept_monthly.read(FIXTURE, "nonimmigrant")
+    monkeypatch.setattr(state_dept_monthly, "_parse_fast", lambda blobs: None)
+    slow = state_dept_monthly.read(FIXTURE, "nonimmigrant")
+    pd.testing.assert_frame_equal(fast.issuances, slow.issuances)
+    pd.testing.assert_frame_equal(fast.totals, slow.totals)
+    pd.testing.assert_frame_equal(fast.repairs, slow.repairs)
+
+
+def test_tidy_tables_are_cached_on_the_raw_content(data_copy, tmp_path):
+    cache = tmp_path / "cache"
+    first = state_dept_monthly.load(data_copy, "nonimmigrant", cache_dir=cache)
+    assert len(list(cache.iterdir())) == 1
+    again = state_dept_monthly.load(data_copy, "nonimmigrant", cache_dir=cache)
+    pd.testing.assert_frame_equal(first.issuances, again.issuances)
+    pd.testing.assert_frame_equal(first.months, again.months)
+    _replace_month(data_copy, "negative-count.jsonl.gz", month="2017-04-01")
+    with pytest.raises(DataError):  # new content, new key: re-imported (and found bad), not served stale
+        state_dept_monthly.load(data_copy, "nonimmigrant", cache_dir=cache)
+
+
+# --------------------------------------------------------------------------- other importers
+
+
+def test_annual_totals_are_checked(data_copy):
+    annual = state_dept_annual.read(data_copy)
+    assert annual.totals.set_index("nationality")["total_visas"].to_dict() == {
+        "Iran": 24000, "Syria": 3600, "North Korea": 0, "Yemen": 1200}
+    path = data_copy / "raw" / "state-dept-annual-visas" / "niv-detail-fy2016.csv"
+    path.write_text(path.read_text().replace("2016,Iran,20000,4000,24000", "2016,Iran,20000,4000,24001"))
+    with pytest.raises(DataError, match=r"line 2, column 'Total Visas': 'Total Visas' is 24,001 but the class "
+                                        r"columns add up to 24,000"):
+        state_dept_annual.read(data_copy)
+
+
+def test_group_marks_recalled_entries():
+    group = country_groups.group(DATA, "raw/country-groups/muslim-majority-countries.csv")
+    assert group.recalled == ["Lebanon"]
+    assert len(group.nationalities()) == 49 and "Lebanon" not in group.nationalities(include_recalled=False)
+    arab = country_groups.group(DATA, "raw/country-groups/arab-league-members.csv")
+    assert len(arab.nationalities()) == 22 and "Palestinian territories" in arab.nationalities()
+
+
+def test_monthly_file_hashes_match_the_data_package():
+    folder = DATA / "raw" / "state-dept-monthly-visas"
+    package = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
+    for resource in package["resources"]:
+        assert sorted(resource["fileHashes"]) == sorted(resource["path"])
+        for path, expected in resource["fileHashes"].items():
+            assert "sha256:" + hashlib.sha256((folder / path).read_bytes()).hexdigest() == expected, path
+
+
+# --------------------------------------------------------------------------- the shipped figures
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return visas.load(DATA)
+
+
+def test_six_countries_reproduce_politicos_44_percent(shipped):
+    r = visas.results(DATA, data=shipped)
+    assert [r[f"six_2017_0{m}"] for m in range(3, 9)] == [2551, 2014, 2517, 3032, 2095, 2790]
+    assert r["six_window_total"] == 14999
+    assert r["six_baseline_total"] == 53440
+    assert r["six_change_pct"] == -43.9
+    assert r["six_politico_pct"] == -44
+
+
+def test_every_politico_figure_is_reproduced_within_one_point(shipped):
+    r = visas.results(DATA, data=shipped)
+    for key in ("six", "arab", "muslim", "all"):
+        assert abs(r[f"{key}_difference_points"]) <= 1, key
+    assert r["groups_within_one_point"] == 4
+    assert r["classes_baseline_total_visas"] == r["classes_baseline_grand_total"]  # BCC column is 0 in FY2016
+
+
+def test_changing_a_parameter_changes_the_result(shipped):
+    default = visas.results(DATA, data=shipped)
+    shorter = visas.results(DATA, window_end="2017-05", data=shipped)
+    assert shorter["six_window_total"] == 2551 + 2014 + 2517
+    assert shorter["six_change"] != default["six_change"]
+    without = visas.results(DATA, include_recalled=False, data=shipped)
+    assert without["muslim_countries"] == 48 and without["muslim_change"] != default["muslim_change"]
+    swapped = visas.results(DATA, groups={"six": "raw/country-groups/arab-league-members.csv"})
+    assert swapped["six_change"] == pytest.approx(default["arab_change"])
+    # FY2018 is not in the annual table: its baseline is the twelve monthly tables
+    fy2018 = visas.results(DATA, baseline_fy=2018, data=shipped)
+    assert fy2018["six_baseline_total"] > 0 and fy2018["six_change"] != default["six_change"]
+    # FY2019 includes the missing month: the comparison is refused, not computed with a zero
+    assert math.isnan(visas.results(DATA, baseline_fy=2019, data=shipped)["six_change"])
+    assert math.isnan(visas.results(DATA, window_start="2019-04", window_end="2019-06", data=shipped)["all_change"])
+
+
+def test_bad_parameters_fail_clearly():
+    with pytest.raises(ValueError, match="expected a month as YYYY-MM"):
+        visas.window("March 2017", "2017-08")
+    with pytest.raises(ValueError, match="ends"):
+        visas.window("2017-08", "2017-03")
+
+
+def test_chart_shows_the_missing_month_as_a_gap(shipped):
+    series = visas.proclamation_series(shipped)
+    may_2019 = series[series["month"] == "2019-05-01"]
+    assert may_2019["nonimmigrant"].isna().all() and may_2019["immigrant"].notna().all()
+    figure = visas.proclamation_chart(series, shipped.dates, "test", visas.period_averages(series))
+    spec = json.dumps(figure.spec)
+    assert '"invalid": "break-paths-show-domains"' in spec
+    assert "May 2019 is missing for non-immigrant visas" in figure.alt_text
+    assert figure.data["non-immigrant visas"].isna().sum() == series["country"].nunique()
+    assert "missing" in figure._repr_html_()
+
+
+def test_period_averages_refuse_to_span_the_missing_month(shipped):
+    averages = visas.period_averages(visas.proclamation_series(shipped))
+    niv = averages[averages["kind"] == "nonimmigrant"]
+    assert niv["y2019"].isna().all()
+    assert np.isfinite(averages[averages["kind"] == "immigrant"]["y2019"]).all()
