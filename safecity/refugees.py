@@ -13,8 +13,6 @@ import datetime as dt
 import numbers
 import re
 from dataclasses import dataclass
-from pathlib import Path
-
 import altair as alt
 import numpy as np
 import pandas as pd
@@ -321,7 +319,7 @@ def country_table(prm, groups: pd.DataFrame, names: pd.DataFrame, first: int, la
 
 # --------------------------------------------------------------------------- the two sources compared
 
-def reconcile(mpi, prm, facts: pd.DataFrame) -> pd.DataFrame:
+def reconcile(mpi, prm) -> pd.DataFrame:
     """Per fiscal year: MPI's admissions and ceiling against the workbook's summary sheet and year sheets."""
     table = mpi.frame[["fiscal_year", "admissions", "ceiling"]].rename(
         columns={"admissions": "mpi_admissions", "ceiling": "mpi_ceiling"})
@@ -479,9 +477,10 @@ def ceiling_alt_text(years: pd.DataFrame) -> str:
              f"lowest in {fy(low['fiscal_year'])} ({int(low['ceiling_final']):,})."]
     revised = years[years["revised"]]
     if not revised.empty:
-        parts.append("Ceilings revised during the year, shown as a hollow marker joined to the year-end value: " + ", ".join(
-            f"{fy(r.fiscal_year)} ({int(r.ceiling_set):,} first set, {int(r.ceiling_final):,} at year end)"
-            for r in revised.itertuples()) + ".")
+        listed = ", ".join(f"{fy(r.fiscal_year)} ({int(r.ceiling_set):,} first set, "
+                           f"{int(r.ceiling_final):,} at year end)" for r in revised.itertuples())
+        parts.append("Ceilings revised during the year, shown as a hollow marker joined to the year-end value: "
+                     f"{listed}.")
     full = years[years["admissions"].notna() & ~years["partial"]]
     if not full.empty:
         top = full.loc[full["admissions"].idxmax()]
@@ -645,10 +644,11 @@ def headline(inputs: Inputs, *, tested_year: int, since_year: int, first_year: i
     share_table = shares(shown, far_below)
     far = far_below_years(share_table, far_below)
     tested = years.set_index("fiscal_year").loc[tested_year]
-    article = inputs.facts[(inputs.facts["fact"] == "ceiling_in_article") & (inputs.facts["fiscal_year"] == tested_year)]
+    facts = inputs.facts
+    article = facts[(facts["fact"] == "ceiling_in_article") & (facts["fiscal_year"] == tested_year)]
     article_ceiling = int(article["value"].iloc[0]) if not article.empty else None
     quoted = re.search(r"'([^']+)'", article["description"].iloc[0]) if not article.empty else None
-    recon = reconcile(inputs.mpi, inputs.prm, inputs.facts)
+    recon = reconcile(inputs.mpi, inputs.prm)
     both = recon[recon["mpi_admissions"].notna() & recon["prm_summary"].notna()]
     differ = both[both["summary_minus_mpi"] != 0]
     ceilings_both = recon[recon["mpi_ceiling"].notna() & recon["prm_ceiling"].notna()]
@@ -809,7 +809,7 @@ def prose(values: dict, facts: pd.DataFrame) -> dict:
         "later_lower_year_end_list": fy_list(values["later_lower_years_year_end"]),
         "lowest_later": lowest_later[1] if lowest_later else "none",
         "lowest_later_fy": fy(lowest_later[0]) if lowest_later else "none",
-        "tested_admissions": values["tested_admissions"] if values["tested_admissions"] is not None else "not yet known",
+        "tested_admissions": "not yet known" if values["tested_admissions"] is None else values["tested_admissions"],
         "tested_share": fmt_pct(values["tested_share"]) if values["tested_share"] is not None else "not known",
         "far_below_pct": fmt_pct(values["far_below"], 0),
         "n_far_below": len(values["far_below_years"]),

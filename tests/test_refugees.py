@@ -216,7 +216,8 @@ def test_mpi_read_with_the_wrong_encoding_names_the_line(tmp_path):
 
 
 @pytest.mark.parametrize("old, new, expected", [
-    ('"231,700 "', '"231.700 "', "line 7, column 'Annual Ceiling': expected a number such as 1,234 or '-', found '231.700 '"),
+    ('"231,700 "', '"231.700 "',
+     "line 7, column 'Annual Ceiling': expected a number such as 1,234 or '-', found '231.700 '"),
     ('"159,252"', '"n/a"', "line 8, column 'Number of Admitted Refugees': expected a number"),
     ("1981,", "1983,", "line 8, column 'Year': year 1983 follows 1980"),
     ("1980,", "FY1980,", "line 7, column 'Year': expected a year such as 2018 or 2025*, found 'FY1980'"),
@@ -254,7 +255,8 @@ def test_prm_fixture_mess_is_parsed(tmp_path):
     assert fy2025[fy2025["month"] >= "2025-01-01"]["admissions"].isna().all()
     assert fy2025[fy2025["month"] < "2025-01-01"]["admissions"].notna().all()
     somalia = adm[(adm["fiscal_year"] == 2018) & (adm["country"] == "Somalia")]
-    assert somalia["month"].iloc[0] == pd.Timestamp("2017-10-01") and somalia["month"].iloc[-1] == pd.Timestamp("2018-09-01")
+    assert somalia["month"].iloc[0] == pd.Timestamp("2017-10-01")
+    assert somalia["month"].iloc[-1] == pd.Timestamp("2018-09-01")
     assert somalia["admissions"].iloc[:4].tolist() == [216, 13, 2, 5]
     assert book.summary.set_index("fiscal_year")["total"].to_dict() == {2018: 1139, 2025: 5950}
     assert any("FY 2018" in note for note in book.notes)
@@ -290,7 +292,8 @@ def _somalia_2018(wb) -> int:
     (_set("2018", "E8", "October"), "sheet 2018, cell E8: expected the month header 'OCT', found 'October'"),
     (_set("2018", "A9", "Fiscal Year 2019"), "sheet 2018, cell A9: expected 'Fiscal Year 2018' (the sheet's name)"),
     (_set("2018", "A3", "as at 31 Dec 2024"), "sheet 2018: no 'as of DD-Month-YYYY' line in column A above row 8"),
-    (_set("2025", "H11", 4), "sheet 2025, cell D11: Sudan: fiscal-year total 471 differs from the sum of its months (475)"),
+    (_set("2025", "H11", 4),
+     "sheet 2025, cell D11: Sudan: fiscal-year total 471 differs from the sum of its months (475)"),
     (lambda wb: (wb["2025"].__setitem__("H11", 4), wb["2025"].__setitem__("D11", 475)),
      "sheet 2025, cell H11: Sudan: 4 admissions in JAN, after the report's date (31 Dec 2024)"),
     (_set("2018", "Q12", 7), "sheet 2018, cell Q12: unexpected value 7 right of the SEP column"),
@@ -441,8 +444,8 @@ def test_facts_disagreeing_with_mpi_is_an_error_naming_the_line(tmp_path):
     for source in (MPI, PRM, POLICY):
         shutil.copytree(DATA / "raw" / source, data / "raw" / source)
     path = data / "raw" / POLICY / "policy_facts.csv"
-    path.write_text(path.read_text(encoding="utf-8").replace("2017,ceiling_revised,50000", "2017,ceiling_revised,55000"),
-                    encoding="utf-8")
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("2017,ceiling_revised,50000", "2017,ceiling_revised,55000"), encoding="utf-8")
     inputs = refugees.load(data)
     with pytest.raises(DataError) as excinfo:
         refugees.fiscal_years(inputs.mpi, inputs.facts, inputs.facts_file)
@@ -472,13 +475,14 @@ def test_shares_and_years_far_from_the_ceiling():
 
 def test_reconciliation_finds_the_two_differences():
     inputs = refugees.load(DATA)
-    recon = refugees.reconcile(inputs.mpi, inputs.prm, inputs.facts)
+    recon = refugees.reconcile(inputs.mpi, inputs.prm)
     table = refugees.differences(recon, inputs.facts, inputs.prm.notes)
     assert table["fiscal year"].tolist() == ["FY2017", "FY2018"]
     fy2017, fy2018 = table.iloc[0], table.iloc[1]
     assert (fy2017["MPI ceiling"], fy2017["PRM ceiling"]) == (50000, 110000)
     assert "ceiling as first set" in fy2017["what explains it"]
-    assert (fy2018["MPI admissions"], fy2018["PRM summary sheet"], fy2018["PRM − MPI (admissions)"]) == (22655, 22672, 17)
+    assert (fy2018["MPI admissions"], fy2018["PRM summary sheet"]) == (22655, 22672)
+    assert fy2018["PRM − MPI (admissions)"] == 17
     assert "Doe" in fy2018["what explains it"] and "22,491" in fy2018["what explains it"]
 
 
@@ -500,7 +504,8 @@ def test_figures_show_gaps_not_zeros():
     years = refugees.fiscal_years(inputs.mpi, inputs.facts, inputs.facts_file)
     shown = refugees.shown_years(years, 1980, None)
     figure = refugees.ceiling_chart(shown, refugees.lowest_since(years, 2018, 1980), source="test")
-    assert figure.title == "FY2018's ceiling of 45,000 was the lowest since 1980; FY2019, FY2020, FY2021 and FY2026 went lower"
+    assert figure.title == ("FY2018's ceiling of 45,000 was the lowest since 1980; "
+                            "FY2019, FY2020, FY2021 and FY2026 went lower")
     assert "No admissions data for FY2026: a gap, not zero." in figure.alt_text
     assert "FY2017 (110,000 first set, 50,000 at year end)" in figure.alt_text
     csv = urllib.parse.unquote(figure._repr_html_().split("data:text/csv;charset=utf-8,")[1].split('"')[0])
