@@ -6,7 +6,7 @@ returns one line per problem:
 
 - a request to any host other than the local server (it is blocked, not sent);
 - a console error, an uncaught page error, or a failed or 4xx/5xx local request;
-- a chart container (`.safecity-chart`) without rendered marks;
+- a chart container (`.safecity-chart`) without rendered marks, or drawn with no width or height;
 - a chart without its title, source caption, text alternative, table of numbers
   or a working CSV download;
 - a chart whose marks show no tooltip with a number when hovered.
@@ -110,18 +110,22 @@ class PageVisit:
                                            service_workers="block")
         self.context.set_default_timeout(TIMEOUT_MS)
         self.context.route("**/*", self._route)
+        # Listened to on the context, so tabs the page opens (the .ipynb download) are watched too.
+        self.context.on("console", self._console)
+        self.context.on("weberror", lambda err: self.report(f"page error: {_one_line(str(err.error))}"))
+        self.context.on("response", self._response)
+        self.context.on("requestfailed", self._failed)
+        self.context.on("page", self._watch)
         self.page = self.context.new_page()
-        self.page.on("console", self._console)
-        self.page.on("pageerror", lambda exc: self.report(f"page error: {_one_line(str(exc))}"))
-        self.page.on("response", self._response)
-        self.page.on("requestfailed", self._failed)
-        self.page.on("websocket", lambda ws: self.report(f"opens a websocket to {ws.url}"))
 
     def report(self, text: str):
         """Record one problem with this page (kept once)."""
         line = f"{self.name}: {text}"
         if line not in self.problems:
             self.problems.append(line)
+
+    def _watch(self, page):
+        page.on("websocket", lambda ws: self.report(f"opens a websocket to {ws.url}"))
 
     def _is_local(self, url: str) -> bool:
         parts = urllib.parse.urlsplit(url)
@@ -146,7 +150,8 @@ class PageVisit:
             self.report(f"HTTP {response.status} for {response.url}")
 
     def _failed(self, request):
-        if self._is_local(request.url) and not request.url.startswith("data:"):
+        # ERR_ABORTED: cancelled by the page itself (e.g. navigating away); a 404 is caught in _response.
+        if self._is_local(request.url) and not request.url.startswith("data:") and request.failure != "net::ERR_ABORTED":
             self.report(f"request failed: {request.url} ({request.failure})")
 
     def open(self, url: str | None = None):
@@ -205,7 +210,7 @@ els => els.map(el => {
 })
 """
 
-# The centres of a chart's data marks (up to `limit`), in page coordinates, for hovering.
+# The centres of a chart's data marks in view (up to `limit`), in viewport coordinates, for hovering.
 _MARK_POINTS_JS = """
 ([el, limit]) => {
   const shapes = Array.from(el.querySelectorAll('svg g.role-mark > path, svg g.role-mark > rect, '
@@ -213,8 +218,9 @@ _MARK_POINTS_JS = """
   const points = [];
   for (const s of shapes) {
     const r = s.getBoundingClientRect();
-    if (r.width === 0 && r.height === 0) continue;
-    points.push([r.left + r.width / 2, r.top + r.height / 2]);
+    const x = r.left + r.width / 2, y = r.top + r.height / 2;
+    if ((r.width === 0 && r.height === 0) || y < 0 || y > window.innerHeight || x < 0 || x > window.innerWidth) continue;
+    points.push([x, y]);
     if (points.length >= limit) break;
   }
   return points;
@@ -295,7 +301,7 @@ def _check_csv_downloads(visit: PageVisit, charts, count: int) -> None:
             visit.report(f"chart #{cid}: CSV download is named {download.suggested_filename!r}")
         if len(rows) < 2 or len(rows) - 1 != body or [h.strip() for h in head] != rows[0]:
             visit.report(f"chart #{cid}: CSV download ({len(rows) - 1} rows, columns {rows[:1]}) "
-                           f"does not match the table ({body} rows, columns {head})")
+                         f"does not match the table ({body} rows, columns {head})")
 
 
 def hover_tooltip(page, chart, limit: int = 12) -> str | None:
@@ -312,13 +318,24 @@ def hover_tooltip(page, chart, limit: int = 12) -> str | None:
         except Exception:  # noqa: BLE001 - try the next mark
             continue
         text = _one_line(tooltip.text_content() or "")
-        page.mouse.move(0, 0)
+        _move_away(page)
         return text
-    page.mouse.move(0, 0)
+    _move_away(page)
     return None
 
 
-def _screenshot_name(page: str) -> str:
+def _move_away(page) -> None:
+    """Move the pointer off the charts and let the tooltip hide, so the next chart starts clean."""
+    page.mouse.move(0, 0)
+    try:
+        page.wait_for_function("() => { const t = document.getElementById('vg-tooltip-element');"
+                               " return !t || !t.classList.contains('visible'); }", timeout=1000)
+    except Exception:  # noqa: BLE001 - the next hover checks for its own tooltip anyway
+        pass
+
+
+def screenshot_name(page: str) -> str:
+    """The file a page's screenshot is kept in (`book/intro.html` -> `book_intro.png`)."""
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", page.removesuffix(".html")) + ".png"
 
 
@@ -335,7 +352,7 @@ def check_page(browser, server: SiteServer, page: str, *, screenshots: Path | No
         check_charts(visit, render_timeout_ms)
         if screenshots is not None:
             Path(screenshots).mkdir(parents=True, exist_ok=True)
-            visit.page.screenshot(path=str(Path(screenshots, _screenshot_name(page))), full_page=True)
+            visit.page.screenshot(path=str(Path(screenshots, screenshot_name(page))), full_page=True)
         # After the screenshot, so that it shows the page as a reader first sees it.
         check_interactions(visit, tooltips=tooltips, downloads=downloads)
         visit.page.wait_for_timeout(100)  # let late console messages arrive

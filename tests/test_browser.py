@@ -80,7 +80,7 @@ def test_page_in_the_browser(page, browser, server):
     """No other host, no console or page error, every chart drawn and complete, tooltips, CSV; screenshot."""
     problems = sitecheck.check_page(browser, server, page, screenshots=SCREENSHOTS)
     assert not problems, "\n".join(problems)
-    assert (SCREENSHOTS / sitecheck._screenshot_name(page)).stat().st_size > 0
+    assert (SCREENSHOTS / sitecheck.screenshot_name(page)).stat().st_size > 0
 
 
 def test_every_page_of_the_site_is_checked(built_site):
