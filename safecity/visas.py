@@ -24,7 +24,7 @@ import pandas as pd
 
 from . import charts
 from .book import fmt_pct
-from .sources import country_groups, politico, state_dept_annual, state_dept_monthly, travel_ban
+from .sources import country_groups, nationalities, politico, state_dept_annual, state_dept_monthly, travel_ban
 
 #: Default parameters, as in the notebook's parameters cell.
 WINDOW_START = "2017-03"
@@ -46,6 +46,11 @@ PERIODS = {
     "latest": ("Jun 2024-May 2025", "2024-06", "2025-05"),
 }
 KIND_LABELS = {"nonimmigrant": "Non-immigrant", "immigrant": "Immigrant"}
+#: Short names for charts.
+SHORT_LABELS = {"six": "Six order countries", "arab": "Arab nations", "muslim": "Majority-Muslim countries",
+                ALL: "All nations"}
+#: Below this monthly average in the first period, a percentage change says more about noise than policy.
+MIN_FOR_CHANGE = 10
 
 
 # --------------------------------------------------------------------------- data
@@ -61,6 +66,7 @@ class VisaData:
     claims: pd.DataFrame
     restrictions: pd.DataFrame
     dates: pd.DataFrame
+    crosswalk: nationalities.Crosswalk
 
 
 def load(data_dir: Path, groups: dict[str, str] | None = None, *, cached: bool = True) -> VisaData:
@@ -77,6 +83,7 @@ def load(data_dir: Path, groups: dict[str, str] | None = None, *, cached: bool =
         claims=politico.changes(data_dir),
         restrictions=travel_ban.restrictions(data_dir),
         dates=travel_ban.dates(data_dir),
+        crosswalk=nationalities.crosswalk(data_dir),
     )
 
 
@@ -258,8 +265,7 @@ def comparison_table(comparison: Comparison) -> pd.DataFrame:
     """The reader's table: Politico's figure, ours, the difference, and the exact list behind each."""
     rows = []
     for g in comparison.groups.values():
-        politico_text = ("" if np.isnan(g.politico_pct) else
-                         (f"{g.politico_pct:+.0f}%" if g.politico_pct else g.politico_wording))
+        politico_text = _politico_text(g)
         members = "every nationality in the tables" if g.key == ALL else ", ".join(g.members)
         if g.without_records:
             members += f" (no rows in the visa tables: {', '.join(g.without_records)})"
@@ -349,8 +355,20 @@ def totals_check(visas: state_dept_monthly.MonthlyVisas) -> pd.DataFrame:
         "month": [f"{m:%b %Y}" for m in off["month"]],
         "grand total": ["none" if pd.isna(v) else f"{int(v):,}" for v in off["grand_total"]],
         "sum of rows": [f"{int(v):,}" for v in off["rows_total"]],
-        "difference": ["" if pd.isna(v) else f"{int(v):+,}" for v in off["difference"]],
+        "grand total minus rows": ["" if pd.isna(v) else f"{int(v):+,}" for v in off["difference"]],
     }).reset_index(drop=True)
+
+
+def restrictions_table(data: VisaData) -> pd.DataFrame:
+    r = data.restrictions
+    return pd.DataFrame({"country": r["country"], "non-immigrant visas": r["nonimmigrant_visas"],
+                         "immigrant visas": r["immigrant_visas"], "later": r["note"].fillna("")})
+
+
+def dates_table(data: VisaData) -> pd.DataFrame:
+    d = data.dates
+    return pd.DataFrame({"date": [f"{x.day} {x:%b %Y}" for x in d["date"]], "event": d["event"],
+                         "recalled": d["recalled"].map({True: "yes, not checked", False: "no"})})
 
 
 def repairs_table(data: VisaData) -> pd.DataFrame:
@@ -415,24 +433,32 @@ def period_table(averages: pd.DataFrame, periods: dict[str, tuple[str, str, str]
         out[label] = [_fmt_number(v) for v in averages[key]]
     ratio = averages[second] / averages[first] - 1
     out[f"change, {periods[second][0]} vs {periods[first][0]}"] = [
-        "n/a" if not b else fmt_change(r) for b, r in zip(averages[first], ratio)]
+        f"too few (under {MIN_FOR_CHANGE} a month)" if not b >= MIN_FOR_CHANGE else fmt_change(r)
+        for b, r in zip(averages[first], ratio)]
     return out
 
 
 # --------------------------------------------------------------------------- charts
 
 
+def _politico_text(g: GroupChange) -> str:
+    if np.isnan(g.politico_pct):
+        return "no figure"
+    return f"{g.politico_pct:+.0f}%" if g.politico_pct else g.politico_wording
+
+
 def politico_chart(comparison: Comparison, source: str) -> charts.Figure:
     """Dot chart: Politico's change and ours for each group."""
     groups = list(comparison.groups.values())
+    label = {g.key: SHORT_LABELS.get(g.key, g.description) for g in groups}
     rows = []
     for g in groups:
-        rows.append({"group": g.description, "figure": "Politico", "change": g.politico_pct,
-                     "label": g.politico_wording})
-        rows.append({"group": g.description, "figure": "State Department records",
+        rows.append({"group": label[g.key], "figure": "Politico", "change": g.politico_pct,
+                     "label": _politico_text(g)})
+        rows.append({"group": label[g.key], "figure": "State Department records",
                      "change": round(g.change * 100, 1), "label": fmt_change(g.change)})
     data = pd.DataFrame(rows).astype({"group": "str", "figure": "str", "label": "str"})
-    order = [g.description for g in groups]
+    order = [label[g.key] for g in groups]
     domain = ["Politico", "State Department records"]
     base = alt.Chart(data).encode(
         y=alt.Y("group:N", sort=order, title=None, axis=alt.Axis(labelLimit=260)),
@@ -450,14 +476,14 @@ def politico_chart(comparison: Comparison, source: str) -> charts.Figure:
     close = within(comparison)
     n = sum(1 for g in groups if not np.isnan(g.politico_pct))
     if len(close) == n:
-        title = f"The State Department's records reproduce all {n} of Politico's figures within one percentage point"
+        title = f"The State Department's records reproduce all {n} of Politico's figures to within one percentage point"
     else:
         title = f"The records reproduce {len(close)} of Politico's {n} figures within one percentage point"
-    parts = [f"{g.description}: Politico {g.politico_wording}, records {fmt_change(g.change)}" for g in groups]
+    parts = [f"{label[g.key]}: Politico {_politico_text(g)}, records {fmt_change(g.change)}" for g in groups]
     alt_text = (f"Dot chart of the change in the monthly average of non-immigrant visas issued, {comparison.label} "
                 f"against FY{comparison.baseline_fy}, for {len(groups)} groups of countries. " + "; ".join(parts) + ".")
     table = pd.DataFrame({
-        "group": [g.description for g in groups],
+        "group": [label[g.key] for g in groups],
         "Politico (%)": [g.politico_pct for g in groups],
         "records (%)": [round(g.change * 100, 1) for g in groups],
         "difference (points)": [round(g.difference_points, 1) for g in groups],
@@ -471,27 +497,30 @@ def proclamation_chart(series: pd.DataFrame, dates: pd.DataFrame, source: str, a
     countries = list(dict.fromkeys(series["country"]))
     frame = series.copy()
     frame["month"] = frame["month"].dt.strftime("%Y-%m-%d")
-    events = pd.DataFrame([{"country": c, "date": d.strftime("%Y-%m-%d"), "event": f"{d:%d %b %Y}: {e}"}
-                           for c in countries for d, e in zip(dates["date"], dates["event"])])
-    chart_data = pd.concat([frame, events], ignore_index=True)
+    events = pd.DataFrame({"date": dates["date"].dt.strftime("%Y-%m-%d"),
+                           "event": [f"{d.day} {d:%b %Y}: {e}" for d, e in zip(dates["date"], dates["event"])]})
     kinds = list(KIND_LABELS.values())
-    base = alt.Chart().encode(x=alt.X("month:T", title=None, axis=alt.Axis(format="%Y", tickCount="year")))
-    folded = base.transform_filter("isValid(datum.month)").transform_fold(
-        list(state_dept_monthly.KINDS), as_=["kind", "issuances"]).transform_calculate(
-        visas=f"datum.kind == 'nonimmigrant' ? '{kinds[0]}' : '{kinds[1]}'")
+    # One panel per country with an explicit, shared time domain (a wrapped facet misplaced the date rules).
+    domain = [frame["month"].min(), frame["month"].max()]
+    x = alt.X("month:T", title=None, scale=alt.Scale(domain=domain),
+              axis=alt.Axis(format="%Y", tickCount="year", labelOverlap=True))
     colour = alt.Color("visas:N", scale=alt.Scale(domain=kinds, range=charts.PALETTE[:2]), title=None,
                        legend=alt.Legend(orient="bottom"))
-    lines = folded.mark_line(strokeWidth=1.5, invalid="break-paths-show-domains").encode(
-        y=alt.Y("issuances:Q", title="Visas a month"), color=colour)
-    points = folded.mark_point(size=12, filled=True, opacity=0.7, invalid="break-paths-show-domains").encode(
-        y="issuances:Q", color=colour,
-        tooltip=[alt.Tooltip("country:N", title="Country"), alt.Tooltip("month:T", title="Month", format="%b %Y"),
-                 alt.Tooltip("visas:N", title="Visas"), alt.Tooltip("issuances:Q", title="Issued", format=",")])
-    rules = alt.Chart().transform_filter("isValid(datum.date)").mark_rule(
-        color="#555555", strokeDash=[3, 3], strokeWidth=1).encode(
-        x="date:T", tooltip=[alt.Tooltip("event:N", title="Date")])
-    chart = alt.layer(rules, lines, points, data=chart_data).properties(width=260, height=120).facet(
-        facet=alt.Facet("country:N", sort=countries, title=None), columns=2).resolve_scale(y="independent")
+    panels = []
+    for name in countries:
+        folded = alt.Chart(frame).transform_filter(alt.datum.country == name).transform_fold(
+            list(state_dept_monthly.KINDS), as_=["kind", "issuances"]).transform_calculate(
+            visas=f"datum.kind == 'nonimmigrant' ? '{kinds[0]}' : '{kinds[1]}'")
+        lines = folded.mark_line(strokeWidth=1.5, invalid="break-paths-show-domains").encode(
+            x=x, y=alt.Y("issuances:Q", title=None), color=colour)
+        points = folded.mark_point(size=14, filled=True, opacity=0.6, invalid="break-paths-show-domains").encode(
+            x=x, y="issuances:Q", color=colour,
+            tooltip=[alt.Tooltip("country:N", title="Country"), alt.Tooltip("month:T", title="Month", format="%b %Y"),
+                     alt.Tooltip("visas:N", title="Visas"), alt.Tooltip("issuances:Q", title="Issued", format=",")])
+        rules = alt.Chart(events).mark_rule(color="#555555", strokeDash=[3, 3], strokeWidth=1).encode(
+            x=alt.X("date:T", scale=alt.Scale(domain=domain)), tooltip=[alt.Tooltip("event:N", title="Date")])
+        panels.append(alt.layer(rules, lines, points).properties(width=260, height=110, title=name))
+    chart = alt.concat(*panels, columns=2).resolve_scale(y="independent")
 
     first, during = list(PERIODS)[:2]
     together = averages[~averages["country"].isin(countries)].set_index("kind")
@@ -516,7 +545,8 @@ def proclamation_chart(series: pd.DataFrame, dates: pd.DataFrame, source: str, a
     table["non-immigrant visas"] = table["non-immigrant visas"].astype("Int64")
     table["immigrant visas"] = table["immigrant visas"].astype("Int64")
     return charts.Figure(chart, name="visas-proclamation-countries", title=title, source=source, alt_text=alt_text,
-                         data=table, note="Dashed lines: the dates in the table below; hover for each.")
+                         data=table, note="Visas issued each month; every panel has its own scale. Dashed lines: the dates in the "
+                         "table below (hover for each).")
 
 
 # --------------------------------------------------------------------------- results
@@ -570,3 +600,160 @@ def check_parameters(window_start: str, window_end: str, baseline_fy: int, group
     if not isinstance(groups, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in groups.items()):
         raise ValueError("groups must map a key to a file path relative to the data directory")
 
+
+
+# --------------------------------------------------------------------------- prose
+
+
+def _months_label(start: str, end: str) -> str:
+    first, last = month(start), month(end)
+    if first == last:
+        return f"{first:%B %Y}"
+    return f"{first:%B}–{last:%B %Y}" if first.year == last.year else f"{first:%B %Y}–{last:%B %Y}"
+
+
+def _join(items: list[str]) -> str:
+    items = list(items)
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _spans(months: list[pd.Timestamp]) -> str:
+    """Consecutive months as readable ranges: "May 2017 to September 2019 and February to April 2022"."""
+    if not months:
+        return "none"
+    months = sorted(months)
+    runs, start, prev = [], months[0], months[0]
+    for m in months[1:]:
+        if m == prev + pd.offsets.MonthBegin(1):
+            prev = m
+            continue
+        runs.append((start, prev))
+        start = prev = m
+    runs.append((start, prev))
+    parts = []
+    for a, b in runs:
+        if a == b:
+            parts.append(f"{a:%B %Y}")
+        elif a.year == b.year:
+            parts.append(f"{a:%B} to {b:%B %Y}")
+        else:
+            parts.append(f"{a:%B %Y} to {b:%B %Y}")
+    return _join(parts)
+
+
+def without_members(data: VisaData, comparison: Comparison, key: str, leave_out: list[str]) -> float:
+    """A group's change with some members left out (e.g. the order's own countries)."""
+    g = comparison[key]
+    kept = [m for m in g.members if m not in set(leave_out)]
+    months = window(comparison.start, comparison.end)
+    total = span_total(monthly_series(data.monthly["nonimmigrant"], kept), months)
+    return change(total, len(months), baseline(data, comparison.baseline_fy, kept).total)
+
+
+def prose(data: VisaData, comparison: Comparison, values: dict, averages: pd.DataFrame) -> dict[str, str]:
+    """Every number and list the chapter's text uses, formatted for `publish`."""
+    out: dict[str, str] = {
+        "window_label": _months_label(comparison.start, comparison.end),
+        "window_months": str(len(window(comparison.start, comparison.end))),
+        "baseline_months": str(len(fiscal_year_months(comparison.baseline_fy))),
+        "baseline_label": f"FY{comparison.baseline_fy}",
+        "baseline_span": _months_label(f"{comparison.baseline_fy - 1}-10", f"{comparison.baseline_fy}-09"),
+    }
+    source = next(iter(comparison.groups.values())).baseline.source
+    out["baseline_source"] = ("the annual table's 'Total Visas' column" if source.startswith("annual")
+                              else "the sum of its twelve monthly tables")
+    for key, g in comparison.groups.items():
+        out[f"{key}_change"] = fmt_change(g.change)
+        out[f"{key}_politico"] = _politico_text(g)
+        out[f"{key}_diff"] = fmt_points(g.difference_points)
+        out[f"{key}_window_total"] = _fmt_number(g.window_total)
+        out[f"{key}_window_avg"] = _fmt_number(g.window_average)
+        out[f"{key}_baseline_total"] = _fmt_number(g.baseline.total)
+        out[f"{key}_baseline_avg"] = _fmt_number(g.baseline_average)
+        out[f"{key}_description"] = g.description
+        if key != ALL:
+            out[f"{key}_n"] = str(len(g.members))
+            out[f"{key}_list"] = _join(g.members)
+            out[f"{key}_no_rows"] = _join(g.without_records) if g.without_records else "none"
+        out[f"{key}_months_list"] = "; ".join("missing" if np.isnan(v) else f"{int(v):,}" for v in g.monthly)
+        out[f"{key}_missing_months"] = _spans(g.missing_months)
+    close = within(comparison)
+    n_politico = sum(1 for g in comparison.groups.values() if not np.isnan(g.politico_pct))
+    out["n_within"] = str(len(close))
+    out["n_politico"] = str(n_politico)
+    out["within_text"] = (f"all {n_politico}" if len(close) == n_politico else f"{len(close)} of the {n_politico}")
+    coverage = class_coverage(data, comparison)
+    out.update({k: f"{v:,}" for k, v in coverage.items()})
+    out["bcc_column_zero"] = "Yes" if coverage["baseline_bcc_column"] == 0 else "No"
+    six = comparison.groups.get("six")
+    for key in ("arab", "muslim"):
+        if key in comparison.groups and six is not None:
+            overlap = [m for m in comparison[key].members if m in set(six.members)]
+            out[f"{key}_overlap_six"] = _join(overlap) if overlap else "none"
+            out[f"{key}_n_overlap_six"] = str(len(overlap))
+            out[f"{key}_without_six_change"] = fmt_change(without_members(data, comparison, key, six.members))
+    if "muslim" in comparison.groups:
+        recalled = data.groups["muslim"].recalled
+        out["muslim_recalled"] = _join(recalled) if recalled else "none"
+        other = values.get("muslim_change_other_recalled_choice", float("nan"))
+        out["muslim_change_other"] = fmt_change(other)
+        out["muslim_other_label"] = ("without " if comparison.include_recalled else "with ") + (
+            _join(recalled) if recalled else "the recalled entries")
+        out["muslim_other_diff"] = fmt_points(other * 100 - comparison["muslim"].politico_pct)
+    # Proclamation 9645
+    countries = list(data.restrictions["nationality"])
+    out["procl_countries"] = _join(countries)
+    out["procl_n"] = str(len(countries))
+    together = averages[~averages["country"].isin(countries)].set_index("kind")
+    for kind, short in (("nonimmigrant", "niv"), ("immigrant", "iv")):
+        for key, (label, _, _) in PERIODS.items():
+            out[f"procl_{short}_{key}"] = _fmt_number(together.at[kind, key])
+            out[f"period_{key}"] = label.replace("-", "–")
+        first, during = list(PERIODS)[:2]
+        out[f"procl_{short}_first_year_change"] = fmt_change(together.at[kind, during] / together.at[kind, first] - 1)
+        latest = list(PERIODS)[-1]
+        out[f"procl_{short}_latest_vs_before"] = fmt_change(together.at[kind, latest] / together.at[kind, first] - 1)
+    niv_rows = averages[(averages["kind"] == "nonimmigrant") & averages["country"].isin(countries)]
+    if "Venezuela" in set(niv_rows["country"]):
+        venezuela = niv_rows[niv_rows["country"] == "Venezuela"].iloc[0]
+        rest = niv_rows[niv_rows["country"] != "Venezuela"]
+        out["procl_venezuela_share"] = fmt_pct(venezuela["before"] / together.at["nonimmigrant", "before"], 0)
+        out["procl_venezuela_change"] = fmt_change(venezuela["first_year"] / venezuela["before"] - 1)
+        out["procl_niv_change_without_venezuela"] = fmt_change(rest["first_year"].sum() / rest["before"].sum() - 1)
+        out["procl_n_without_venezuela"] = str(len(rest))
+    dates = data.dates
+    out["n_dates"] = str(len(dates))
+    out["n_dates_recalled"] = str(int(dates["recalled"].sum()))
+    out["dates_recalled"] = _join([f"{r.date.day} {r.date:%B %Y} ({r.label})" for r in dates[dates["recalled"]].itertuples()])
+    # What the import found
+    niv, iv = data.monthly["nonimmigrant"], data.monthly["immigrant"]
+    out["niv_missing_months"] = _spans(niv.missing_months)
+    out["niv_n_missing"] = str(len(niv.missing_months))
+    out["niv_files"] = str(int(niv.months["available"].sum()))
+    out["iv_files"] = str(int(iv.months["available"].sum()))
+    out["first_month"] = f"{niv.months['month'].min():%B %Y}"
+    out["last_month"] = f"{niv.months['month'].max():%B %Y}"
+    out["niv_rows"] = f"{len(niv.issuances):,}"
+    out["iv_rows"] = f"{len(iv.issuances):,}"
+    off = niv.totals[niv.totals["difference"].fillna(0) != 0]
+    out["n_total_mismatch"] = str(len(off))
+    out["total_mismatch_spans"] = _spans(list(off["month"]))
+    out["max_total_mismatch"] = f"{int(off['difference'].abs().max()):,}" if len(off) else "0"
+    over = off[off["difference"] < 0]
+    under = off[off["difference"] > 0]
+    out["n_rows_over_total"] = str(len(over))
+    out["rows_over_spans"] = _spans(list(over["month"]))
+    out["n_rows_under_total"] = str(len(under))
+    out["rows_under_spans"] = _spans(list(under["month"]))
+    iv_total_months = iv.totals[iv.totals["grand_total"].notna()]
+    out["iv_totals_from"] = f"{iv_total_months['month'].min():%B %Y}" if len(iv_total_months) else "never"
+    out["iv_total_mismatch"] = str(int((iv_total_months["difference"] != 0).sum()))
+    out["n_repairs"] = str(sum(len(v.repairs) for v in data.monthly.values()))
+    spellings = pd.concat([v.spellings for v in data.monthly.values()]).drop_duplicates(["spelling", "nationality"])
+    out["n_spellings"] = str(len(spellings))
+    out["n_names"] = str(spellings["nationality"].nunique())
+    out["crosswalk_rows"] = str(len(data.crosswalk.table))
+    out["crosswalk_names"] = str(data.crosswalk.table["name"].nunique())
+    return out
