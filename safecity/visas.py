@@ -462,7 +462,8 @@ def politico_chart(comparison: Comparison, source: str) -> charts.Figure:
     domain = ["Politico", "State Department records"]
     base = alt.Chart(data).encode(
         y=alt.Y("group:N", sort=order, title=None, axis=alt.Axis(labelLimit=260)),
-        x=alt.X("change:Q", title=f"Change in monthly non-immigrant visas, {comparison.label} vs FY{comparison.baseline_fy} (%)"),
+        x=alt.X("change:Q", title=f"Change in monthly non-immigrant visas, {comparison.label} "
+                                  f"vs FY{comparison.baseline_fy} (%)"),
     )
     zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color="#999999").encode(x="x:Q")
     dots = base.mark_point(size=110, filled=True, opacity=0.9).encode(
@@ -539,14 +540,15 @@ def proclamation_chart(series: pd.DataFrame, dates: pd.DataFrame, source: str, a
                 f"vertical lines at {len(dates)} dates of the travel-ban orders. Together the eight countries averaged "
                 f"{totals.at['nonimmigrant', first]:,.0f} non-immigrant and {totals.at['immigrant', first]:,.0f} "
                 f"immigrant visas a month in {first_label}, and {totals.at['nonimmigrant', during]:,.0f} and "
-                f"{totals.at['immigrant', during]:,.0f} in {during_label}. {missing_text[0].upper() + missing_text[1:]}.")
+                f"{totals.at['immigrant', during]:,.0f} in {during_label}. "
+                f"{missing_text[0].upper() + missing_text[1:]}.")
     table = series.assign(month=series["month"].dt.strftime("%Y-%m")).rename(
         columns={"nonimmigrant": "non-immigrant visas", "immigrant": "immigrant visas"})
     table["non-immigrant visas"] = table["non-immigrant visas"].astype("Int64")
     table["immigrant visas"] = table["immigrant visas"].astype("Int64")
     return charts.Figure(chart, name="visas-proclamation-countries", title=title, source=source, alt_text=alt_text,
-                         data=table, note="Visas issued each month; every panel has its own scale. Dashed lines: the dates in the "
-                         "table below (hover for each).")
+                         data=table, note="Visas issued each month; every panel has its own scale. Dashed lines: "
+                                          "the dates in the table below (hover for each).")
 
 
 # --------------------------------------------------------------------------- results
@@ -726,7 +728,8 @@ def prose(data: VisaData, comparison: Comparison, values: dict, averages: pd.Dat
     dates = data.dates
     out["n_dates"] = str(len(dates))
     out["n_dates_recalled"] = str(int(dates["recalled"].sum()))
-    out["dates_recalled"] = _join([f"{r.date.day} {r.date:%B %Y} ({r.label})" for r in dates[dates["recalled"]].itertuples()])
+    out["dates_recalled"] = _join([f"{r.date.day} {r.date:%B %Y} ({r.label})"
+                                   for r in dates[dates["recalled"]].itertuples()])
     # What the import found
     niv, iv = data.monthly["nonimmigrant"], data.monthly["immigrant"]
     out["niv_missing_months"] = _spans(niv.missing_months)

@@ -264,3 +264,21 @@ def test_period_averages_refuse_to_span_the_missing_month(shipped):
     niv = averages[averages["kind"] == "nonimmigrant"]
     assert niv["y2019"].isna().all()
     assert np.isfinite(averages[averages["kind"] == "immigrant"]["y2019"]).all()
+
+
+def test_crosswalk_is_checked_against_its_schema(data_copy):
+    path = data_copy / "raw" / "nationality-crosswalk" / "nationalities.csv"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text + "Iran,Persia,country,\nSyria,Syria,country or territory,\n", encoding="utf-8")
+    with pytest.raises(DataError) as error:
+        nationalities.crosswalk(data_copy)
+    message = str(error.value)
+    assert "nationalities.csv, line 10, column 'kind': 'country' is not one of" in message
+    assert "nationalities.csv, line 10, column 'raw_name': duplicated value 'Iran'" in message
+
+
+def test_import_all_returns_every_row_of_both_kinds():
+    table = state_dept_monthly.import_all(FIXTURE)
+    assert list(table.columns) == ["kind", "month", "nationality", "visa_class", "issuances"]
+    totals = table.groupby("kind")["issuances"].sum().to_dict()
+    assert totals == {"immigrant": 40 + 1050 + 35 + 30 + 1 + 3, "nonimmigrant": 1599 + 1255 + 921}

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, Problem
-from ..validate import display_path, read_table, sha256
+from ..validate import display_path, read_table, resource_descriptor, sha256
 
 SOURCE = "nationality-crosswalk"
 RESOURCE = "nationalities"
@@ -78,10 +78,59 @@ class Crosswalk:
         return mapped.astype("str")
 
 
+def _read_checked(data_dir: Path) -> pd.DataFrame:
+    """Read the crosswalk and check it against every constraint of its Table Schema.
+
+    The schema has only string fields (required, unique, enum, primaryKey), which are checked here
+    directly: the monthly importer needs the crosswalk, and loading frictionless would cost it more
+    than reading every monthly file. `python -m safecity check` (run before every build) still
+    validates the file with frictionless; `read_table` is used if the schema ever gains other types.
+    """
+    folder, descriptor = resource_descriptor(data_dir, SOURCE, RESOURCE)
+    fields = descriptor["schema"]["fields"]
+    if any(f.get("type", "string") != "string" for f in fields) or set(
+            k for f in fields for k in f.get("constraints", {})) - {"required", "unique", "enum"}:
+        return read_table(data_dir, SOURCE, RESOURCE)
+    path = folder / descriptor["path"]
+    shown = display_path(path)
+    try:
+        table = pd.read_csv(path, dtype="str", keep_default_na=False, encoding=descriptor.get("encoding", "utf-8"))
+    except FileNotFoundError:
+        raise DataError(Problem(shown, "missing file"))
+    except (UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise DataError(Problem(shown, f"cannot read as CSV: {str(exc).splitlines()[0]}"))
+    names = [f["name"] for f in fields]
+    if list(table.columns) != names:
+        raise DataError(Problem(shown, f"columns are {list(table.columns)}, the schema says {names}"))
+    problems = []
+    for f in fields:
+        column, constraints = table[f["name"]], f.get("constraints", {})
+        lines = table.index + 2
+        if constraints.get("required"):
+            problems += [Problem(shown, "missing required value", line=int(n), column=f["name"])
+                         for n in lines[column == ""][:5]]
+        if constraints.get("unique"):
+            problems += [Problem(shown, f"duplicated value '{v}'", line=int(n), column=f["name"])
+                         for n, v in zip(lines[column.duplicated()][:5], column[column.duplicated()][:5])]
+        if "enum" in constraints:
+            bad = (column != "") & ~column.isin(constraints["enum"])
+            problems += [Problem(shown, f"'{v}' is not one of {constraints['enum']}", line=int(n), column=f["name"])
+                         for n, v in zip(lines[bad][:5], column[bad][:5])]
+    key = descriptor["schema"].get("primaryKey")
+    if key:
+        key = [key] if isinstance(key, str) else key
+        repeated = table.duplicated(key)
+        problems += [Problem(shown, "duplicated key", line=int(n), column=", ".join(key))
+                     for n in (table.index[repeated] + 2)[:5]]
+    if problems:
+        raise DataError(problems)
+    return table.astype("str")
+
+
 @lru_cache(maxsize=8)
 def _load(path: str, digest: str) -> Crosswalk:
     data_dir = Path(path)
-    table = read_table(data_dir, SOURCE, RESOURCE)
+    table = _read_checked(data_dir)
     cleaned = table["raw_name"].map(clean)
     shown = display_path(data_dir / "raw" / SOURCE / "nationalities.csv")
     untidy = table.index[cleaned != table["raw_name"]]

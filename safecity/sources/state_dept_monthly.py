@@ -41,6 +41,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pj
 
 from .. import ROOT
 from ..errors import DataError, Problem
@@ -136,7 +139,7 @@ def _text_value(value, shown: str, line: int, key: str):
 class _Rows:
     """Parsed lines of every file of a kind: one pyarrow string column per key, plus where each row came from."""
 
-    table: "pa.Table"
+    table: pa.Table
     file: np.ndarray
     line: np.ndarray
 
@@ -165,15 +168,10 @@ def _parse_slow(blob: bytes, shown: str) -> tuple[list[dict], list[int]]:
 
 def _parse_fast(blobs: list[bytes]) -> _Rows | None:
     """All files of a kind in one pyarrow parse; None if anything is off (the slow path then explains)."""
-    import pyarrow as pa
-    import pyarrow.json as pj
-
     counts = [_line_count(b) for b in blobs]
     joined = b"".join(b if b.endswith(b"\n") else b + b"\n" for b in blobs)
-    schema = pa.schema([(key, pa.string()) for key in STANDARD_KEYS])
-    try:
-        table = pj.read_json(io.BytesIO(joined), read_options=pj.ReadOptions(block_size=1 << 18),
-                             parse_options=pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="infer"))
+    try:  # (an explicit schema makes pyarrow's parser slower here, not faster)
+        table = pj.read_json(io.BytesIO(joined), read_options=pj.ReadOptions(block_size=1 << 18))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
     if table.num_rows != sum(counts):  # blank lines were skipped: line numbers would be wrong
@@ -191,8 +189,6 @@ def _parse_fast(blobs: list[bytes]) -> _Rows | None:
 
 
 def _parse(blobs: list[bytes], shown: list[str]) -> _Rows:
-    import pyarrow as pa
-
     rows = _parse_fast(blobs)
     if rows is not None:
         return rows
@@ -212,9 +208,6 @@ def _parse(blobs: list[bytes], shown: list[str]) -> _Rows:
 
 def _role(rows: _Rows, keys: tuple[str, ...], shown: list[str]):
     """The one value among `keys` in each row (a pyarrow array); values under two of them is an error."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     present = [k for k in keys if k in rows.table.column_names]
     if not present:
         return pa.nulls(rows.table.num_rows, pa.string())
@@ -231,8 +224,6 @@ def _role(rows: _Rows, keys: tuple[str, ...], shown: list[str]):
 
 def _encode(values) -> tuple[np.ndarray, list]:
     """Dictionary-encode a pyarrow string array: (codes with -1 for null, distinct values)."""
-    import pyarrow.compute as pc
-
     encoded = pc.dictionary_encode(values)
     if hasattr(encoded, "combine_chunks"):
         encoded = encoded.combine_chunks()
@@ -260,7 +251,8 @@ def _count(text: str) -> tuple[int, str]:
     return 0, f"count is not a whole number: '{text}'"
 
 
-def _spurious(rows: _Rows, positions: np.ndarray, blobs: list[bytes], shown: list[str]) -> tuple[list[tuple], list[dict]]:
+def _spurious(rows: _Rows, positions: np.ndarray, blobs: list[bytes],
+              shown: list[str]) -> tuple[list[tuple], list[dict]]:
     """Read rows that have no value under the table's keys. Returns (rows, repairs).
 
     Rows come back as (place, visa_class, count, count_key, file, line).
@@ -313,9 +305,6 @@ def _spurious(rows: _Rows, positions: np.ndarray, blobs: list[bytes], shown: lis
 
 
 def _read_kind(data_dir: Path, kind: str, crosswalk: nationalities.Crosswalk) -> MonthlyVisas:
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     folder, paths = _files(data_dir, kind)
     shown = [display_path(folder / p) for p in paths]
     months = [_month(p, s) for p, s in zip(paths, shown)]
@@ -386,7 +375,8 @@ def _read_kind(data_dir: Path, kind: str, crosswalk: nationalities.Crosswalk) ->
             problems.append(Problem(shown[file_index[i]], message, line=int(line[i]), column=column))
     bad = np.nonzero((data | is_total) & (n_reason != ""))[0]
     for i in bad[:20]:
-        problems.append(Problem(shown[file_index[i]], n_reason[i], line=int(line[i]), column=count_key.get(int(i), "Issuances")))
+        problems.append(Problem(shown[file_index[i]], n_reason[i], line=int(line[i]),
+                                column=count_key.get(int(i), "Issuances")))
     if problems:
         raise DataError(problems)
 
@@ -454,7 +444,8 @@ def _read_kind(data_dir: Path, kind: str, crosswalk: nationalities.Crosswalk) ->
 
     full = pd.date_range(min(months), max(months), freq="MS")
     month_table = pd.DataFrame({"month": np.asarray(full, dtype="datetime64[us]")})
-    month_table["file"] = month_table["month"].map(dict(zip(np.asarray(months, dtype="datetime64[us]"), shown))).astype("str")
+    file_of = dict(zip(np.asarray(months, dtype="datetime64[us]"), shown))
+    month_table["file"] = month_table["month"].map(file_of).astype("str")
     month_table["available"] = month_table["month"].isin(np.asarray(months, dtype="datetime64[us]"))
     repairs_table = (pd.DataFrame(repairs, columns=["file", "line", "repair"])
                      .astype({"file": "str", "line": "int64", "repair": "str"})
@@ -470,17 +461,21 @@ def read(data_dir: Path, kind: str) -> MonthlyVisas:
     return _read_kind(Path(data_dir), kind, nationalities.crosswalk(Path(data_dir)))
 
 
-def import_all(data_dir: Path) -> dict[str, MonthlyVisas]:
-    """Import every monthly file of both kinds from the raw files, without any cache (for timing).
-
-    The two kinds are imported side by side (pyarrow's parser and zlib release the GIL). The
-    crosswalk is validated with frictionless once per process; call
-    `nationalities.crosswalk(data_dir)` first to time the monthly files alone.
-    """
+def read_all(data_dir: Path) -> dict[str, MonthlyVisas]:
+    """Both kinds from the raw files, without any cache, imported side by side (zlib and pyarrow's
+    parser release the GIL)."""
     crosswalk = nationalities.crosswalk(Path(data_dir))
     with ThreadPoolExecutor(max_workers=len(KINDS)) as pool:
         futures = {kind: pool.submit(_read_kind, Path(data_dir), kind, crosswalk) for kind in KINDS}
         return {kind: future.result() for kind, future in futures.items()}
+
+
+def import_all(data_dir: Path) -> pd.DataFrame:
+    """Every monthly file of both kinds, fully imported and checked from the raw files without any cache,
+    as one tidy table: kind, month, nationality, visa_class, issuances (for timing; see `read_all`)."""
+    parts = read_all(data_dir)
+    return pd.concat([v.issuances.assign(kind=kind)[["kind"] + ISSUANCE_COLUMNS] for kind, v in parts.items()],
+                     ignore_index=True)
 
 
 # --------------------------------------------------------------------------- cache
