@@ -26,13 +26,18 @@ PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F
 BUNDLE_NAME = "vega-bundle.js"
 
 
-#: Appended to the bundle. Vega labels the element it renders into as role="graphics-document",
-#: aria-label="Vega visualization", overwriting the figure's own text alternative; this puts back the
-#: container's role and aria-label once the chart is drawn, so screen readers get the generated alt text.
-_KEEP_TEXT_ALTERNATIVE = """(function () {
+#: Appended to the bundle: wraps `vegaEmbed` for the book's charts.
+#: - Specs carry no "$schema" (it would put a host name in every page), so vega-embed guesses the
+#:   spec's language from its top-level keys; its list lacks "concat", so a wrapped concat chart
+#:   (`alt.concat(..., columns=2)`) was taken for a Vega spec and drawn as an empty 0x0 SVG, silently.
+#:   Every spec here is Vega-Lite (Altair), so that is the default mode.
+#: - Vega labels the element it renders into as role="graphics-document", aria-label="Vega
+#:   visualization", overwriting the figure's own text alternative; the container's role and
+#:   aria-label are put back once the chart is drawn, so screen readers get the generated alt text.
+_EMBED_WRAPPER = """(function () {
   var embed = window.vegaEmbed;
   if (typeof embed !== 'function') return;
-  var keeping = function (el, spec, opts) {
+  var wrapped = function (el, spec, opts) {
     var target = typeof el === 'string' ? document.querySelector(el) : el;
     var role = target && target.getAttribute('role'), label = target && target.getAttribute('aria-label');
     var restore = function () {
@@ -41,11 +46,12 @@ _KEEP_TEXT_ALTERNATIVE = """(function () {
       target.setAttribute('aria-label', label);
       target.removeAttribute('aria-roledescription');
     };
+    opts = Object.assign({mode: 'vega-lite'}, opts || {});
     return embed(el, spec, opts).then(function (result) { restore(); return result; },
                                       function (err) { restore(); throw err; });
   };
-  for (var key in embed) { if (Object.prototype.hasOwnProperty.call(embed, key)) keeping[key] = embed[key]; }
-  window.vegaEmbed = keeping;
+  for (var key in embed) { if (Object.prototype.hasOwnProperty.call(embed, key)) wrapped[key] = embed[key]; }
+  window.vegaEmbed = wrapped;
 })();
 """
 
@@ -60,7 +66,7 @@ def write_bundle(static_dir: Path) -> Path:
     import vl_convert
 
     text = "/* vega, vega-lite and vega-embed, bundled by vl-convert-python */\n(function () {\n" \
-        + vl_convert.javascript_bundle() + "\n})();\n" + _KEEP_TEXT_ALTERNATIVE
+        + vl_convert.javascript_bundle() + "\n})();\n" + _EMBED_WRAPPER
     target = Path(static_dir, BUNDLE_NAME)
     target.parent.mkdir(parents=True, exist_ok=True)
     if not target.exists() or target.read_text(encoding="utf-8") != text:

@@ -215,8 +215,15 @@ def tiny_site(tmp_path_factory):
     no_tooltip = charts.Figure(
         alt.Chart(data).mark_bar().encode(x="arrests:Q", y="area:N").properties(width=300, height=120),
         name="plain", title="B has most", source="a test", alt_text="Bar chart: A 12, B 30, C 7.", data=data)
+    # A wrapped concat (`columns=`): without "$schema", vega-embed took it for a Vega spec and drew nothing.
+    bars = alt.Chart(data).mark_bar().encode(x="arrests:Q", y="area:N", tooltip=["area:N", "arrests:Q"])
+    concat = charts.Figure(
+        alt.concat(bars.properties(width=200, height=80, title="one"), bars.properties(width=200, height=80, title="two"),
+                   columns=2),
+        name="concat", title="Twice", source="a test", alt_text="Two bar charts: A 12, B 30, C 7.", data=data)
     pages = {
         "good.html": _figure_page(good._repr_html_()),
+        "concat.html": _figure_page(concat._repr_html_()),
         # A chart container nothing ever renders into.
         "broken.html": _figure_page(
             '<figure class="safecity-figure"><p class="safecity-figure-title"><strong>T</strong></p>'
@@ -249,6 +256,7 @@ def _for(problems, page):
 
 def test_checker_passes_a_good_chart(tiny_problems):
     assert _for(tiny_problems, "good.html") == []
+    assert _for(tiny_problems, "concat.html") == []
 
 
 def test_checker_reports_a_chart_that_never_renders(tiny_problems):
