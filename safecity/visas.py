@@ -520,7 +520,7 @@ def proclamation_chart(series: pd.DataFrame, dates: pd.DataFrame, source: str, a
                      alt.Tooltip("visas:N", title="Visas"), alt.Tooltip("issuances:Q", title="Issued", format=",")])
         rules = alt.Chart(events).mark_rule(color="#555555", strokeDash=[3, 3], strokeWidth=1).encode(
             x=alt.X("date:T", scale=alt.Scale(domain=domain)), tooltip=[alt.Tooltip("event:N", title="Date")])
-        panels.append(alt.layer(rules, lines, points).properties(width=260, height=110, title=name))
+        panels.append(alt.layer(rules, lines, points).properties(width=225, height=105, title=name))
     chart = alt.concat(*panels, columns=2).resolve_scale(y="independent")
 
     first, during = list(PERIODS)[:2]
