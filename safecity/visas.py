@@ -557,7 +557,8 @@ def proclamation_chart(series: pd.DataFrame, dates: pd.DataFrame, source: str, a
 def results(data_dir: Path, window_start: str = WINDOW_START, window_end: str = WINDOW_END,
             baseline_fy: int = BASELINE_FY, groups: dict[str, str] | None = None, include_recalled: bool = True,
             data: VisaData | None = None) -> dict:
-    """The chapter's headline values as plain numbers, for the claims ledger."""
+    """The chapter's headline values for the claims ledger: plain numbers (changes as fractions, NaN where a span
+    includes a missing month), plus the country lists as lists of canonical names (`*_country_list`)."""
     data = data or load(data_dir, groups)
     comparison = compare(data, window_start, window_end, baseline_fy, include_recalled)
     out: dict = {}
@@ -572,6 +573,7 @@ def results(data_dir: Path, window_start: str = WINDOW_START, window_end: str = 
         out[f"{key}_baseline_monthly_average"] = g.baseline_average
         if key != ALL:
             out[f"{key}_countries"] = len(g.members)
+            out[f"{key}_country_list"] = list(g.members)
         for m, v in g.monthly.items():
             out[f"{key}_{m:%Y_%m}"] = v
     if "muslim" in comparison.groups and data.groups["muslim"].recalled:
@@ -584,6 +586,7 @@ def results(data_dir: Path, window_start: str = WINDOW_START, window_end: str = 
     out["nonimmigrant_months_total_mismatch"] = int((nt["difference"].fillna(0) != 0).sum())
     coverage = class_coverage(data, comparison)
     out.update({f"classes_{k}": v for k, v in coverage.items()})
+    out["proclamation_country_list"] = list(data.restrictions["nationality"])
     averages = period_averages(proclamation_series(data))
     together = averages[averages["country"].str.startswith("All ")].set_index("kind")
     first, during = list(PERIODS)[:2]

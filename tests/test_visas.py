@@ -213,6 +213,9 @@ def test_six_countries_reproduce_politicos_44_percent(shipped):
     assert r["six_baseline_total"] == 53440
     assert r["six_change_pct"] == -43.9
     assert r["six_politico_pct"] == -44
+    assert r["six_country_list"] == ["Iran", "Libya", "Somalia", "Sudan", "Syria", "Yemen"]
+    assert sorted(r["proclamation_country_list"]) == ["Chad", "Iran", "Libya", "North Korea", "Somalia", "Syria",
+                                                      "Venezuela", "Yemen"]
 
 
 def test_every_politico_figure_is_reproduced_within_one_point(shipped):
