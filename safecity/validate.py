@@ -92,13 +92,15 @@ def validate_resource(folder: Path, descriptor: dict) -> tuple[list[Problem], li
     if errors:
         return errors, []
     warnings = []
-    expected = descriptor.get("hash")
-    if expected and len(paths) == 1:
-        actual = "sha256:" + sha256(folder / paths[0])
+    recorded = dict(descriptor.get("fileHashes", {}))  # multi-file resources: one checksum per file
+    if descriptor.get("hash") and len(paths) == 1:
+        recorded[paths[0]] = descriptor["hash"]
+    for rel, expected in sorted(recorded.items()):
+        actual = "sha256:" + sha256(folder / rel)
         if actual != expected:
-            warnings.append(Problem(display_path(folder / paths[0]),
+            warnings.append(Problem(display_path(folder / rel),
                                     f"differs from the recorded source file ({expected[:19]}…); "
-                                    "if this is intended, update 'hash' in datapackage.json"))
+                                    "if this is intended, update its checksum in datapackage.json"))
     if "schema" not in descriptor or descriptor.get("format", "csv") != "csv":
         return errors, warnings
     checked = {k: v for k, v in descriptor.items() if k not in {"hash", "bytes"}}

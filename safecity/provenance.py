@@ -1,0 +1,97 @@
+"""The Sources page, generated from each source folder's `datapackage.json` so it cannot drift from the files.
+
+Checksums are recomputed from the files at the time the page is made, and each folder is linked
+to the importer module(s) whose docstring names it.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from . import ROOT
+from .validate import load_descriptor, package_paths, sha256
+
+FOLDER_MENTION = re.compile(r"`data/raw/([a-z0-9-]+)/")
+
+
+def importers(root: Path = ROOT) -> dict[str, list[str]]:
+    """Source folder → the modules whose docstring's first paragraph names `data/raw/<folder>/`."""
+    found: dict[str, list[str]] = {}
+    for path in sorted(Path(root, "safecity").rglob("*.py")):
+        doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
+        module = ".".join(path.relative_to(root).with_suffix("").parts)
+        for folder in FOLDER_MENTION.findall(doc.split("\n\n")[0]):
+            found.setdefault(folder, []).append(module)
+    return found
+
+
+def _first_line(text: str) -> str:
+    return (text or "").strip().split("\n\n")[0].replace("\n", " ")
+
+
+def datasets(data_dir: Path) -> pd.DataFrame:
+    """One row per source folder: what it is, where it came from, when, under what terms, read by what."""
+    readers = importers()
+    rows = []
+    for package_path in package_paths(data_dir):
+        d = load_descriptor(package_path)
+        folder = package_path.parent.name
+        origin = "; ".join(s.get("title", "") + (f" <{s['path']}>" if s.get("path") else "") for s in d.get("sources", []))
+        rows.append({
+            "folder": f"data/raw/{folder}/",
+            "dataset": d.get("title", folder),
+            "origin": origin,
+            "retrieved": d.get("retrieved", "not recorded"),
+            "licence": "; ".join(l.get("title") or l.get("name", "") for l in d.get("licenses", [])) or "not recorded",
+            "read by": ", ".join(readers.get(folder, [])) or "no importer",
+        })
+    return pd.DataFrame(rows)
+
+
+def files(data_dir: Path) -> pd.DataFrame:
+    """One row per file: size, recorded checksum, and whether the file on disk still matches it."""
+    rows = []
+    for package_path in package_paths(data_dir):
+        folder = package_path.parent
+        for resource in load_descriptor(package_path).get("resources", []):
+            paths = resource["path"] if isinstance(resource["path"], list) else [resource["path"]]
+            per_file = resource.get("fileHashes", {})  # multi-file resources record one checksum per file
+            for rel in paths:
+                recorded = resource.get("hash", "") if len(paths) == 1 else per_file.get(rel, "")
+                path = folder / rel
+                actual = "sha256:" + sha256(path) if path.exists() else ""
+                if recorded:
+                    status = "matches" if actual == recorded else ("missing" if not actual else "differs")
+                else:
+                    status = "not recorded per file" if actual else "missing"
+                rows.append({"file": f"{folder.name}/{rel}", "format": resource.get("format", ""),
+                             "encoding": resource.get("encoding", ""),
+                             "bytes": path.stat().st_size if path.exists() else None,
+                             "sha256": (actual or recorded).removeprefix("sha256:")[:16] + "…",
+                             "checksum": status, "resource": resource.get("name", "")})
+    return pd.DataFrame(rows)
+
+
+def summary(data_dir: Path) -> dict:
+    table = files(data_dir)
+    return {"n_datasets": len(package_paths(data_dir)), "n_files": len(table),
+            "n_bytes": int(table["bytes"].fillna(0).sum()),
+            "n_checksums_match": int((table["checksum"] == "matches").sum()),
+            "n_checksums_recorded": int(table["checksum"].isin(["matches", "differs", "missing"]).sum())}
+
+
+def schema(data_dir: Path) -> pd.DataFrame:
+    """Every described column: file, column, type, constraints and description (the data dictionary)."""
+    rows = []
+    for package_path in package_paths(data_dir):
+        for resource in load_descriptor(package_path).get("resources", []):
+            for field in resource.get("schema", {}).get("fields", []):
+                constraints = ", ".join(f"{k} {v}" for k, v in field.get("constraints", {}).items())
+                rows.append({"resource": f"{package_path.parent.name}/{resource['name']}", "column": field["name"],
+                             "type": field.get("type", "string"), "constraints": constraints,
+                             "description": field.get("description", "")})
+    return pd.DataFrame(rows)
