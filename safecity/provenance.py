@@ -40,7 +40,8 @@ def datasets(data_dir: Path) -> pd.DataFrame:
     for package_path in package_paths(data_dir):
         d = load_descriptor(package_path)
         folder = package_path.parent.name
-        origin = "; ".join(s.get("title", "") + (f" <{s['path']}>" if s.get("path") else "") for s in d.get("sources", []))
+        origin = "; ".join(s.get("title", "") for s in d.get("sources", []))
+        links = [s["path"] for s in d.get("sources", []) if str(s.get("path", "")).startswith(("http://", "https://"))]
         rows.append({
             "folder": f"data/raw/{folder}/",
             "dataset": d.get("title", folder),
@@ -48,8 +49,26 @@ def datasets(data_dir: Path) -> pd.DataFrame:
             "retrieved": d.get("retrieved", "not recorded"),
             "licence": "; ".join(l.get("title") or l.get("name", "") for l in d.get("licenses", [])) or "not recorded",
             "read by": ", ".join(readers.get(folder, [])) or "no importer",
+            "links": links,
         })
     return pd.DataFrame(rows)
+
+
+def datasets_html(table: pd.DataFrame) -> str:
+    """The datasets table with each origin's web addresses as plain links; all text is escaped."""
+    import html
+
+    columns = [c for c in table.columns if c != "links"]
+    lines = ['<table class="safecity-table">', "<caption>Datasets, their origin and terms</caption>",
+             "<thead><tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in columns) + "</tr></thead>", "<tbody>"]
+    for row in table.to_dict("records"):
+        cells = [html.escape(str(row[c])) for c in columns]
+        if row["links"]:
+            cells[columns.index("origin")] += " (" + ", ".join(
+                f'<a href="{html.escape(url)}">link {i}</a>' for i, url in enumerate(row["links"], start=1)) + ")"
+        lines.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    lines += ["</tbody>", "</table>"]
+    return "\n".join(lines)
 
 
 def files(data_dir: Path) -> pd.DataFrame:
