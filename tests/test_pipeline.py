@@ -176,3 +176,22 @@ def test_failed_site_build_keeps_the_last_good_site(project):
         pipeline.build_site(project, out, echo=lambda _: None)
     assert page.read_text(encoding="utf-8") == good
     assert not (project / "_build.staging").exists()
+
+
+def test_cli_reports_a_raising_notebook_on_one_line_and_exits_1(tmp_path):
+    """A parameter that makes a chapter raise: exit 1, notebook, cell and exception named, committed copy kept."""
+    import re
+    import subprocess
+    import sys
+
+    before = (ROOT / "book" / "01_arrests_by_area.ipynb").read_bytes()
+    params = tmp_path / "params.yml"
+    params.write_text('01_arrests_by_area:\n  operation: "Operation Nowhere"\n', encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "safecity", "run", "--only", "01_arrests_by_area",
+                           "--params", str(params)], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    assert re.search(r"error: notebooks/01_arrests_by_area\.ipynb: cell \d+ raised DataError: \.\./data/raw/"
+                     r"ice-safe-city/operation\.csv, column 'operation': no operation named 'Operation Nowhere'",
+                     proc.stderr), proc.stderr
+    assert (ROOT / "book" / "01_arrests_by_area.ipynb").read_bytes() == before
