@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,13 +13,12 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 @pytest.fixture(scope="session")
 def built_site(tmp_path_factory) -> Path:
-    """Build the book from the committed notebooks into a temporary folder; returns its `html` folder.
+    """Build the site from the committed executed notebooks into a temporary folder; returns its `html` folder.
 
-    The committed executed notebooks are the inputs (the cache makes the run step start no kernel
-    unless something changed), so this checks exactly what would be published.
+    No notebook is executed here, so the tests check exactly what the repository would publish
+    (and `test_executed_notebooks_are_up_to_date` checks that those notebooks are current).
     """
+    from safecity import pipeline
+
     out = tmp_path_factory.mktemp("site") / "_build"
-    proc = subprocess.run([sys.executable, "-m", "safecity", "build", "--output-dir", str(out)],
-                          cwd=ROOT, capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return out / "html"
+    return pipeline.build_site(ROOT, out, echo=lambda _: None)

@@ -195,3 +195,15 @@ def test_cli_reports_a_raising_notebook_on_one_line_and_exits_1(tmp_path):
                      r"ice-safe-city/operation\.csv, column 'operation': no operation named 'Operation Nowhere'",
                      proc.stderr), proc.stderr
     assert (ROOT / "book" / "01_arrests_by_area.ipynb").read_bytes() == before
+
+
+def test_executed_notebooks_are_up_to_date():
+    """Every committed executed notebook was produced from the current source, data and code.
+
+    If this fails, run `python -m safecity run` and commit the regenerated notebooks with the change.
+    """
+    code = pipeline.code_hash(ROOT)
+    for nb in pipeline.notebooks(ROOT):
+        params = {"data_dir": "../data"}
+        assert pipeline.stored_key(nb.output) == pipeline.cache_key(nb, params, ROOT / "data", code), \
+            f"book/{nb.name}.ipynb is stale: run `python -m safecity run` and commit it"
