@@ -48,3 +48,13 @@ def publish_results(values: dict) -> None:
     """Publish every scalar of a chapter's `results()` (nested tables and unknown values are skipped)."""
     publish(**{name: value for name, value in values.items()
                if value is not None and not isinstance(value, (dict, list, float))})
+
+
+def csv_download(frame: pd.DataFrame, name: str, label: str) -> HTML:
+    """A link that downloads `frame` as `<name>.csv` (the data travel inside the page, no file to host)."""
+    import html
+
+    from .charts import csv_data_uri
+
+    return HTML(f'<p class="safecity-download"><a download="{html.escape(name)}.csv" '
+                f'href="{csv_data_uri(frame)}">{html.escape(label)}</a></p>')
