@@ -71,3 +71,15 @@ def test_site_links_are_relative(built_site):
         refs.feed(page.read_text(encoding="utf-8"))
         absolute = [u for u in refs.loaded + refs.prose_links if u.startswith("/") and not u.startswith("//")]
         assert not absolute, f"{page.relative_to(built_site)} has root-relative links {absolute[:3]}"
+
+
+def test_two_builds_are_byte_identical(built_site, tmp_path):
+    """Reproducible means byte-identical: a second, clean build from the same inputs gives the same site."""
+    from safecity import pipeline
+
+    again = pipeline.build_site(ROOT, tmp_path / "_build", echo=lambda _: None)
+    first = {p.relative_to(built_site): p.read_bytes() for p in built_site.rglob("*") if p.is_file()}
+    second = {p.relative_to(again): p.read_bytes() for p in again.rglob("*") if p.is_file()}
+    assert first.keys() == second.keys()
+    differing = sorted(str(path) for path in first if first[path] != second[path])
+    assert not differing, f"files differ between two builds: {differing[:5]}"
