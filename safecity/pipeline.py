@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import multiprocessing
 import os
 import shutil
 import subprocess
@@ -220,8 +221,16 @@ def _execute(nb: Notebook, parameters: dict, key: str, root: Path) -> float:
     os.close(fd)
     try:
         try:
-            papermill.execute_notebook(str(nb.source), tmp, parameters=parameters, cwd=str(nb.output.parent),
-                                       kernel_name="python3", progress_bar=False, log_output=False)
+            for attempt in (1, 2):
+                try:
+                    papermill.execute_notebook(str(nb.source), tmp, parameters=parameters, cwd=str(nb.output.parent),
+                                               kernel_name="python3", progress_bar=False, log_output=False,
+                                               start_timeout=180)
+                    break
+                except RuntimeError as exc:
+                    # A kernel that never answered (a loaded machine, a lost port race): one fresh try.
+                    if attempt == 2 or "didn't respond" not in str(exc):
+                        raise NotebookError(f"{display_path(nb.source)}: the kernel failed: {exc}") from None
         except PapermillExecutionError as exc:
             cell = exc.exec_count if exc.exec_count is not None else exc.cell_index
             evalue = str(exc.evalue).strip().splitlines()
@@ -270,7 +279,8 @@ def run(data_dir: Path, *, root: Path = ROOT, params_file: Path | None = None, f
     pending = [nb.name for nb in books]
     running = {}
     jobs = max(1, jobs or os.cpu_count() or 1)
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    # "spawn": each worker is a fresh interpreter, so no kernel-client state is inherited through fork.
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
         failure = None
         while pending or running:
             for name in list(pending):
@@ -297,6 +307,10 @@ def run(data_dir: Path, *, root: Path = ROOT, params_file: Path | None = None, f
                 except NotebookError as exc:
                     report(name, "FAILED", 0.0)
                     failure = failure or exc
+                except Exception as exc:  # anything else from a worker still ends as one line, not a traceback
+                    report(name, "FAILED", 0.0)
+                    failure = failure or NotebookError(f"{display_path(plan[name][0].source)}: "
+                                                       f"{type(exc).__name__}: {exc}")
         if failure is not None:
             raise failure
     return [results[nb.name] for nb in books]
