@@ -61,16 +61,24 @@ def write_bundle(static_dir: Path) -> Path:
 
     The bundle assigns `vega`, `vegaLite` and `vegaEmbed` to `window`; wrapped,
     its other top-level names (such as `_`) cannot clobber Sphinx's globals.
-    Only rewrites the file when its content changes, to keep mtimes stable.
+    Bundling takes seconds, so the file's first line names the vl-convert version and the
+    wrapper it was made with, and an up-to-date file is left untouched (its mtime stays stable).
     """
-    import vl_convert
+    import importlib.metadata
 
-    text = "/* vega, vega-lite and vega-embed, bundled by vl-convert-python */\n(function () {\n" \
-        + vl_convert.javascript_bundle() + "\n})();\n" + _EMBED_WRAPPER
+    version = importlib.metadata.version("vl-convert-python")
+    wrapper = hashlib.sha256(_EMBED_WRAPPER.encode()).hexdigest()[:12]
+    header = f"/* vega, vega-lite and vega-embed, bundled by vl-convert-python {version}; wrapper {wrapper} */\n"
     target = Path(static_dir, BUNDLE_NAME)
     target.parent.mkdir(parents=True, exist_ok=True)
-    if not target.exists() or target.read_text(encoding="utf-8") != text:
-        target.write_text(text, encoding="utf-8")
+    if target.exists():
+        with open(target, encoding="utf-8") as handle:
+            if handle.readline() == header:
+                return target
+    import vl_convert
+
+    target.write_text(header + "(function () {\n" + vl_convert.javascript_bundle() + "\n})();\n" + _EMBED_WRAPPER,
+                      encoding="utf-8")
     return target
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 import nbformat
 import yaml
 
-from . import ROOT, charts
+from . import ROOT
 from .errors import DataError, NotebookError, Problem
 from .validate import display_path
 
@@ -316,13 +316,36 @@ def run(data_dir: Path, *, root: Path = ROOT, params_file: Path | None = None, f
     return [results[nb.name] for nb in books]
 
 
+SITE_KEY_FILE = ".safecity-site-key"
+
+
+def site_key(root: Path = ROOT) -> str:
+    """Hash of everything the site is built from: config, toc, pages, executed notebooks, static files,
+    the pinned environment and this module (which drives the build)."""
+    files = [Path(root, name) for name in ("_config.yml", "_toc.yml", "requirements.txt")]
+    files += sorted(p for p in Path(root, BOOK).rglob("*") if p.is_file() and ".executing" not in p.parts)
+    files.append(Path(__file__))
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(str(path.relative_to(root) if path.is_relative_to(root) else path.name).encode() + b"\0")
+        digest.update(path.read_bytes() if path.exists() else b"<missing>")
+    return digest.hexdigest()
+
+
 def build_site(root: Path = ROOT, output: Path | None = None, echo=print) -> Path:
     """Build the site in a staging folder and swap it in as `output` (default `_build`) only on success.
 
     The previous build is copied into staging first so Sphinx can build incrementally.
     """
+    from . import charts
+
     charts.write_bundle(Path(root, STATIC))
     final = Path(output) if output else Path(root, "_build")
+    key = site_key(root)
+    stamp = final / SITE_KEY_FILE
+    if (final / "html" / "index.html").exists() and stamp.exists() and stamp.read_text(encoding="utf-8") == key:
+        echo(f"site up to date: open {display_path(final / 'html' / 'index.html')}")
+        return final / "html"
     staging = final.with_name(final.name + ".staging")
     shutil.rmtree(staging, ignore_errors=True)
     if final.exists():
@@ -344,6 +367,7 @@ def build_site(root: Path = ROOT, output: Path | None = None, echo=print) -> Pat
             if not target.exists() or target.read_bytes() != path.read_bytes():
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(path, target)
+    (staging / "_build" / SITE_KEY_FILE).write_text(key, encoding="utf-8")
     old = final.with_name(final.name + ".old")
     shutil.rmtree(old, ignore_errors=True)
     if final.exists():

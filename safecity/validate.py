@@ -14,8 +14,7 @@ import json
 import os
 from pathlib import Path
 
-import pandas as pd
-
+from . import ROOT
 from .errors import DataError, Problem
 
 #: frictionless error types that mean "not the file we recorded", not "invalid".
@@ -84,8 +83,6 @@ def _file_problems(path: Path, encoding: str) -> list[Problem]:
 
 def validate_resource(folder: Path, descriptor: dict) -> tuple[list[Problem], list[Problem]]:
     """Check one resource. Returns (errors, provenance warnings)."""
-    from frictionless import Resource
-
     paths = descriptor["path"] if isinstance(descriptor["path"], list) else [descriptor["path"]]
     encoding = descriptor.get("encoding", "utf-8")
     errors = [p for rel in paths for p in _file_problems(folder / rel, encoding)]
@@ -105,6 +102,12 @@ def validate_resource(folder: Path, descriptor: dict) -> tuple[list[Problem], li
         return errors, warnings
     checked = {k: v for k, v in descriptor.items() if k not in {"hash", "bytes"}}
     shown = display_path(folder / paths[0])
+    # A schema check passed once for these exact bytes and this exact schema need not run again.
+    passed = _passed_marker(checked, [folder / rel for rel in paths])
+    if passed.exists():
+        return errors, warnings
+    from frictionless import Resource
+
     report = Resource(checked, basepath=str(folder)).validate()
     for task in report.tasks:
         for error in task.errors:
@@ -124,7 +127,21 @@ def validate_resource(folder: Path, descriptor: dict) -> tuple[list[Problem], li
                 column = ", ".join(key) if isinstance(key, list) else key
                 reason = f"duplicated key ({error.note})"
             errors.append(Problem(shown, reason, line=getattr(error, "row_number", None), column=column))
+    if not errors:
+        passed.parent.mkdir(parents=True, exist_ok=True)
+        passed.touch()
     return errors, warnings
+
+
+def _passed_marker(descriptor: dict, files: list[Path]) -> Path:
+    """Where a passed schema check of these file contents against this descriptor is remembered."""
+    import importlib.metadata
+
+    digest = hashlib.sha256(json.dumps(descriptor, sort_keys=True).encode())
+    digest.update(importlib.metadata.version("frictionless").encode())
+    for path in files:
+        digest.update(sha256(path).encode())
+    return Path(ROOT, ".cache", "validated", digest.hexdigest())
 
 
 def check(data_dir: Path) -> tuple[list[Problem], list[Problem]]:
@@ -153,11 +170,13 @@ def check(data_dir: Path) -> tuple[list[Problem], list[Problem]]:
 PANDAS_TYPES = {"integer": "Int64", "number": "Float64", "string": "string", "boolean": "boolean"}
 
 
-def read_table(data_dir: Path, source: str, resource: str) -> pd.DataFrame:
+def read_table(data_dir: Path, source: str, resource: str) -> "pd.DataFrame":
     """Validate one CSV resource against its schema and return it with typed columns.
 
     Raises :class:`DataError` listing every problem if the file is invalid.
     """
+    import pandas as pd
+
     folder, descriptor = resource_descriptor(data_dir, source, resource)
     errors, _ = validate_resource(folder, descriptor)
     if errors:
