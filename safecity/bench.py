@@ -101,9 +101,9 @@ def records_job(path: Path) -> dict:
 
 def visa_import_job(data_dir: Path) -> dict | None:
     """All monthly visa files through the importer vs one read_csv of the same rows (uncached)."""
-    try:
-        from .sources import state_dept_monthly  # noqa: F401
-    except ImportError:
+    import importlib.util
+
+    if importlib.util.find_spec("safecity.sources.state_dept_monthly") is None:
         return None
     code = textwrap.dedent(f"""
         import json, tempfile, time, os

@@ -13,12 +13,16 @@ import hashlib
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import ROOT
 from .errors import DataError, Problem
 
 #: frictionless error types that mean "not the file we recorded", not "invalid".
 PROVENANCE_ERRORS = {"hash-count", "byte-count"}
+
+if TYPE_CHECKING:  # pandas is imported only where a table is read: `check` stays quick
+    import pandas as pd
 
 
 def display_path(path: Path) -> str:
@@ -170,17 +174,23 @@ def check(data_dir: Path) -> tuple[list[Problem], list[Problem]]:
 PANDAS_TYPES = {"integer": "Int64", "number": "Float64", "string": "string", "boolean": "boolean"}
 
 
-def read_table(data_dir: Path, source: str, resource: str) -> "pd.DataFrame":
+def checked_resource(data_dir: Path, source: str, resource: str) -> tuple[Path, dict]:
+    """The folder and descriptor of one resource, after validating it; raises DataError listing every problem."""
+    folder, descriptor = resource_descriptor(data_dir, source, resource)
+    errors, _ = validate_resource(folder, descriptor)
+    if errors:
+        raise DataError(errors)
+    return folder, descriptor
+
+
+def read_table(data_dir: Path, source: str, resource: str) -> pd.DataFrame:
     """Validate one CSV resource against its schema and return it with typed columns.
 
     Raises :class:`DataError` listing every problem if the file is invalid.
     """
     import pandas as pd
 
-    folder, descriptor = resource_descriptor(data_dir, source, resource)
-    errors, _ = validate_resource(folder, descriptor)
-    if errors:
-        raise DataError(errors)
+    folder, descriptor = checked_resource(data_dir, source, resource)
     fields = descriptor["schema"]["fields"]
     dtypes = {f["name"]: PANDAS_TYPES.get(f.get("type", "string"), "string") for f in fields}
     dates = [f["name"] for f in fields if f.get("type") == "date"]

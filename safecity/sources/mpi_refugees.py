@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import DataError, Problem
-from ..validate import display_path, resource_descriptor, validate_resource
+from ..validate import checked_resource, display_path
 
 SOURCE = "mpi-refugee-admissions"
 RESOURCE = "refugee_admissions"
@@ -132,10 +132,7 @@ def parse(text: str, shown: str) -> MpiTable:
 
 def load(data_dir: Path) -> MpiTable:
     """Read the MPI table from `data_dir` with the encoding its data package declares."""
-    folder, descriptor = resource_descriptor(data_dir, SOURCE, RESOURCE)
-    errors, _ = validate_resource(folder, descriptor)
-    if errors:
-        raise DataError(errors)
+    folder, descriptor = checked_resource(data_dir, SOURCE, RESOURCE)
     path = folder / descriptor["path"]
     encoding = descriptor.get("encoding")
     shown = display_path(path)

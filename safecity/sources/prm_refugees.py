@@ -28,7 +28,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import DataError, Problem
-from ..validate import display_path, resource_descriptor, validate_resource
+from ..validate import checked_resource, display_path
 
 SOURCE = "prm-refugee-admissions"
 RESOURCE = "refugee_admissions_report"
@@ -287,10 +287,7 @@ def load(data_dir: Path) -> PrmWorkbook:
     """Read every sheet of the workbook in `data_dir`."""
     import openpyxl
 
-    folder, descriptor = resource_descriptor(data_dir, SOURCE, RESOURCE)
-    errors, _ = validate_resource(folder, descriptor)
-    if errors:
-        raise DataError(errors)
+    folder, descriptor = checked_resource(data_dir, SOURCE, RESOURCE)
     path = folder / descriptor["path"]
     shown = display_path(path)
     try:
