@@ -90,35 +90,119 @@ def breakdown(components: pd.DataFrame, area: str) -> AreaBreakdown:
                          total_max=int(parts["arrests_max"].sum()))
 
 
-def explain(comparison: AreaComparison, components: pd.DataFrame) -> pd.DataFrame:
-    """One row per area where the figures differ or a later report breaks the figure down, with the finding."""
-    rows = []
+@dataclass(frozen=True)
+class Finding:
+    """What the later reports say about one area whose figures differ or that a report breaks down."""
+
+    area: str
+    place: str
+    ice: int
+    article: int
+    geography: str
+    kind: str  # one of FINDING_KINDS
+    covered: str = ""  # the reported part ICE's figure covers ("subset")
+    parts: tuple[tuple[str, int], ...] = ()  # reported parts with a single figure, besides `covered`
+    ranged: tuple[str, int, int, int] | None = None  # (part, low, high, figure implied by the others)
+    source: str = ""
+    explains_gap: bool = False  # this area alone accounts for the gap between the article's sum and its total
+
+    @property
+    def difference(self) -> int:
+        return self.article - self.ice
+
+
+NO_REPORT, SUBSET, UNEXPLAINED, SAME_FIGURE = "no report", "subset", "unexplained", "same figure"
+FINDING_KINDS = (NO_REPORT, SUBSET, UNEXPLAINED, SAME_FIGURE)
+
+
+def reconcile(comparison: AreaComparison, components: pd.DataFrame) -> list[Finding]:
+    """One finding per area where the figures differ or a later report breaks the figure down."""
+    found = []
     areas_with_parts = set(components["ice_area"])
     for row in comparison.table.itertuples():
         if pd.isna(row.difference) or (row.difference == 0 and row.ice_area not in areas_with_parts):
             continue
-        parts = breakdown(components, row.ice_area) if row.ice_area in areas_with_parts else None
-        if parts is None:
-            finding = "no later report explains the difference"
-        elif row.difference != 0 and parts.contains(row.article_arrests) and any(
-                parts.parts["arrests_min"] == row.ice_arrests):
-            covered = parts.parts[parts.parts["arrests_min"] == row.ice_arrests]["component"].iloc[0]
-            extra = row.article_arrests - row.ice_arrests
-            finding = (f"ICE's {row.ice_arrests} covers {covered} only; the article's {row.article_arrests} "
-                       f"is the whole area, {extra} more")
-        elif row.difference == 0 and parts.contains(row.ice_arrests):
-            inside = parts.parts[parts.parts["component"].str.contains(str(row.article_place), regex=False)]
-            named = (f"; {int(inside['arrests_min'].iloc[0])} of them in {inside['component'].iloc[0]}"
-                     if not inside.empty else "")
-            finding = (f"same {row.ice_arrests} arrests under a different name: the figure covers "
-                       f"{row.geography}{named}")
-        elif row.difference == 0:
-            finding = f"same figure under a different name ({row.geography})"
-        else:
-            finding = "the reported parts do not account for the difference"
-        rows.append({"ICE area": row.ice_area, "article place": row.article_place, "ICE": row.ice_arrests,
-                     "article": row.article_arrests, "difference": row.difference, "finding": finding})
+        base = dict(area=str(row.ice_area), place=str(row.article_place), ice=int(row.ice_arrests),
+                    article=int(row.article_arrests), geography=str(row.geography))
+        if row.ice_area not in areas_with_parts:
+            found.append(Finding(kind=NO_REPORT, **base))
+            continue
+        parts = breakdown(components, row.ice_area)
+        table, source = parts.parts, str(parts.parts["source"].iloc[0])
+        fixed = table[table["arrests_min"] == table["arrests_max"]]
+        if row.difference != 0:
+            covered = fixed[fixed["arrests_min"] == row.ice_arrests]
+            if covered.empty or not parts.contains(int(row.article_arrests)):
+                found.append(Finding(kind=UNEXPLAINED, source=source, **base))
+                continue
+            others = table[table["component"] != covered["component"].iloc[0]]
+            found.append(Finding(
+                kind=SUBSET, covered=str(covered["component"].iloc[0]), source=source,
+                parts=tuple((str(r.component), int(r.arrests_min)) for r in others.itertuples()),
+                explains_gap=int(row.difference) == comparison.article_excess, **base))
+            continue
+        ranged = table[table["arrests_min"] != table["arrests_max"]]
+        span = None
+        if len(ranged) == 1:
+            name = str(ranged["component"].iloc[0])
+            span = (name, int(ranged["arrests_min"].iloc[0]), int(ranged["arrests_max"].iloc[0]),
+                    parts.remainder(int(row.ice_arrests), name))
+        found.append(Finding(kind=SAME_FIGURE, source=source, ranged=span,
+                             parts=tuple((str(r.component), int(r.arrests_min)) for r in fixed.itertuples()),
+                             **base))
+    return found
+
+
+def _and(items) -> str:
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _parts_text(finding: Finding) -> str:
+    text = _and(f"{n:,} in {name}" for name, n in finding.parts)
+    if finding.ranged:
+        name, low, high, implied = finding.ranged
+        text += (f", which leaves {implied:,} in {name}, " + ("within" if low <= implied <= high else "outside")
+                 + f" the {low:,}–{high:,} reported")
+    return text
+
+
+def explain(comparison: AreaComparison, components: pd.DataFrame) -> pd.DataFrame:
+    """The reconciliation as a table: one row per finding, with a one-line summary."""
+    summaries = {
+        NO_REPORT: lambda f: "no later report explains the difference",
+        UNEXPLAINED: lambda f: "the reported parts do not account for the difference",
+        SUBSET: lambda f: (f"ICE's {f.ice:,} covers {f.covered} only; the article's {f.article:,} is the whole "
+                           f"area, {f.difference:,} more"),
+        SAME_FIGURE: lambda f: (f"same {f.ice:,} arrests under a different name, covering the {f.geography}: "
+                                + _parts_text(f)),
+    }
+    rows = [{"ICE area": f.area, "article place": f.place, "ICE": f.ice, "article": f.article,
+             "difference": f.difference, "finding": summaries[f.kind](f)} for f in reconcile(comparison, components)]
     return pd.DataFrame(rows, columns=["ICE area", "article place", "ICE", "article", "difference", "finding"])
+
+
+def findings(comparison: AreaComparison, components: pd.DataFrame) -> str:
+    """The reconciliation as Markdown paragraphs, one per area a later report breaks down (every number computed)."""
+    paragraphs = []
+    for f in reconcile(comparison, components):
+        if f.kind == NO_REPORT:
+            continue
+        if f.kind == UNEXPLAINED:
+            paragraphs.append(f"**{f.area}.** ICE reported {f.ice:,}, the article {f.article:,}; the later "
+                              f"reports do not account for the difference.")
+        elif f.kind == SUBSET:
+            text = (f"**{f.area}.** ICE's {f.ice:,} are arrests in {f.covered}. The article's {f.article:,} also "
+                    f"counts {_parts_text(f)} (source: {f.source}).")
+            if f.explains_gap:
+                text += (f" This one area accounts for the whole gap of {comparison.article_excess:,} between "
+                         f"the article's places and its stated total.")
+            paragraphs.append(text)
+        else:
+            paragraphs.append(f"**{f.place}.** The article's \"{f.place}\" and ICE's \"{f.area}\" are the same "
+                              f"{f.ice:,} arrests, covering the {f.geography}. Later reports put {_parts_text(f)} "
+                              f"(source: {f.source}).")
+    return "\n\n".join(paragraphs)
 
 
 def renamed(comparison: AreaComparison) -> pd.DataFrame:
@@ -251,46 +335,3 @@ def results(data_dir, operation: str = "Operation Safe City", records: str = "")
     return values
 
 
-def _and(items) -> str:
-    items = list(items)
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def findings(comparison: AreaComparison, components: pd.DataFrame) -> str:
-    """The reconciliation as Markdown paragraphs, one per area a later report explains (every number computed)."""
-    paragraphs = []
-    for row in comparison.table.itertuples():
-        if row.ice_area not in set(components["ice_area"]) or pd.isna(row.article_arrests):
-            continue
-        parts = breakdown(components, row.ice_area)
-        fixed = parts.parts[parts.parts["arrests_min"] == parts.parts["arrests_max"]]
-        ranged = parts.parts[parts.parts["arrests_min"] != parts.parts["arrests_max"]]
-        if row.difference != 0:
-            covered = parts.parts[parts.parts["arrests_min"] == row.ice_arrests]
-            others = parts.parts[parts.parts["arrests_min"] != row.ice_arrests]
-            if covered.empty or not parts.contains(row.article_arrests):
-                paragraphs.append(f"**{row.ice_area}.** ICE reported {row.ice_arrests:,}, the article "
-                                  f"{row.article_arrests:,}; the later reports do not account for the difference.")
-                continue
-            text = (f"**{row.ice_area}.** ICE's {row.ice_arrests:,} are arrests in {covered['component'].iloc[0]}. "
-                    f"The article's {row.article_arrests:,} also counts "
-                    + _and(f"{int(r.arrests_min):,} in {r.component}" for r in others.itertuples())
-                    + f" (source: {others['source'].iloc[0]}).")
-            if row.difference == comparison.article_excess:
-                text += (f" This one area accounts for the whole gap of {comparison.article_excess:,} between "
-                         f"the article's places and its stated total.")
-            paragraphs.append(text)
-            continue
-        text = (f"**{row.article_place}.** The article's \"{row.article_place}\" and ICE's \"{row.ice_area}\" are "
-                f"the same {row.ice_arrests:,} arrests, covering the {row.geography}. Later reports put "
-                + _and(f"{int(r.arrests_min):,} in {r.component}" for r in fixed.itertuples()))
-        if len(ranged) == 1:
-            name = ranged["component"].iloc[0]
-            low, high = int(ranged["arrests_min"].iloc[0]), int(ranged["arrests_max"].iloc[0])
-            rest = parts.remainder(int(row.ice_arrests), name)
-            text += (f", which leaves {rest:,} in {name}, "
-                     + ("within" if low <= rest <= high else "outside")
-                     + f" the {low:,}–{high:,} reported")
-        text += f" (source: {parts.parts['source'].iloc[0]})."
-        paragraphs.append(text)
-    return "\n\n".join(paragraphs)

@@ -75,13 +75,12 @@ def _file_problems(path: Path, encoding: str) -> list[Problem]:
         return [Problem(shown, "empty file")]
     if path.suffix in {".gz", ".xlsx", ".parquet"}:
         return []  # binary containers; their importers check what is inside
+    data = path.read_bytes()
     try:
-        with open(path, encoding=encoding) as handle:
-            for number, _ in enumerate(handle, start=1):
-                pass
+        data.decode(encoding)
     except UnicodeDecodeError as exc:
-        line = path.read_bytes()[: exc.start].count(b"\n") + 1
-        return [Problem(shown, f"not valid {encoding} text (byte 0x{exc.object[exc.start]:02x})", line=line)]
+        line = data[: exc.start].count(b"\n") + 1
+        return [Problem(shown, f"not valid {encoding} text (byte 0x{data[exc.start]:02x})", line=line)]
     return []
 
 
@@ -93,12 +92,12 @@ def validate_resource(folder: Path, descriptor: dict) -> tuple[list[Problem], li
     if errors:
         return errors, []
     warnings = []
+    actual = {rel: "sha256:" + sha256(folder / rel) for rel in paths}
     recorded = dict(descriptor.get("fileHashes", {}))  # multi-file resources: one checksum per file
     if descriptor.get("hash") and len(paths) == 1:
         recorded[paths[0]] = descriptor["hash"]
     for rel, expected in sorted(recorded.items()):
-        actual = "sha256:" + sha256(folder / rel)
-        if actual != expected:
+        if actual.get(rel) != expected:
             warnings.append(Problem(display_path(folder / rel),
                                     f"differs from the recorded source file ({expected[:19]}…); "
                                     "if this is intended, update its checksum in datapackage.json"))
@@ -107,7 +106,7 @@ def validate_resource(folder: Path, descriptor: dict) -> tuple[list[Problem], li
     checked = {k: v for k, v in descriptor.items() if k not in {"hash", "bytes"}}
     shown = display_path(folder / paths[0])
     # A schema check passed once for these exact bytes and this exact schema need not run again.
-    passed = _passed_marker(checked, [folder / rel for rel in paths])
+    passed = _passed_marker(checked, [actual[rel] for rel in paths])
     if passed.exists():
         return errors, warnings
     from frictionless import Resource
@@ -137,14 +136,14 @@ def validate_resource(folder: Path, descriptor: dict) -> tuple[list[Problem], li
     return errors, warnings
 
 
-def _passed_marker(descriptor: dict, files: list[Path]) -> Path:
-    """Where a passed schema check of these file contents against this descriptor is remembered."""
+def _passed_marker(descriptor: dict, digests: list[str]) -> Path:
+    """Where a passed schema check of files with these digests against this descriptor is remembered."""
     import importlib.metadata
 
     digest = hashlib.sha256(json.dumps(descriptor, sort_keys=True).encode())
     digest.update(importlib.metadata.version("frictionless").encode())
-    for path in files:
-        digest.update(sha256(path).encode())
+    for file_digest in digests:
+        digest.update(file_digest.encode())
     return Path(ROOT, ".cache", "validated", digest.hexdigest())
 
 

@@ -38,6 +38,8 @@ GROUPS = {
 #: The group of every nationality, records and baseline alike.
 ALL = "all"
 
+#: The proclamation the chapter follows, as its signing is named in `travel-ban-dates.csv`.
+PROCLAMATION = "Proclamation 9645"
 #: Periods for following the Proclamation 9645 countries: key → (label, first month, last month).
 PERIODS = {
     "before": ("Mar-Aug 2017", "2017-03", "2017-08"),
@@ -556,11 +558,11 @@ def proclamation_chart(series: pd.DataFrame, dates: pd.DataFrame, source: str, a
 
 def results(data_dir: Path, window_start: str = WINDOW_START, window_end: str = WINDOW_END,
             baseline_fy: int = BASELINE_FY, groups: dict[str, str] | None = None, include_recalled: bool = True,
-            data: VisaData | None = None) -> dict:
+            data: VisaData | None = None, comparison: Comparison | None = None) -> dict:
     """The chapter's headline values for the claims ledger: plain numbers (changes as fractions, NaN where a span
     includes a missing month), plus the country lists as lists of canonical names (`*_country_list`)."""
     data = data or load(data_dir, groups)
-    comparison = compare(data, window_start, window_end, baseline_fy, include_recalled)
+    comparison = comparison or compare(data, window_start, window_end, baseline_fy, include_recalled)
     out: dict = {}
     for key, g in comparison.groups.items():
         out[f"{key}_change"] = g.change
@@ -708,6 +710,11 @@ def prose(data: VisaData, comparison: Comparison, values: dict, averages: pd.Dat
             _join(recalled) if recalled else "the recalled entries")
         out["muslim_other_diff"] = fmt_points(other * 100 - comparison["muslim"].politico_pct)
     # Proclamation 9645
+    out["procl_name"] = PROCLAMATION
+    signed = data.dates.loc[data.dates["event"] == f"{PROCLAMATION} signed", "date"]
+    if signed.empty:
+        raise ValueError(f"travel-ban dates have no row whose event is '{PROCLAMATION} signed'")
+    out["procl_signed"] = f"{signed.iloc[0]:%-d %B %Y}"
     countries = list(data.restrictions["nationality"])
     out["procl_countries"] = _join(countries)
     out["procl_n"] = str(len(countries))

@@ -113,3 +113,43 @@ def test_labels_with_markup_are_shown_as_text(comparison):
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "&lt;b&gt;src&lt;/b&gt;" in html
+
+
+def test_reconcile_classifies_each_area_a_report_covers(comparison):
+    found = {f.area: f for f in arrests.reconcile(comparison, ice_release.area_components(DATA))}
+    assert set(found) == {"Los Angeles", "Portland, Ore."}
+    la, seattle = found["Los Angeles"], found["Portland, Ore."]
+    assert (la.kind, la.covered, la.difference, la.explains_gap) == (arrests.SUBSET, "Los Angeles County", 66, True)
+    assert la.parts == (("Orange, Riverside, San Bernardino, Ventura, Santa Barbara and San Luis Obispo counties", 66),)
+    assert seattle.kind == arrests.SAME_FIGURE
+    assert seattle.parts == (("Seattle (city)", 1), ("Oregon", 7))
+    assert seattle.ranged == ("Washington outside Seattle", 25, 26, 25)
+
+
+def test_reconcile_says_when_reports_do_not_explain(comparison):
+    table = comparison.table.copy()
+    table.loc[table["ice_area"] == "Denver", ["article_arrests", "difference"]] = [70, 7]
+    changed = arrests.AreaComparison(table, comparison.ice_total, comparison.article_total + 7,
+                                     comparison.stated_total)
+    components = ice_release.area_components(DATA)
+    components.loc[components["component"] == "Los Angeles County", "arrests_min"] = 100
+    components.loc[components["component"] == "Los Angeles County", "arrests_max"] = 100
+    kinds = {f.area: f.kind for f in arrests.reconcile(changed, components)}
+    assert kinds["Denver"] == arrests.NO_REPORT
+    assert kinds["Los Angeles"] == arrests.UNEXPLAINED
+    text = arrests.findings(changed, components)
+    assert "ICE reported 101, the article 167; the later reports do not account for the difference" in text
+    assert "Denver" not in text
+    table = arrests.explain(changed, components).set_index("ICE area")["finding"]
+    assert table["Denver"] == "no later report explains the difference"
+
+
+def test_findings_and_explain_tell_the_same_story(comparison):
+    components = ice_release.area_components(DATA)
+    text = arrests.findings(comparison, components)
+    assert "This one area accounts for the whole gap of 66" in text
+    assert "which leaves 25 in Washington outside Seattle, within the 25–26 reported" in text
+    table = arrests.explain(comparison, components).set_index("ICE area")["finding"]
+    assert table["Los Angeles"] == ("ICE's 101 covers Los Angeles County only; the article's 167 is the whole "
+                                    "area, 66 more")
+    assert "which leaves 25 in Washington outside Seattle" in table["Portland, Ore."]
