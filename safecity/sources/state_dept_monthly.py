@@ -50,6 +50,11 @@ from ..errors import DataError, Problem
 from ..validate import display_path, resource_descriptor
 from . import nationalities
 
+try:  # the optional C fast path (setup.py); the same tables without it, only slower
+    from . import _jsonl
+except ImportError:  # pragma: no cover - depends on the build
+    _jsonl = None
+
 SOURCE = "state-dept-monthly-visas"
 KINDS = ("nonimmigrant", "immigrant")
 
@@ -144,25 +149,36 @@ class _Rows:
     line: np.ndarray
 
 
+def _parse_line(raw: bytes, shown: str, number: int) -> dict | None:
+    """One line read with the json module (None for a blank line); problems name the file and line."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataError(Problem(shown, f"not valid utf-8 text (byte 0x{raw[exc.start]:02x})", line=number))
+    if not text.strip():
+        return None
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DataError(Problem(shown, f"malformed JSON ({exc.msg} at character {exc.colno})", line=number))
+    if not isinstance(obj, dict):
+        raise DataError(Problem(shown, f"expected a JSON object, found {type(obj).__name__}", line=number))
+    return {k: _text_value(v, shown, number, k) for k, v in obj.items()}
+
+
+def _records_table(records: list[dict]) -> pa.Table:
+    keys = list(dict.fromkeys(k for record in records for k in record))
+    return pa.table({k: pa.array([r.get(k) for r in records], type=pa.string()) for k in keys})
+
+
 def _parse_slow(blob: bytes, shown: str) -> tuple[list[dict], list[int]]:
     """Line-by-line parse with the json module, naming the first bad line."""
-    try:
-        text = blob.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = blob[: exc.start].count(b"\n") + 1
-        raise DataError(Problem(shown, f"not valid utf-8 text (byte 0x{blob[exc.start]:02x})", line=line))
     records, lines = [], []
-    for number, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(Problem(shown, f"malformed JSON ({exc.msg} at character {exc.colno})", line=number))
-        if not isinstance(obj, dict):
-            raise DataError(Problem(shown, f"expected a JSON object, found {type(obj).__name__}", line=number))
-        records.append({k: _text_value(v, shown, number, k) for k, v in obj.items()})
-        lines.append(number)
+    for number, line in enumerate(blob.split(b"\n"), start=1):
+        record = _parse_line(line, shown, number)
+        if record is not None:
+            records.append(record)
+            lines.append(number)
     return records, lines
 
 
@@ -198,9 +214,7 @@ def _parse(blobs: list[bytes], shown: list[str]) -> _Rows:
         records.extend(found)
         lines.extend(numbers)
         files.extend([index] * len(numbers))
-    keys = list(dict.fromkeys(k for record in records for k in record))
-    table = pa.table({k: pa.array([r.get(k) for r in records], type=pa.string()) for k in keys})
-    return _Rows(table, np.asarray(files, dtype="int64"), np.asarray(lines, dtype="int64"))
+    return _Rows(_records_table(records), np.asarray(files, dtype="int64"), np.asarray(lines, dtype="int64"))
 
 
 # --------------------------------------------------------------------------- cleaning
@@ -304,16 +318,36 @@ def _spurious(rows: _Rows, positions: np.ndarray, blobs: list[bytes],
     return out, repairs
 
 
-def _read_kind(data_dir: Path, kind: str, crosswalk: nationalities.Crosswalk) -> MonthlyVisas:
-    folder, paths = _files(data_dir, kind)
-    shown = [display_path(folder / p) for p in paths]
-    months = [_month(p, s) for p, s in zip(paths, shown)]
-    if len(set(months)) != len(months):
-        raise DataError(Problem(display_path(folder / "datapackage.json"), f"{kind}: two files for the same month"))
-    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:  # zlib releases the GIL
-        blobs = list(pool.map(_decompress, [folder / p for p in paths], shown))
-    rows = _parse(blobs, shown)
+@dataclass
+class _Roles:
+    """Every row's place, class and count, each as (codes, distinct values) with code -1 for no value;
+    where each row came from; the key a count was read under where it was not "Issuances" (by row);
+    and the repairs made."""
 
+    place: tuple[np.ndarray, list]
+    visa_class: tuple[np.ndarray, list]
+    count: tuple[np.ndarray, list]
+    file: np.ndarray
+    line: np.ndarray
+    count_key: dict[int, str]
+    repairs: list[dict]
+
+
+@dataclass
+class _Standard:
+    """Rows with their values by role (pyarrow string arrays), in file and line order."""
+
+    place: pa.Array
+    visa_class: pa.Array
+    count: pa.Array
+    file: np.ndarray
+    line: np.ndarray
+    count_key: dict[int, str]
+    repairs: list[dict]
+
+
+def _standardise(rows: _Rows, blobs: list[bytes], shown: list[str]) -> _Standard:
+    """Read each row's values by role, whatever the keys were called, and repair spurious keys."""
     place, visa_class, count = (_role(rows, keys, shown) for keys in (PLACE_KEYS, CLASS_KEYS, COUNT_KEYS))
     standard = (np.asarray(pc.is_valid(place)) | np.asarray(pc.is_valid(visa_class))
                 | np.asarray(pc.is_valid(count)))
@@ -345,16 +379,125 @@ def _read_kind(data_dir: Path, kind: str, crosswalk: nationalities.Crosswalk) ->
         moved = np.nonzero(order >= n_standard)[0]
         count_key = dict(zip(moved.tolist(), odd_keys[order[moved] - n_standard].tolist()))
 
+    return _Standard(place, visa_class, count, file_index, line, count_key, repairs)
+
+
+def _read_rows(blobs: list[bytes], shown: list[str]) -> _Roles:
+    """Every row of a kind by role: through the C scanner where it is built, else with pyarrow."""
+    if _jsonl is not None:
+        roles = _scan(blobs, shown)
+        if roles is not None:
+            return roles
+    rows = _standardise(_parse(blobs, shown), blobs, shown)
+    return _Roles(_encode(rows.place), _encode(rows.visa_class), _encode(rows.count), rows.file, rows.line,
+                  rows.count_key, rows.repairs)
+
+
+def _scan(blobs: list[bytes], shown: list[str]) -> _Roles | None:
+    """The C scanner reads the regular lines; the json module and `_standardise` read the rest.
+
+    None if a string is not valid UTF-8 (the pyarrow path then names the line).
+    """
+    found = _jsonl.scan(blobs)
+    try:  # the scanner lets no backslash through but in "\\/"
+        text = {name: [s.decode("utf-8").replace("\\/", "/") for s in found[name]]
+                for name in ("shapes", "places", "visa_classes", "counts")}
+    except UnicodeDecodeError:
+        return None
+
+    def array(name: str, dtype=np.int32) -> np.ndarray:
+        return np.frombuffer(found[name], dtype=dtype)
+
+    file, line = array("file"), array("line")
+    codes = [array("place"), array("visa_class"), array("count")]
+    left = sorted(zip(array("left_file").tolist(), array("left_line").tolist(), array("left_start", np.int64).tolist()))
+    fits = np.array([_table_keys(shape) for shape in text["shapes"]], dtype=bool)[array("shape")]
+    if not fits.all():  # other keys (a table row taken for the keys): read in Python, in order
+        split: dict[int, list[bytes]] = {}
+        for f, n in zip(file[~fits].tolist(), line[~fits].tolist()):
+            lines = split.setdefault(f, blobs[f].split(b"\n"))
+            left.append((f, n, sum(len(x) + 1 for x in lines[: n - 1])))
+        left.sort()
+        file, line, codes = file[fits], line[fits], [c[fits] for c in codes]
+
+    records, record_file, record_line = [], [], []
+    for f, n, start in left:
+        stop = blobs[f].find(b"\n", start)
+        record = _parse_line(blobs[f][start:stop if stop >= 0 else None], shown[f], n)
+        if record is not None:
+            records.append(record)
+            record_file.append(f)
+            record_line.append(n)
+    rest = _standardise(_Rows(_records_table(records), np.asarray(record_file, dtype="int64"),
+                              np.asarray(record_line, dtype="int64")), blobs, shown)
+
+    # The rows read in Python go between the others by file and line (one line may give two rows).
+    where = (file.astype(np.int64) << 32) | line
+    before = np.searchsorted(where, (rest.file.astype(np.int64) << 32) | rest.line, side="left")
+    roles = []
+    for fast, values, extra in zip(codes, (text["places"], text["visa_classes"], text["counts"]),
+                                   (rest.place, rest.visa_class, rest.count)):
+        fast, values = _distinct(fast, values)
+        lookup = {v: i for i, v in enumerate(values)}
+        more = np.array([-1 if v is None else lookup.setdefault(v, len(lookup)) for v in extra.to_pylist()],
+                        dtype=np.int32)
+        roles.append((_interleave(fast, more, before), list(lookup)))
+    positions = before + np.arange(len(before))
+    count_key = {int(positions[i]): key for i, key in rest.count_key.items()}
+    return _Roles(*roles, _interleave(file, rest.file.astype(np.int32), before),
+                  _interleave(line, rest.line.astype(np.int32), before), count_key, rest.repairs)
+
+
+def _table_keys(shape: str) -> bool:
+    """Whether a line shaped `{"K1":"","K2":"","K3":"",...}` has the table's keys: place, class and count
+    in that order, and any further key null and not one of the table's (in JSON the last one wins)."""
+    pairs = json.loads(shape, object_pairs_hook=list)
+    keys = [k for k, _ in pairs]
+    return (len(pairs) >= 3 and keys[0] in PLACE_KEYS and keys[1] in CLASS_KEYS and keys[2] in COUNT_KEYS
+            and not set(keys[3:]) & set(STANDARD_KEYS))
+
+
+def _distinct(codes: np.ndarray, values: list[str]) -> tuple[np.ndarray, list[str]]:
+    """Codes into distinct values: "B1\\/B2" and "B1/B2" are one value once unescaped."""
+    if len(set(values)) == len(values):
+        return codes, values
+    distinct: dict = {}
+    renumber = np.array([distinct.setdefault(v, len(distinct)) for v in values], dtype=np.int32)
+    return renumber[codes], list(distinct)
+
+
+def _interleave(fast: np.ndarray, rest: np.ndarray, before: np.ndarray) -> np.ndarray:
+    """`fast` with each rest[i] placed before fast[before[i]] (`before` ascending)."""
+    if not len(rest):
+        return fast
+    pieces, start = [], 0
+    for i, stop in enumerate(before.tolist()):
+        pieces += [fast[start:stop], rest[i:i + 1]]
+        start = stop
+    pieces.append(fast[start:])
+    return np.concatenate(pieces)
+
+
+def _read_kind(data_dir: Path, kind: str, crosswalk: nationalities.Crosswalk) -> MonthlyVisas:
+    folder, paths = _files(data_dir, kind)
+    shown = [display_path(folder / p) for p in paths]
+    months = [_month(p, s) for p, s in zip(paths, shown)]
+    if len(set(months)) != len(months):
+        raise DataError(Problem(display_path(folder / "datapackage.json"), f"{kind}: two files for the same month"))
+    blobs = [_decompress(folder / p, s) for p, s in zip(paths, shown)]
+    rows = _read_rows(blobs, shown)
+    file_index, line, count_key, repairs = rows.file, rows.line, rows.count_key, rows.repairs
+
     # Work on distinct values: a few hundred places and classes, a few thousand counts.
-    p_codes, p_values = _encode(place)
+    p_codes, p_values = rows.place
     p_clean = [nationalities.clean(v) for v in p_values]
     is_total = _per_value(p_codes, [v.casefold() == "grand total" for v in p_clean], False, bool)
     starred = _per_value(p_codes, [v.startswith("*") for v in p_clean], False, bool)
     p_empty = _per_value(p_codes, [not v for v in p_clean], True, bool)
-    c_codes, c_values = _encode(visa_class)
+    c_codes, c_values = rows.visa_class
     c_clean = [v.strip() for v in c_values]
     c_empty = _per_value(c_codes, [not v for v in c_clean], True, bool)
-    n_codes, n_values = _encode(count)
+    n_codes, n_values = rows.count
     parsed = [_count(v) for v in n_values]
     number = _per_value(n_codes, [v for v, _ in parsed], 0, "int64")
     n_reason = _per_value(n_codes, [r for _, r in parsed], "missing count", object)
