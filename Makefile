@@ -8,7 +8,8 @@ BUILD_ARGS := --data-dir $(DATA) $(if $(PARAMS),--params $(PARAMS))
 
 .PHONY: book run check test bench clean venv
 
-$(VENV)/.installed: requirements.txt
+# (setup.py builds the C scanner for the visa files: rebuilt when its source changes)
+$(VENV)/.installed: requirements.txt setup.py safecity/sources/_jsonl.c
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .

@@ -146,13 +146,133 @@ def test_unexpected_keys_are_an_error(data_copy):
         state_dept_monthly.read(data_copy, "nonimmigrant")
 
 
-def test_fast_and_line_by_line_parsers_agree(monkeypatch):
+def test_pyarrow_and_line_by_line_parsers_agree(monkeypatch):
+    monkeypatch.setattr(state_dept_monthly, "_jsonl", None)  # the path taken where the C scanner is not built
     fast = state_dept_monthly.read(FIXTURE, "nonimmigrant")
     monkeypatch.setattr(state_dept_monthly, "_parse_fast", lambda blobs: None)
     slow = state_dept_monthly.read(FIXTURE, "nonimmigrant")
-    pd.testing.assert_frame_equal(fast.issuances, slow.issuances)
-    pd.testing.assert_frame_equal(fast.totals, slow.totals)
-    pd.testing.assert_frame_equal(fast.repairs, slow.repairs)
+    _assert_same(fast, slow)
+
+
+def _assert_same(left: state_dept_monthly.MonthlyVisas, right: state_dept_monthly.MonthlyVisas) -> None:
+    for part in ("issuances", "months", "totals", "repairs", "spellings"):
+        pd.testing.assert_frame_equal(getattr(left, part), getattr(right, part), obj=part)
+
+
+# --------------------------------------------------------------------------- the C scanner (setup.py)
+
+needs_scanner = pytest.mark.skipif(state_dept_monthly._jsonl is None, reason=(
+    "the C scanner safecity/sources/_jsonl.c is not built (no C compiler at `pip install -e .`); "
+    "the importer runs on its pure-Python path"))
+
+
+def _scan(*files: bytes) -> tuple[dict, list[tuple[int, int]], list[tuple]]:
+    """The scanner's output as (arrays, irregular lines as (file, line), regular lines as tuples)."""
+    found = state_dept_monthly._jsonl.scan(list(files))
+    arrays = {k: np.frombuffer(v, dtype=np.int64 if k in ("lines", "left_start") else np.int32)
+              for k, v in found.items() if isinstance(v, bytes)}
+    text = {k: [s.decode() for s in found[k]] for k in ("shapes", "places", "visa_classes", "counts")}
+    regular = [(int(f), int(n), text["shapes"][s], text["places"][p], text["visa_classes"][c], text["counts"][k])
+               for f, n, s, p, c, k in zip(*(arrays[k] for k in ("file", "line", "shape", "place", "visa_class",
+                                                               "count")))]
+    return arrays, list(zip(arrays["left_file"].tolist(), arrays["left_line"].tolist())), regular
+
+
+@needs_scanner
+def test_scanner_reads_only_lines_that_mean_the_same_to_any_json_parser():
+    lines = [
+        b'{"Nationality":"Iran","Visa Class":"B1\\/B2","Issuances":"1,234"}',  # 1: "\/" is "/"
+        b'{"Nationality":"Iran","Visa Class":"F1","Issuances":"5","X":null,"Y":null}',  # 2: null keys
+        b'',  # 3: blank
+        b'{"Nationality": "Iran","Visa Class":"F1","Issuances":"5"}',  # 4: a space
+        b'{"Nationality":"Iran","Visa Class":"F1","Issuances":5}',  # 5: a number
+        b'{"Nationality":"Ir\\"an","Visa Class":"F1","Issuances":"5"}',  # 6: an escaped quote
+        b'{"Nationality":"Ir\\u0061n","Visa Class":"F1","Issuances":"5"}',  # 7: a unicode escape
+        b'{"Nationality":"Ir\tan","Visa Class":"F1","Issuances":"5"}',  # 8: a raw tab
+        b'{"Nationality":"Iran","Visa Class":"F1","Issuances":"5"}\r',  # 9: CRLF
+        b'{"Nationality":"Iran","Visa Class":"F1","Issuances":"5"} x',  # 10: text after the object
+        b'{"Nationality":"Iran","Visa Class":null,"Issuances":"5"}',  # 11: null among the first three
+        b'{"Nationality":"Iran","Visa Class":"F1"}',  # 12: two keys
+        b'{"Nationality":"Iran","Visa Class":"F1","Issuances":"5","X":"y"}',  # 13: a fourth key with a value
+        b'{"Nationality":"Iran","Visa Class":"F1","Issuances":"5"',  # 14: cut short
+        b'{"Nationality":"Iran\\","Visa Class":"F1","Issuances":"5"}',  # 15: a backslash before the quote
+        '{"Nationality":"Côte d\'Ivoire","Visa Class":"F1","Issuances":"5"}'.encode(),  # 16: UTF-8 is text
+    ]
+    arrays, irregular, regular = _scan(b"\n".join(lines) + b"\n", b'{"a":"1","b":"2","c":"3"}')
+    assert arrays["lines"].tolist() == [16, 1]  # a last line without a newline counts
+    assert irregular == [(0, n) for n in range(3, 16)]
+    shape = '{"Nationality":"","Visa Class":"","Issuances":""}'
+    assert regular == [
+        (0, 1, shape, "Iran", "B1\\/B2", "1,234"),
+        (0, 2, '{"Nationality":"","Visa Class":"","Issuances":"","X":null,"Y":null}', "Iran", "F1", "5"),
+        (0, 16, shape, "Côte d'Ivoire", "F1", "5"),
+        (1, 1, '{"a":"","b":"","c":""}', "1", "2", "3"),
+    ]
+    # where the irregular lines start, for Python to read them
+    text = b"\n".join(lines) + b"\n"
+    starts = arrays["left_start"].tolist()
+    assert [text[s:text.index(b"\n", s)] for s in starts] == lines[2:15]
+
+
+@needs_scanner
+def test_scanner_and_pure_python_agree_on_the_shipped_data(monkeypatch):
+    fast = state_dept_monthly.read_all(DATA)
+    monkeypatch.setattr(state_dept_monthly, "_jsonl", None)
+    slow = state_dept_monthly.read_all(DATA)
+    for kind in state_dept_monthly.KINDS:
+        _assert_same(fast[kind], slow[kind])
+
+
+_MUTATIONS = [
+    lambda line, r: line.replace(b'":"', b'": "', 1),
+    lambda line, r: line.replace(b'"Issuances":"', b'"Issuances":', 1).replace(b'"}', b"}"),  # a number
+    lambda line, r: line.replace(b"/", b"\\/"),
+    lambda line, r: line.replace(b'"Visa Class":"', b'"Visa Class":null,"x":"', 1),
+    lambda line, r: line[:-1] + b',"Extra":null}',
+    lambda line, r: line[:-1] + b',"Visa Class":null}',  # a later key repeats one of the table's
+    lambda line, r: line[:-1] + b',"Extra":"1"}',
+    lambda line, r: line[: r.randrange(len(line) + 1)],  # cut short
+    lambda line, r: line + b"\r",
+    lambda line, r: b"",
+    lambda line, r: line.replace(b"Iran", b"Ir\\u0061n"),
+    lambda line, r: line.replace(b"Iran", "Irán".encode()),
+    lambda line, r: line.replace(b"Iran", b"Ir\xe1n"),  # not UTF-8
+    lambda line, r: line.replace(b"Iran", b"Ir\tan"),
+    lambda line, r: line.replace(b'"1,234"', b'"1,2345"'),
+    lambda line, r: line.replace(b"{", b"[", 1),
+    lambda line, r: line.replace(b'"Nationality"', b'"Thailand"').replace(b'"Visa Class"', b'"R2"')
+    .replace(b'"Issuances"', b'"1"'),  # a table row taken for the keys
+]
+
+
+@needs_scanner
+@pytest.mark.parametrize("seed", range(40))
+def test_scanner_and_pure_python_agree_on_mutated_files(data_copy, monkeypatch, seed):
+    """Each of the two ways to read the files gives the same tables, or the same error, whatever the mess."""
+    import random
+
+    rng = random.Random(seed)
+    folder = data_copy / "raw" / "state-dept-monthly-visas" / "nonimmigrant"
+    for path in sorted(folder.glob("*.jsonl.gz")):
+        lines = gzip.decompress(path.read_bytes()).split(b"\n")
+        for _ in range(rng.randrange(3)):
+            at = rng.randrange(len(lines))
+            lines[at] = rng.choice(_MUTATIONS)(lines[at], rng)
+        path.write_bytes(gzip.compress(b"\n".join(lines)))
+
+    def outcome():
+        try:
+            return state_dept_monthly.read(data_copy, "nonimmigrant")
+        except DataError as exc:
+            return str(exc)
+
+    fast = outcome()
+    monkeypatch.setattr(state_dept_monthly, "_jsonl", None)
+    slow = outcome()
+    if isinstance(fast, str) or isinstance(slow, str):
+        assert fast == slow
+    else:
+        _assert_same(fast, slow)
 
 
 def test_tidy_tables_are_cached_on_the_raw_content(data_copy, tmp_path):
