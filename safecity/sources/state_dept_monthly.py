@@ -620,13 +620,16 @@ def _read_kind(files: _Files, rows: _Roles, crosswalk: nationalities.Crosswalk) 
         i = int(total_at[np.argmax(pd.Series(total_files).duplicated().to_numpy())])
         raise DataError(Problem(shown[file_index[i]], "a second 'Grand Total' row", line=int(line[i])))
     running = np.concatenate([[0], np.cumsum(number)])
-    grand = pd.array([pd.NA] * n_files, dtype="Int64")
-    total_line = pd.array([pd.NA] * n_files, dtype="Int64")
+    rows_total = np.diff(running[bounds])
+    has_total = np.zeros(n_files, dtype=bool)
+    has_total[total_files] = True
+    grand, total_line = np.zeros(n_files, dtype="int64"), np.zeros(n_files, dtype="int64")
     grand[total_files] = number_v[n_codes[total_at]]
     total_line[total_files] = line[total_at]
     totals = pd.DataFrame({"month": np.asarray(months, dtype="datetime64[us]"), "file": pd.array(shown, dtype="str"),
-                           "line": total_line, "grand_total": grand, "rows_total": np.diff(running[bounds])})
-    totals["difference"] = totals["grand_total"] - totals["rows_total"]
+                           "line": _missing_where_not(total_line, has_total),
+                           "grand_total": _missing_where_not(grand, has_total), "rows_total": rows_total,
+                           "difference": _missing_where_not(grand - rows_total, has_total)})
 
     # A month, nationality and class repeated in the source is summed into its first row (and reported).
     size = len(canon_names) * len(class_names)
@@ -657,14 +660,16 @@ def _read_kind(files: _Files, rows: _Roles, crosswalk: nationalities.Crosswalk) 
                               "nationality": pd.array([n for _, n in ordered], dtype="str"),
                               "rows": np.array([found[k] for k in ordered], dtype="int64")})
 
-    full = np.asarray(pd.date_range(min(months), max(months), freq="MS"), dtype="datetime64[us]")
+    full = np.arange(min(month_of_file).astype("datetime64[M]"), max(month_of_file).astype("datetime64[M]") + 1,
+                     dtype="datetime64[M]").astype("datetime64[us]")
     file_of = dict(zip(month_of_file.tolist(), shown))
     month_table = pd.DataFrame({"month": full,
                                 "file": pd.array([file_of.get(m) for m in full.tolist()], dtype="str"),
                                 "available": np.array([m in file_of for m in full.tolist()], dtype=bool)})
-    repairs_table = (pd.DataFrame(repairs, columns=["file", "line", "repair"])
-                     .astype({"file": "str", "line": "int64", "repair": "str"})
-                     .sort_values(["file", "line"], kind="stable").reset_index(drop=True))
+    repairs = sorted(repairs, key=lambda r: (r["file"], r["line"]))
+    repairs_table = pd.DataFrame({"file": pd.array([r["file"] for r in repairs], dtype="str"),
+                                  "line": np.array([r["line"] for r in repairs], dtype="int64"),
+                                  "repair": pd.array([r["repair"] for r in repairs], dtype="str")})
     return _Kind(tidy, MonthlyVisas(kind=kind, issuances=pd.DataFrame(), months=month_table, totals=totals,
                                     repairs=repairs_table, spellings=spellings))
 
@@ -707,6 +712,11 @@ class _Kind:
 
     def result(self) -> MonthlyVisas:
         return dataclasses.replace(self.visas, issuances=self.tidy.frame())
+
+
+def _missing_where_not(values: np.ndarray, present: np.ndarray) -> pd.arrays.IntegerArray:
+    """`values` as a nullable Int64 column, missing where `present` is False."""
+    return pd.arrays.IntegerArray(values.astype("int64"), ~present)
 
 
 def _flags(values: list[bool], missing: bool) -> np.ndarray:
