@@ -95,15 +95,13 @@ def records_job(path: Path) -> dict:
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps({{"seconds": seconds, "peak_mb": peak, "arrests": int(table["arrests"].sum())}}))
     """)
-    runs = []
-    for _ in range(repeat):  # each in a fresh process: the first, cold import is what is timed
-        out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
-        runs.append(json.loads(out.strip().splitlines()[-1]))
-    ratios = [r["importer"] / r["read_csv"] for r in runs]
-    return {"importer": statistics.median(r["importer"] for r in runs),
-            "read_csv": statistics.median(r["read_csv"] for r in runs), "rows": runs[0]["rows"],
-            "ratio": statistics.median(ratios), "ratio_min": min(ratios), "ratio_max": max(ratios),
-            "scanner": runs[0]["scanner"], "runs": len(runs)}
+    return _fresh_process(code)
+
+
+def _fresh_process(code: str) -> dict:
+    """Run `code` in a fresh interpreter; returns the JSON object its last line printed."""
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
 
 
 def visa_import_job(data_dir: Path, repeat: int) -> dict | None:
@@ -128,10 +126,7 @@ def visa_import_job(data_dir: Path, repeat: int) -> dict | None:
         print(json.dumps({{"importer": importer, "read_csv": baseline, "rows": len(table),
                           "scanner": m._jsonl is not None}}))
     """)
-    runs = []
-    for _ in range(repeat):  # each in a fresh process: the first, cold import is what is timed
-        out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
-        runs.append(json.loads(out.strip().splitlines()[-1]))
+    runs = [_fresh_process(code) for _ in range(repeat)]  # each cold: the first import in a process is timed
     ratios = [r["importer"] / r["read_csv"] for r in runs]
     return {"importer": statistics.median(r["importer"] for r in runs),
             "read_csv": statistics.median(r["read_csv"] for r in runs), "rows": runs[0]["rows"],
