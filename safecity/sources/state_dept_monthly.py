@@ -269,14 +269,6 @@ def _encode(values) -> tuple[np.ndarray, list]:
     return codes, encoded.dictionary.to_pylist()
 
 
-def _per_value(codes: np.ndarray, values: list, null, dtype=object) -> np.ndarray:
-    """Expand one result per distinct value (plus `null` for code -1) to one per row."""
-    table = np.empty(len(values) + 1, dtype=dtype)
-    table[: len(values)] = values
-    table[-1] = null
-    return table[codes]
-
-
 def _count(text: str) -> tuple[int, str]:
     """(value, "") for a valid count, else (0, reason)."""
     text = text.strip()
@@ -457,10 +449,11 @@ def _scan(blobs: list[bytes], shown: list[str]) -> _Roles | None:
     left = sorted(zip(array("left_file").tolist(), array("left_line").tolist(), array("left_start", np.int64).tolist()))
     fits = np.array([_table_keys(shape) for shape in text["shapes"]], dtype=bool)[array("shape")]
     if not fits.all():  # other keys (a table row taken for the keys): read in Python, in order
-        split: dict[int, list[bytes]] = {}
+        line_starts: dict[int, np.ndarray] = {}
         for f, n in zip(file[~fits].tolist(), line[~fits].tolist()):
-            lines = split.setdefault(f, blobs[f].split(b"\n"))
-            left.append((f, n, sum(len(x) + 1 for x in lines[: n - 1])))
+            if f not in line_starts:
+                line_starts[f] = np.cumsum([0] + [len(x) + 1 for x in blobs[f].split(b"\n")])
+            left.append((f, n, int(line_starts[f][n - 1])))
         left.sort()
         file, line, codes = file[fits], line[fits], [c[fits] for c in codes]
 
@@ -696,8 +689,9 @@ class _Tidy:
         return _Tidy(np.concatenate([p.month for p in parts]), *merged("nationalities", "nationality"),
                      *merged("visa_classes", "visa_class"), np.concatenate([p.issuances for p in parts]))
 
-    def frame(self, **first: np.ndarray) -> pd.DataFrame:
-        return pd.DataFrame({**{k: v for k, v in first.items()}, "month": self.month,
+    def frame(self, **first) -> pd.DataFrame:
+        """The rows as a tidy table, after the columns given in `first`."""
+        return pd.DataFrame({**first, "month": self.month,
                              "nationality": _strings(self.nationalities, self.nationality),
                              "visa_class": _strings(self.visa_classes, self.visa_class),
                              "issuances": self.issuances.astype("int64", copy=False)})
