@@ -77,7 +77,7 @@ def load(data_dir: Path, groups: dict[str, str] | None = None, *, cached: bool =
     groups = dict(GROUPS if groups is None else groups)
     if ALL in groups:
         raise ValueError(f"'{ALL}' is every nationality and cannot be redefined")
-    read = state_dept_monthly.load if cached else (lambda d, k: state_dept_monthly.read(d, k))
+    read = state_dept_monthly.load if cached else state_dept_monthly.read
     return VisaData(
         monthly={kind: read(data_dir, kind) for kind in state_dept_monthly.KINDS},
         annual=state_dept_annual.read(data_dir),

@@ -219,13 +219,14 @@ def _parse_fast(blobs: list[bytes]) -> _Rows | None:
         elif not pa.types.is_string(column.type):
             return None
         columns[name] = column
+    strings = pa.table(columns)
     try:  # pyarrow's JSON reader lets invalid UTF-8 through
-        pa.table(columns).validate(full=True)
+        strings.validate(full=True)
     except pa.ArrowInvalid:
         return None
     starts = np.cumsum([0] + counts[:-1])
     file_index = np.repeat(np.arange(len(blobs)), counts)
-    return _Rows(pa.table(columns), file_index, np.arange(table.num_rows) - starts[file_index] + 1)
+    return _Rows(strings, file_index, np.arange(table.num_rows) - starts[file_index] + 1)
 
 
 def _parse(blobs: list[bytes], shown: list[str]) -> _Rows:
