@@ -34,4 +34,4 @@ bench: venv  ## measure build and import speed; writes bench/results.json
 	$(PY) -m safecity.bench
 
 clean:
-	rm -rf _build .build-staging .cache
+	rm -rf _build _build-runs .build-staging .cache
