@@ -48,7 +48,7 @@ def current(book_dir: Path) -> dict[str, dict]:
 def _show(value) -> str:
     if value is None:
         return "none"
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return json.dumps(value, ensure_ascii=False)  # strings quoted, as a parameters file would give them
 
 
 def _name(record: dict, notebook: str) -> str:
