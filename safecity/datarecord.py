@@ -118,6 +118,7 @@ def plan(data_dir: Path, source: str) -> Plan:
             result.touched.append(resource)
 
     # Files already listed: changed or removed.
+    missing = []  # single-file resources whose file is gone (perhaps replaced by a new edition, below)
     for resource in list(resources):
         name = resource.get("name", "?")
         if isinstance(resource.get("path"), list):
@@ -144,8 +145,7 @@ def plan(data_dir: Path, source: str) -> Plan:
         else:
             rel = resource.get("path")
             if not rel or not (folder / rel).is_file():
-                result.problems.append(Problem(shown(rel or "?"), f"listed as resource '{name}' but missing; restore "
-                                                                  "it, or remove the resource from datapackage.json"))
+                missing.append(resource)
                 continue
             digest = "sha256:" + sha256(folder / rel)
             if resource.get("hash") != digest:
@@ -159,10 +159,21 @@ def plan(data_dir: Path, source: str) -> Plan:
             resource["bytes"] = size
             touch(resource)
 
-    # Files not listed: added to their siblings' resource, or as a resource modelled on a sibling.
-    for rel in unlisted_files(folder, descriptor):
+    # Files not listed: a new edition of a file that is gone, added to their siblings' resource, or as a
+    # resource modelled on a sibling.
+    new_files = unlisted_files(folder, descriptor)
+    for rel in new_files:
         kind = _kind(rel)
         digest, size = "sha256:" + sha256(folder / rel), (folder / rel).stat().st_size
+        gone = [r for r in missing if isinstance(r.get("path"), str) and _kind(r["path"]) == kind]
+        if len(gone) == 1 and [other for other in new_files if _kind(other) == kind] == [rel]:
+            replaced = gone[0]
+            result.changes.append(f"{shown(rel)}: replaces {replaced['path']} in resource '{replaced.get('name')}' "
+                                  "(check its title and description)")
+            replaced.update(path=rel, hash=digest, bytes=size)
+            missing.remove(replaced)
+            touch(replaced)
+            continue
         group = next((r for r in resources if isinstance(r.get("path"), list)
                       and any(_kind(p) == kind for p in r["path"])), None)
         if group is not None:
@@ -198,6 +209,10 @@ def plan(data_dir: Path, source: str) -> Plan:
                               "(give it a title and a description)")
         touch(added)
 
+    for resource in missing:
+        result.problems.append(Problem(shown(resource.get("path") or "?"),
+                                       f"listed as resource '{resource.get('name', '?')}' but missing; restore it, "
+                                       "or remove the resource from datapackage.json"))
     # The schema checks of every file recorded or re-recorded.
     for resource in result.touched:
         errors, _ = validate_resource(folder, resource)

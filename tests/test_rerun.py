@@ -190,7 +190,7 @@ def test_record_refuses_files_it_cannot_describe(data, capsys):
     assert _package(data, "travel-ban") == before
 
 
-def test_record_refuses_a_missing_single_file(data, capsys):
+def test_record_refuses_a_missing_single_file_with_no_new_edition(data, capsys):
     (data / "raw" / "politico-visas" / "politico-visa-changes.csv").unlink()
     status, _, err = _cli(capsys, "data", "record", "--data-dir", data, "politico-visas")
     assert status == 2
@@ -335,3 +335,21 @@ def test_a_data_dir_run_leaves_git_status_clean(tmp_path):
         assert {p: p.read_bytes() for p in (ROOT / "book").rglob("*") if p.is_file()} == book
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def test_record_takes_a_new_edition_under_a_new_name_as_the_file_it_replaces(data, capsys):
+    folder = data / "raw" / "mpi-refugee-admissions"
+    (folder / "MPI-Data-Hub_Refugee-Admissions_1980-2025Q1.csv").rename(folder / "MPI-Data-Hub_Refugee-Admissions.csv")
+    before = _package(data, "mpi-refugee-admissions").decode()
+    status, out, _ = _cli(capsys, "data", "record", "--data-dir", data, "mpi-refugee-admissions")
+    assert status == 0
+    assert out[0] == (f"{validate.display_path(folder / 'MPI-Data-Hub_Refugee-Admissions.csv')}: replaces "
+                      "MPI-Data-Hub_Refugee-Admissions_1980-2025Q1.csv in resource 'refugee_admissions' "
+                      "(check its title and description)")
+    # Only the path changed in datapackage.json: a one-line `git diff`.
+    after = _package(data, "mpi-refugee-admissions").decode()
+    changed = [(a, b) for a, b in zip(before.splitlines(), after.splitlines()) if a != b]
+    assert len(before.splitlines()) == len(after.splitlines())
+    assert changed == [('      "path": "MPI-Data-Hub_Refugee-Admissions_1980-2025Q1.csv",',
+                        '      "path": "MPI-Data-Hub_Refugee-Admissions.csv",')]
+    assert refugees.results(data)["latest_year"] == 2026
