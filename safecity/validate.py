@@ -100,7 +100,7 @@ def validate_resource(folder: Path, descriptor: dict) -> tuple[list[Problem], li
         if actual.get(rel) != expected:
             warnings.append(Problem(display_path(folder / rel),
                                     f"differs from the recorded source file ({expected[:19]}…); "
-                                    "if this is intended, update its checksum in datapackage.json"))
+                                    f"if this is intended, record it with `{record_hint(folder.parent.parent, folder.name)}`"))
     if "schema" not in descriptor or descriptor.get("format", "csv") != "csv":
         return errors, warnings
     checked = {k: v for k, v in descriptor.items() if k not in {"hash", "bytes"}}
