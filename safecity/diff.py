@@ -27,7 +27,10 @@ def committed(ref: str = "HEAD", root: Path = ROOT) -> dict[str, dict] | None:
     def git(*args):
         return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, encoding="utf-8")
 
-    if git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").returncode != 0:
+    try:
+        if git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").returncode != 0:
+            return None
+    except FileNotFoundError:  # no git on this machine
         return None
     listing = git("ls-tree", "--name-only", f"{ref}:{RESULTS.as_posix()}")
     records = {}

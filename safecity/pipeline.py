@@ -277,7 +277,7 @@ def prepare_work(root: Path, data_dir: Path) -> Path:
     work = work_root(root, data_dir)
     if work == Path(root):
         return work
-    names = [Path(name) for name in ("_config.yml", "_toc.yml")]
+    names = [Path(name) for name in ("_config.yml", "_toc.yml") if Path(root, name).exists()]
     book = Path(root, BOOK)
     names += [path.relative_to(root) for path in sorted(book.rglob("*"))
               if path.is_file() and ".executing" not in path.parts]
