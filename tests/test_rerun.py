@@ -331,6 +331,8 @@ def test_a_data_dir_run_leaves_git_status_clean(tmp_path):
                                "--data-dir", str(other)], cwd=ROOT, capture_output=True, text=True)
         assert proc.returncode == 0, proc.stderr
         assert (work / "book" / "04_refugees.ipynb").exists()
+        summary = diff.report(work / "book", "HEAD", ROOT)  # the run ends with what changed, in words
+        assert proc.stdout.splitlines()[-len(summary):] == summary
         assert status() == before
         assert {p: p.read_bytes() for p in (ROOT / "book").rglob("*") if p.is_file()} == book
     finally:
