@@ -26,15 +26,21 @@ from . import charts
 from .book import fmt_pct
 from .sources import country_groups, nationalities, politico, state_dept_annual, state_dept_monthly, travel_ban
 
-#: Default parameters, as in the notebook's parameters cell.
-WINDOW_START = "2017-03"
-WINDOW_END = "2017-08"
-BASELINE_FY = 2016
-GROUPS = {
-    "six": "raw/travel-ban/eo-13780-countries.csv",
-    "arab": "raw/country-groups/arab-league-members.csv",
-    "muslim": "raw/country-groups/muslim-majority-countries.csv",
+CHAPTER = "visas"
+TITLE = "Visa declines under the travel ban"
+SOURCES = ["state-dept-monthly-visas", "state-dept-annual-visas", "country-groups", "nationality-crosswalk",
+           "travel-ban", "politico-visas"]
+LABELS = {
+    "six_change": "six-country change in visas",
+    "arab_change": "Arab nations' change in visas",
+    "muslim_change": "majority-Muslim countries' change in visas",
+    "all_change": "all nations' change in visas",
+    "n_within": "Politico's figures reproduced within the tolerance",
 }
+#: How close, in percentage points, a recomputed change must come to Politico's rounded figure to reproduce it.
+TOLERANCE_POINTS = 1.0
+#: "Virtually unchanged": a change no larger than this fraction either way.
+NEAR_ZERO = 0.02
 #: The group of every nationality, records and baseline alike.
 ALL = "all"
 
@@ -74,7 +80,7 @@ class VisaData:
 def load(data_dir: Path, groups: dict[str, str] | None = None, *, cached: bool = True) -> VisaData:
     """Import every input of the chapter. Monthly tables come from the tidy cache when `cached`."""
     data_dir = Path(data_dir)
-    groups = dict(GROUPS if groups is None else groups)
+    groups = dict(groups)
     if ALL in groups:
         raise ValueError(f"'{ALL}' is every nationality and cannot be redefined")
     read = state_dept_monthly.load if cached else state_dept_monthly.read
@@ -220,8 +226,7 @@ class Comparison:
         return f"{first:%b %Y}-{last:%b %Y}" if first.year != last.year else f"{first:%b}-{last:%b %Y}"
 
 
-def compare(data: VisaData, start: str = WINDOW_START, end: str = WINDOW_END, baseline_fy: int = BASELINE_FY,
-            include_recalled: bool = True) -> Comparison:
+def compare(data: VisaData, start: str, end: str, baseline_fy: int, include_recalled: bool = True) -> Comparison:
     """Each group's change in monthly non-immigrant visas, window against baseline fiscal year, beside Politico's."""
     months = window(start, end)
     niv = data.monthly["nonimmigrant"]
@@ -321,7 +326,7 @@ def breakdown_table(frame: pd.DataFrame, comparison: Comparison) -> pd.DataFrame
     })
 
 
-def within(comparison: Comparison, points: float = 1.0) -> list[str]:
+def within(comparison: Comparison, points: float = TOLERANCE_POINTS) -> list[str]:
     """Keys of the groups reproduced within `points` percentage points of Politico's figure."""
     return [k for k, g in comparison.groups.items()
             if not np.isnan(g.difference_points) and abs(g.difference_points) <= points]
@@ -556,14 +561,14 @@ def proclamation_chart(series: pd.DataFrame, dates: pd.DataFrame, source: str, a
 # --------------------------------------------------------------------------- results
 
 
-def results(data_dir: Path, window_start: str = WINDOW_START, window_end: str = WINDOW_END,
-            baseline_fy: int = BASELINE_FY, groups: dict[str, str] | None = None, include_recalled: bool = True,
-            data: VisaData | None = None, comparison: Comparison | None = None) -> dict:
-    """The chapter's headline values for the claims ledger: plain numbers (changes as fractions, NaN where a span
-    includes a missing month), plus the country lists as lists of canonical names (`*_country_list`)."""
-    data = data or load(data_dir, groups)
-    comparison = comparison or compare(data, window_start, window_end, baseline_fy, include_recalled)
-    out: dict = {}
+def results(data: VisaData, comparison: Comparison) -> dict:
+    """The chapter's values: plain numbers (changes as fractions, NaN where a span includes a missing month),
+    plus the country lists as lists of canonical names (`*_country_list`)."""
+    window_start, window_end, baseline_fy = comparison.start, comparison.end, comparison.baseline_fy
+    include_recalled = comparison.include_recalled
+    out: dict = {"tolerance_points": TOLERANCE_POINTS, "near_zero": NEAR_ZERO}
+    signed = data.dates.loc[data.dates["event"] == f"{PROCLAMATION} signed", "date"]
+    out["proclamation_signed"] = f"{signed.iloc[0]:%Y-%m-%d}" if not signed.empty else None
     for key, g in comparison.groups.items():
         out[f"{key}_change"] = g.change
         out[f"{key}_change_pct"] = round(g.change * 100, 1) if not np.isnan(g.change) else float("nan")
@@ -659,8 +664,12 @@ def without_members(data: VisaData, comparison: Comparison, key: str, leave_out:
     return change(total, len(months), baseline(data, comparison.baseline_fy, kept).total)
 
 
-def prose(data: VisaData, comparison: Comparison, values: dict, averages: pd.DataFrame) -> dict[str, str]:
-    """Every number and list the chapter's text uses, formatted for `publish`."""
+def _count(n: int, total: int) -> str:
+    return "all" if n == total and n > 1 else "none" if n == 0 else f"{n} of the {total}"
+
+
+def words(data: VisaData, comparison: Comparison, values: dict, averages: pd.DataFrame) -> dict[str, str]:
+    """Every number and list the chapter's text uses, formatted, with the words that depend on them chosen here."""
     out: dict[str, str] = {
         "window_label": _months_label(comparison.start, comparison.end),
         "window_months": str(len(window(comparison.start, comparison.end))),
@@ -690,7 +699,15 @@ def prose(data: VisaData, comparison: Comparison, values: dict, averages: pd.Dat
     n_politico = sum(1 for g in comparison.groups.values() if not np.isnan(g.politico_pct))
     out["n_within"] = str(len(close))
     out["n_politico"] = str(n_politico)
-    out["within_text"] = (f"all {n_politico}" if len(close) == n_politico else f"{len(close)} of the {n_politico}")
+    out["within_text"] = _count(len(close), n_politico)
+    out["tolerance_text"] = (f"{TOLERANCE_POINTS:g} percentage point" + ("" if TOLERANCE_POINTS == 1 else "s"))
+    out["reproduce_sentence"] = (f"The records reproduce {_count(len(close), n_politico)} of Politico's "
+                                 f"{n_politico} figures within {out['tolerance_text']}")
+    if ALL in comparison.groups:
+        near = not np.isnan(comparison[ALL].change) and abs(comparison[ALL].change) <= NEAR_ZERO
+        out["near_zero_text"] = f"{NEAR_ZERO * 100:g}%"
+        out["all_politico_relation"] = (f"within ±{out['near_zero_text']}, which bears out" if near else
+                                        f"more than ±{out['near_zero_text']}, which does not bear out")
     coverage = class_coverage(data, comparison)
     out.update({k: f"{v:,}" for k, v in coverage.items()})
     out["bcc_column_zero"] = "Yes" if coverage["baseline_bcc_column"] == 0 else "No"
@@ -700,7 +717,11 @@ def prose(data: VisaData, comparison: Comparison, values: dict, averages: pd.Dat
             overlap = [m for m in comparison[key].members if m in set(six.members)]
             out[f"{key}_overlap_six"] = _join(overlap) if overlap else "none"
             out[f"{key}_n_overlap_six"] = str(len(overlap))
-            out[f"{key}_without_six_change"] = fmt_change(without_members(data, comparison, key, six.members))
+            rest = without_members(data, comparison, key, six.members)
+            out[f"{key}_without_six_change"] = fmt_change(rest)
+            out[f"{key}_without_six_confined"] = (
+                "so the decline was not confined to the countries under the order" if rest < 0 else
+                "so outside the order's countries visas did not fall" if rest >= 0 else "")
     if "muslim" in comparison.groups:
         recalled = data.groups["muslim"].recalled
         out["muslim_recalled"] = _join(recalled) if recalled else "none"
@@ -770,3 +791,20 @@ def prose(data: VisaData, comparison: Comparison, values: dict, averages: pd.Dat
     out["crosswalk_rows"] = str(len(data.crosswalk.table))
     out["crosswalk_names"] = str(data.crosswalk.table["name"].nunique())
     return out
+
+
+def tables(data: VisaData, comparison: Comparison) -> dict[str, pd.DataFrame]:
+    """The chapter's tables for the Downloads page (machine-friendly columns; a missing month is an empty cell)."""
+    monthly, months = [], []
+    for kind, table in data.monthly.items():
+        by_nationality = (table.issuances.groupby(["month", "nationality"], observed=True)["issuances"].sum()
+                          .reset_index())
+        by_nationality.insert(0, "kind", kind)
+        monthly.append(by_nationality)
+        available = table.months[["month", "available"]].copy()
+        available.insert(0, "kind", kind)
+        months.append(available)
+    return {"visas_monthly_by_nationality": pd.concat(monthly, ignore_index=True),
+            "visas_months_available": pd.concat(months, ignore_index=True),
+            "visas_politico_comparison": comparison_table(comparison),
+            "visas_proclamation_monthly": proclamation_series(data)}
