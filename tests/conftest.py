@@ -22,3 +22,30 @@ def built_site(tmp_path_factory) -> Path:
 
     out = tmp_path_factory.mktemp("site") / "_build"
     return pipeline.build_site(ROOT, out, echo=lambda _: None)
+
+
+def defaults(notebook: str) -> dict:
+    """A chapter's default parameters, read from its notebook's `parameters` cell (the one place they live)."""
+    from safecity import pipeline
+
+    found = pipeline.default_parameters(ROOT / "notebooks" / f"{notebook}.ipynb")
+    return {k: v for k, v in found.items() if k not in ("data_dir", "overridden")}
+
+
+def arrests_values(data_dir, **parameters) -> dict:
+    from safecity import arrests
+
+    p = defaults("01_arrests_by_area") | parameters
+    return arrests.results(arrests.load(data_dir, p["operation"], p["records"]))
+
+
+def offences_values(data_dir, operation: str) -> dict:
+    from safecity import offences
+
+    return offences.results(offences.load(data_dir, operation))
+
+
+def refugees_values(data_dir, **parameters) -> dict:
+    from safecity import refugees
+
+    return refugees.results(refugees.load(data_dir), **(defaults("04_refugees") | parameters))
