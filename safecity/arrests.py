@@ -302,7 +302,8 @@ def load(data_dir, operation: str, records: str) -> Loaded:
     ice = (ice_release.arrests_from_records(data_dir, operation, records) if records
            else ice_release.arrests_by_area(data_dir, operation))
     comparison = compare(ice, ice_release.article_places(data_dir, operation), facts["stated_total"])
-    return Loaded(operation, comparison, ice_release.area_components(data_dir, operation), dict(facts))
+    facts = dict(facts) | {"release_date": ice_release.release(data_dir, operation)["published"]}
+    return Loaded(operation, comparison, ice_release.area_components(data_dir, operation), facts)
 
 
 CHAPTER = "arrests"
@@ -322,8 +323,10 @@ def results(loaded: Loaded) -> dict:
     by_area = comparison.table.set_index("ice_area")
     values = {
         "operation": loaded.operation,
-        "start_date": str(facts["start_date"]),
-        "end_date": str(facts["end_date"]),
+        "start_date": f"{pd.Timestamp(facts['start_date']):%Y-%m-%d}",
+        "end_date": f"{pd.Timestamp(facts['end_date']):%Y-%m-%d}",
+        "operation_end": f"{pd.Timestamp(facts['end_date']):%Y-%m-%d}",
+        "release_date": f"{pd.Timestamp(facts['release_date']):%Y-%m-%d}",
         "days": int((pd.Timestamp(facts["end_date"]) - pd.Timestamp(facts["start_date"])).days) + 1,
         "n_areas_broken_down": len(set(components["ice_area"]) & set(comparison.table["ice_area"])),
         "stated_total": comparison.stated_total,

@@ -313,7 +313,7 @@ def tally_sentence(counts: dict[str, int]) -> str:
     total = sum(counts.values())
     parts = [f"{n:,} {TALLY_PHRASES[v][0 if n == 1 else 1]}" for v, n in counts.items() if n]
     listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-    return f"Of the article's {total:,} checked claims, {listed}"
+    return f"Of the article's {total:,} claims, {listed}"
 
 
 # --- Findings for the intro: headlines chosen from the verdicts, details from the chapters' own text ---------

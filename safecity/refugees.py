@@ -750,7 +750,7 @@ def facts_table(facts: pd.DataFrame) -> pd.DataFrame:
     """The sourced facts as the reader sees them."""
     return pd.DataFrame({"fiscal year": [fy(y) for y in facts["fiscal_year"]], "fact": facts["description"],
                          "value": ["not applicable" if pd.isna(v) else f"{int(v):,}" for v in facts["value"]],
-                         "date": ["not sourced" if pd.isna(d) else str(d) for d in facts["date"]],
+                         "date": ["no single date" if pd.isna(d) else str(d) for d in facts["date"]],
                          "source": facts["source"]})
 
 

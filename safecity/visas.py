@@ -41,6 +41,8 @@ LABELS = {
 TOLERANCE_POINTS = 1.0
 #: "Virtually unchanged": a change no larger than this fraction either way.
 NEAR_ZERO = 0.02
+#: Holders of Palestinian Authority travel documents, as the crosswalk names them.
+PALESTINIAN = "Palestinian territories"
 #: The group of every nationality, records and baseline alike.
 ALL = "all"
 
@@ -214,7 +216,6 @@ class Comparison:
     start: str
     end: str
     baseline_fy: int
-    include_recalled: bool
     groups: dict[str, GroupChange] = field(default_factory=dict)
 
     def __getitem__(self, key: str) -> GroupChange:
@@ -226,7 +227,7 @@ class Comparison:
         return f"{first:%b %Y}-{last:%b %Y}" if first.year != last.year else f"{first:%b}-{last:%b %Y}"
 
 
-def compare(data: VisaData, start: str, end: str, baseline_fy: int, include_recalled: bool = True) -> Comparison:
+def compare(data: VisaData, start: str, end: str, baseline_fy: int) -> Comparison:
     """Each group's change in monthly non-immigrant visas, window against baseline fiscal year, beside Politico's."""
     months = window(start, end)
     niv = data.monthly["nonimmigrant"]
@@ -239,7 +240,7 @@ def compare(data: VisaData, start: str, end: str, baseline_fy: int, include_reca
             description = str(claims.at[key, "description"]) if key in claims.index else "all nations"
         else:
             group = data.groups[key]
-            members = group.nationalities(include_recalled)
+            members = group.nationalities()
             description = str(claims.at[key, "description"]) if key in claims.index else group.title
             without = [m for m in members if m not in have_records]
         series = monthly_series(niv, members)
@@ -254,7 +255,7 @@ def compare(data: VisaData, start: str, end: str, baseline_fy: int, include_reca
             politico_pct=float(claim["change_pct"]) if claim is not None else float("nan"),
             politico_wording=str(claim["wording"]) if claim is not None else "",
         )
-    return Comparison(start=start, end=end, baseline_fy=baseline_fy, include_recalled=include_recalled, groups=out)
+    return Comparison(start=start, end=end, baseline_fy=baseline_fy, groups=out)
 
 
 def fmt_points(value: float) -> str:
@@ -375,7 +376,7 @@ def restrictions_table(data: VisaData) -> pd.DataFrame:
 def dates_table(data: VisaData) -> pd.DataFrame:
     d = data.dates
     return pd.DataFrame({"date": [f"{x.day} {x:%b %Y}" for x in d["date"]], "event": d["event"],
-                         "recalled": d["recalled"].map({True: "yes, not checked", False: "no"})})
+                         "source": d["source"]})
 
 
 def repairs_table(data: VisaData) -> pd.DataFrame:
@@ -505,6 +506,9 @@ def proclamation_chart(series: pd.DataFrame, dates: pd.DataFrame, source: str, a
     countries = list(dict.fromkeys(series["country"]))
     frame = series.copy()
     frame["month"] = frame["month"].dt.strftime("%Y-%m-%d")
+    # Only the dates inside the months charted: a rule outside them would stretch the time axis.
+    dates = dates[(dates["date"] >= series["month"].min()) & (dates["date"] <= series["month"].max()
+                                                              + pd.offsets.MonthEnd(0))]
     events = pd.DataFrame({"date": dates["date"].dt.strftime("%Y-%m-%d"),
                            "event": [f"{d.day} {d:%b %Y}: {e}" for d, e in zip(dates["date"], dates["event"])]})
     kinds = list(KIND_LABELS.values())
@@ -565,7 +569,6 @@ def results(data: VisaData, comparison: Comparison) -> dict:
     """The chapter's values: plain numbers (changes as fractions, NaN where a span includes a missing month),
     plus the country lists as lists of canonical names (`*_country_list`)."""
     window_start, window_end, baseline_fy = comparison.start, comparison.end, comparison.baseline_fy
-    include_recalled = comparison.include_recalled
     out: dict = {"tolerance_points": TOLERANCE_POINTS, "near_zero": NEAR_ZERO}
     signed = data.dates.loc[data.dates["event"] == f"{PROCLAMATION} signed", "date"]
     out["proclamation_signed"] = f"{signed.iloc[0]:%Y-%m-%d}" if not signed.empty else None
@@ -583,9 +586,19 @@ def results(data: VisaData, comparison: Comparison) -> dict:
             out[f"{key}_country_list"] = list(g.members)
         for m, v in g.monthly.items():
             out[f"{key}_{m:%Y_%m}"] = v
-    if "muslim" in comparison.groups and data.groups["muslim"].recalled:
-        other = compare(data, window_start, window_end, baseline_fy, include_recalled=not include_recalled)
-        out["muslim_change_other_recalled_choice"] = other["muslim"].change
+    for key in ("arab", "muslim"):
+        if key in comparison.groups and PALESTINIAN in comparison[key].members:
+            out[f"{key}_change_without_pa"] = without_members(data, comparison, key, [PALESTINIAN])
+    if PALESTINIAN in set(data.monthly["nonimmigrant"].issuances["nationality"].astype(str)):
+        months = window(window_start, window_end)
+        pa_window = span_total(monthly_series(data.monthly["nonimmigrant"], [PALESTINIAN]), months)
+        out["pa_window_monthly_average"] = pa_window / len(months)
+        out["pa_baseline_monthly_average"] = baseline(data, baseline_fy, [PALESTINIAN]).total / 12
+    signed_orders = data.dates[data.dates["event"].str.match(r"Executive Order \d+ signed")]
+    before = signed_orders[signed_orders["date"] < pd.Timestamp(out["proclamation_signed"] or "2100-01-01")]
+    out["earlier_orders"] = [str(e).split(" signed")[0] for e in before["event"]]
+    published = data.claims["published"].dropna().unique() if "published" in data.claims else []
+    out["politico_published"] = f"{pd.Timestamp(published[0]):%Y-%m-%d}" if len(published) == 1 else None
     out["groups_within_one_point"] = len(within(comparison))
     out["missing_nonimmigrant_months"] = len(data.monthly["nonimmigrant"].missing_months)
     out["missing_immigrant_months"] = len(data.monthly["immigrant"].missing_months)
@@ -723,13 +736,13 @@ def words(data: VisaData, comparison: Comparison, values: dict, averages: pd.Dat
                 "so the decline was not confined to the countries under the order" if rest < 0 else
                 "so outside the order's countries visas did not fall" if rest >= 0 else "")
     if "muslim" in comparison.groups:
-        recalled = data.groups["muslim"].recalled
-        out["muslim_recalled"] = _join(recalled) if recalled else "none"
-        other = values.get("muslim_change_other_recalled_choice", float("nan"))
-        out["muslim_change_other"] = fmt_change(other)
-        out["muslim_other_label"] = ("without " if comparison.include_recalled else "with ") + (
-            _join(recalled) if recalled else "the recalled entries")
-        out["muslim_other_diff"] = fmt_points(other * 100 - comparison["muslim"].politico_pct)
+        out["muslim_list_description"] = data.groups["muslim"].description
+    for key in ("arab", "muslim"):
+        if f"{key}_change_without_pa" in values:
+            out[f"{key}_change_without_pa"] = fmt_change(values[f"{key}_change_without_pa"])
+    if "pa_window_monthly_average" in values:
+        out["pa_window_avg"] = _fmt_number(values["pa_window_monthly_average"])
+        out["pa_baseline_avg"] = _fmt_number(values["pa_baseline_monthly_average"])
     # Proclamation 9645
     out["procl_name"] = PROCLAMATION
     signed = data.dates.loc[data.dates["event"] == f"{PROCLAMATION} signed", "date"]
@@ -757,10 +770,9 @@ def words(data: VisaData, comparison: Comparison, values: dict, averages: pd.Dat
         out["procl_niv_change_without_venezuela"] = fmt_change(rest["first_year"].sum() / rest["before"].sum() - 1)
         out["procl_n_without_venezuela"] = str(len(rest))
     dates = data.dates
-    out["n_dates"] = str(len(dates))
-    out["n_dates_recalled"] = str(int(dates["recalled"].sum()))
-    out["dates_recalled"] = _join([f"{r.date.day} {r.date:%B %Y} ({r.label})"
-                                   for r in dates[dates["recalled"]].itertuples()])
+    first, last = data.monthly["nonimmigrant"].months["month"].agg(["min", "max"])
+    charted = dates[(dates["date"] >= first) & (dates["date"] <= last + pd.offsets.MonthEnd(0))]
+    out["n_dates"] = str(len(charted))
     # What the import found
     niv, iv = data.monthly["nonimmigrant"], data.monthly["immigrant"]
     out["niv_missing_months"] = _spans(niv.missing_months)

@@ -114,9 +114,9 @@ def test_keys_survive_place_names_with_dots():
 
 
 @pytest.mark.parametrize("counts, text", [
-    ({claims.MATCHES: 2, claims.OUTDATED: 1}, "Of the article's 3 checked claims, 2 match the primary source and 1 was "
+    ({claims.MATCHES: 2, claims.OUTDATED: 1}, "Of the article's 3 claims, 2 match the primary source and 1 was "
                                               "true when written but is no longer"),
-    ({claims.MATCHES: 1, claims.OUTDATED: 2}, "Of the article's 3 checked claims, 1 matches the primary source and 2 "
+    ({claims.MATCHES: 1, claims.OUTDATED: 2}, "Of the article's 3 claims, 1 matches the primary source and 2 "
                                               "were true when written but are no longer")])
 def test_tally_sentence_agrees_with_its_counts(counts, text):
     assert claims.tally_sentence({v: counts.get(v, 0) for v in claims.VERDICTS}) == text
