@@ -252,7 +252,9 @@ def compare(data: VisaData, start: str, end: str, baseline_fy: int) -> Compariso
             members=members or [], without_records=without, monthly=series.reindex(months),
             window_total=total, window_months=len(months), missing_months=missing_in(series, months),
             baseline=base, change=change(total, len(months), base.total),
-            politico_pct=float(claim["change_pct"]) if claim is not None else float("nan"),
+            # Politico gave a number only where its words hold one; "virtually unchanged" is not 0.0.
+            politico_pct=(float(claim["change_pct"]) if claim is not None and re.search(r"\d", str(claim["wording"]))
+                          else float("nan")),
             politico_wording=str(claim["wording"]) if claim is not None else "",
         )
     return Comparison(start=start, end=end, baseline_fy=baseline_fy, groups=out)
@@ -451,8 +453,8 @@ def period_table(averages: pd.DataFrame, periods: dict[str, tuple[str, str, str]
 
 def _politico_text(g: GroupChange) -> str:
     if np.isnan(g.politico_pct):
-        return "no figure"
-    return f"{g.politico_pct:+.0f}%" if g.politico_pct else g.politico_wording
+        return g.politico_wording or "no figure"
+    return f"{g.politico_pct:+.0f}%"
 
 
 def politico_chart(comparison: Comparison, source: str) -> charts.Figure:
@@ -484,16 +486,14 @@ def politico_chart(comparison: Comparison, source: str) -> charts.Figure:
     chart = (zero + dots).properties(width="container", height=200)
     close = within(comparison)
     n = sum(1 for g in groups if not np.isnan(g.politico_pct))
-    if len(close) == n:
-        title = f"The State Department's records reproduce all {n} of Politico's figures to within one percentage point"
-    else:
-        title = f"The records reproduce {len(close)} of Politico's {n} figures within one percentage point"
+    points = f"{TOLERANCE_POINTS:g} percentage point" + ("" if TOLERANCE_POINTS == 1 else "s")
+    title = f"The State Department's records reproduce {_of_politico(len(close), n)} within {points}"
     parts = [f"{label[g.key]}: Politico {_politico_text(g)}, records {fmt_change(g.change)}" for g in groups]
     alt_text = (f"Dot chart of the change in the monthly average of non-immigrant visas issued, {comparison.label} "
                 f"against FY{comparison.baseline_fy}, for {len(groups)} groups of countries. " + "; ".join(parts) + ".")
     table = pd.DataFrame({
         "group": [label[g.key] for g in groups],
-        "Politico (%)": [g.politico_pct for g in groups],
+        "Politico": [_politico_text(g) for g in groups],
         "records (%)": [round(g.change * 100, 1) for g in groups],
         "difference (points)": [round(g.difference_points, 1) for g in groups],
     })
@@ -681,6 +681,15 @@ def _count(n: int, total: int) -> str:
     return "all" if n == total and n > 1 else "none" if n == 0 else f"{n} of the {total}"
 
 
+def _of_politico(n: int, total: int) -> str:
+    """'all 3 of Politico's figures', 'none of Politico's 3 figures', '2 of Politico's 3 figures'."""
+    if n == total and n > 1:
+        return f"all {total} of Politico's figures"
+    if n == 0:
+        return f"none of Politico's {total} figures"
+    return f"{n} of Politico's {total} figure" + ("" if total == 1 else "s")
+
+
 def words(data: VisaData, comparison: Comparison, values: dict, averages: pd.DataFrame) -> dict[str, str]:
     """Every number and list the chapter's text uses, formatted, with the words that depend on them chosen here."""
     out: dict[str, str] = {
@@ -714,8 +723,8 @@ def words(data: VisaData, comparison: Comparison, values: dict, averages: pd.Dat
     out["n_politico"] = str(n_politico)
     out["within_text"] = _count(len(close), n_politico)
     out["tolerance_text"] = (f"{TOLERANCE_POINTS:g} percentage point" + ("" if TOLERANCE_POINTS == 1 else "s"))
-    out["reproduce_sentence"] = (f"The records reproduce {_count(len(close), n_politico)} of Politico's "
-                                 f"{n_politico} figures within {out['tolerance_text']}")
+    out["reproduce_sentence"] = (f"The records reproduce {_of_politico(len(close), n_politico)} within "
+                                 f"{out['tolerance_text']}")
     if ALL in comparison.groups:
         near = not np.isnan(comparison[ALL].change) and abs(comparison[ALL].change) <= NEAR_ZERO
         out["near_zero_text"] = f"{NEAR_ZERO * 100:g}%"

@@ -49,3 +49,14 @@ def refugees_values(data_dir, **parameters) -> dict:
     from safecity import refugees
 
     return refugees.results(refugees.load(data_dir), **(defaults("04_refugees") | parameters))
+
+
+def visas_values(data_dir, data=None, **parameters) -> dict:
+    """The visa chapter's values as its notebook computes them, with any parameter overridden."""
+    from safecity import visas
+
+    unknown = set(parameters) - set(defaults("03_visas"))
+    assert not unknown, f"not a parameter of the visa chapter: {unknown}"
+    p = defaults("03_visas") | parameters
+    data = data if data is not None and "groups" not in parameters else visas.load(data_dir, p["groups"])
+    return visas.results(data, visas.compare(data, p["window_start"], p["window_end"], p["baseline_fy"]))

@@ -85,7 +85,8 @@ def test_a_value_shown_on_two_pages_is_the_same_value():
     for row in table.itertuples():
         chapter = chapters.get(raw.at[row.id, "chapter"])
         key = raw.at[row.id, "key"]
-        if chapter and isinstance(key, str) and key in chapter["text"] and row.computed:
+        if (chapter and raw.at[row.id, "rule"] in ("equal", "percent", "near_zero") and key in chapter["text"]
+                and row.computed):
             assert row.computed == chapter["text"][key], row.id
             compared += 1
     assert compared >= 5
@@ -179,7 +180,7 @@ def test_later_ceilings_all_higher_flip_lowest_since_on_every_page(book):
     lines = mpi.read_text(encoding="cp1252").splitlines(keepends=True)
     for index, line in enumerate(lines):
         year = line.split(",", 1)[0].strip('"').rstrip("*")
-        if year.isdigit() and int(year) > 2018:
+        if year.isdigit() and int(year) > 2018 and int(year) != 2021:  # FY2021 ends at 62,500 either way
             lines[index] = re.sub(r'^([^,]+),"[\d,]+ "', r'\1,"50,000 "', line)
     mpi.write_text("".join(lines), encoding="cp1252")
     facts = book / "data" / "raw" / "refugee-policy" / "policy_facts.csv"
