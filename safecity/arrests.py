@@ -379,6 +379,9 @@ def words(values: dict) -> dict:
                                          "exactly the total it states")
     out["article_vs_stated"] = more_or_fewer(values["article_excess"], "arrests", "the stated total",
                                              "exactly the stated total")
+    for name in ("start_date", "end_date", "release_date"):
+        day = pd.Timestamp(values[name])
+        out[f"{name}_text"] = f"{day:%A} {day.day} {day:%B %Y}"
     out["n_differ_text"] = f"{values['n_differ']} area" + ("" if values["n_differ"] == 1 else "s")
     return out
 

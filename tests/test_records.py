@@ -8,6 +8,7 @@ and the results records.
 from __future__ import annotations
 
 import ast
+import html
 import json
 import re
 import shutil
@@ -205,3 +206,31 @@ def test_records_are_byte_identical_across_two_runs(book):
     pipeline.run(book / "data", root=book, only=["01_arrests_by_area"], force=True, echo=lambda _: None)
     assert (book / "book" / "results" / "01_arrests_by_area.json").read_bytes() == first
     assert first == (ROOT / "book" / "results" / "01_arrests_by_area.json").read_bytes()
+
+
+# --- The book holds itself to its own standard --------------------------------------------------------------
+
+
+def test_every_claim_quotes_the_article():
+    table = claims.load(ROOT / "data")
+    assert table["quote"].notna().all() and (table["quote"].str.strip() != "").all()
+    ledger = record.read(LEDGER, ROOT / "book" / "results")["values"]["claims"]
+    assert all(c["quote"] for c in ledger.values())
+
+
+def test_no_page_and_no_data_file_holds_recalled_data():
+    for path in sorted((ROOT / "data" / "raw").rglob("*")):
+        if path.suffix in (".csv", ".json", ".md"):
+            assert "recalled" not in path.read_text(encoding="utf-8", errors="replace").lower(), path
+    for path in sorted((ROOT / "book").glob("*.ipynb")):
+        assert "recalled" not in page_text(path).lower(), path
+
+
+def test_the_majority_muslim_list_is_described_in_the_same_words_everywhere():
+    from safecity.sources import country_groups
+
+    words = country_groups.group(ROOT / "data", "raw/country-groups/muslim-majority-countries.csv").description
+    assert "Pew Research Center" in words
+    assert record.read("03_visas", ROOT / "book" / "results")["text"]["muslim_list_description"] == words
+    assert "03_visas.ipynb::muslim_list_description" in (ROOT / "book" / "methods.md").read_text(encoding="utf-8")
+    assert words in html.unescape(page_text(ROOT / "book" / "05_sources.ipynb"))
