@@ -34,10 +34,19 @@ IMPORTERS = {
     "nationality-crosswalk": "safecity.sources.nationalities:crosswalk",
     "prm-refugee-admissions": "safecity.sources.prm_refugees:load",
     "mpi-refugee-admissions": "safecity.sources.mpi_refugees:load",
-    "refugee-policy": "safecity.refugees:results",
-    "ice-safe-city": "safecity.arrests:results",
+    "refugee-policy": "safecity.refugees:load",
+    "ice-safe-city": "safecity.datarecord:load_operations",
     "article-claims": "safecity.claims:load",
 }
+def load_operations(data_dir: Path) -> None:
+    """Both lists of every operation in `raw/ice-safe-city`, joined as the arrests chapter joins them."""
+    from . import arrests
+    from .validate import read_table
+
+    for name in read_table(data_dir, "ice-safe-city", "operation")["operation"]:
+        arrests.load(data_dir, name, "")
+
+
 #: Keys of a sibling resource that describe that file only, not files like it.
 OWN_KEYS = {"name", "path", "hash", "bytes", "fileHashes", "title", "description"}
 

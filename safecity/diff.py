@@ -72,9 +72,14 @@ def changes(old: dict[str, dict], new: dict[str, dict]) -> tuple[list[str], list
         title = _name(after, notebook)
         old_params, new_params = before.get("parameters", {}), after.get("parameters", {})
         for key in sorted(set(old_params) | set(new_params)):
-            if key != "data_dir" and old_params.get(key) != new_params.get(key):
-                findings.append(f"{title}: parameter {key}: {_show(old_params.get(key))} → "
-                                f"{_show(new_params.get(key))}")
+            if key == "data_dir" or old_params.get(key, ...) == new_params.get(key, ...):
+                continue
+            if key not in old_params:
+                findings.append(f"{title}: new parameter {key} = {_show(new_params[key])}")
+            elif key not in new_params:
+                findings.append(f"{title}: parameter {key} no longer exists (was {_show(old_params[key])})")
+            else:
+                findings.append(f"{title}: parameter {key}: {_show(old_params[key])} → {_show(new_params[key])}")
         labels = {**before.get("labels", {}), **after.get("labels", {})}
         old_text, new_text = before.get("text", {}), after.get("text", {})
         for key, label in labels.items():
@@ -85,11 +90,13 @@ def changes(old: dict[str, dict], new: dict[str, dict]) -> tuple[list[str], list
         for claim_id in list(old_claims) + [c for c in new_claims if c not in old_claims]:
             was, now = old_claims.get(claim_id, {}), new_claims.get(claim_id, {})
             name = now.get("claim") or was.get("claim") or claim_id
-            if was.get("verdict") != now.get("verdict"):
+            if not was or not now:
+                findings.append(f"claim '{name}': new in the ledger: {now.get('verdict')}" if now else
+                                f"claim '{name}': no longer in the ledger (was: {was.get('verdict')})")
+            elif was.get("verdict") != now.get("verdict"):
                 computed = (f" (computed {was.get('computed')} → {now.get('computed')})"
                             if was.get("computed") != now.get("computed") else "")
-                findings.append(f"claim '{name}': {was.get('verdict', 'not in the ledger')} → "
-                                f"{now.get('verdict', 'not in the ledger')}{computed}")
+                findings.append(f"claim '{name}': {was.get('verdict')} → {now.get('verdict')}{computed}")
             elif was.get("computed") != now.get("computed"):
                 findings.append(f"claim '{name}': computed {was.get('computed')} → {now.get('computed')} "
                                 f"(verdict still: {now.get('verdict')})")

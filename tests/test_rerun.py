@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -16,11 +17,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from safecity import arrests, diff, pipeline, refugees, validate
+from safecity import diff, pipeline, validate
 from safecity.__main__ import main
 from safecity.sources import state_dept_monthly
 
-from conftest import DATA, ROOT
+from conftest import DATA, ROOT, arrests_values, refugees_values
 
 VISAS = "state-dept-monthly-visas"
 MAY = ("nonimmigrant/2025-05-01.jsonl.gz", "immigrant/2025-05-01.jsonl.gz")
@@ -39,6 +40,16 @@ def _cli(capsys, *argv) -> tuple[int, list[str], list[str]]:
     status = main([str(a) for a in argv])
     out, err = capsys.readouterr()
     return status, out.splitlines(), err.splitlines()
+
+
+GUIDE = (ROOT / "book" / "rerun.md").read_text(encoding="utf-8")
+
+
+def _in_guide(lines: list[str], data) -> None:
+    """The guide (book/rerun.md) shows these lines as the analyst sees them, for a copy in /tmp/mydata."""
+    for line in lines:
+        shown = re.sub(r"sha256:[0-9a-f]+…", "sha256:…", line.replace(validate.display_path(data), "/tmp/mydata"))
+        assert shown in GUIDE, f"book/rerun.md does not show: {shown}"
 
 
 def _package(data, source) -> bytes:
@@ -74,6 +85,7 @@ def test_a_new_month_is_refused_until_recorded_then_used(data, capsys):
         (folder / rel).unlink()
     status, out, _ = _cli(capsys, "data", "record", "--data-dir", data, VISAS)
     assert status == 0
+    _in_guide(out, data)
     assert any(line.endswith("nonimmigrant/2025-05-01.jsonl.gz: removed from resource 'nonimmigrant'") for line in out)
     assert any(line.endswith("immigrant/2025-05-01.jsonl.gz: removed from resource 'immigrant'") for line in out)
     assert validate.check(data)[0] == []
@@ -82,10 +94,13 @@ def test_a_new_month_is_refused_until_recorded_then_used(data, capsys):
     # The new month arrives: copied in, it is an error naming each file until it is recorded.
     for rel, content in saved.items():
         (folder / rel).write_bytes(content)
-    errors = [str(e) for e in validate.check(data)[0]]
-    assert [e.split(":")[0] for e in errors] == [validate.display_path(folder / rel) for rel in sorted(MAY)]
+    status, _, err = _cli(capsys, "check", "--data-dir", data)
+    assert status == 2
+    assert [e.split(":")[1].strip() for e in err[:-1]] == [validate.display_path(folder / rel) for rel in sorted(MAY)]
+    _in_guide(err, data)
     status, out, _ = _cli(capsys, "data", "record", "--data-dir", data, VISAS)
     assert status == 0
+    _in_guide(out, data)
     assert any(line.endswith("immigrant/2025-05-01.jsonl.gz: added to resource 'immigrant'") for line in out)
     assert _package(data, VISAS) == as_shipped  # same hashes, sizes, order and formatting as the committed package
     assert validate.check(data)[0] == []
@@ -101,6 +116,7 @@ def test_a_new_month_the_importer_cannot_read_is_refused_naming_the_file(data, c
     assert out == []
     assert any(line.startswith(f"error: {validate.display_path(bad)}, line 1") and "Atlantis" in line for line in err), err
     assert err[-1] == "nothing was recorded: every datapackage.json is as it was."
+    _in_guide(err, data)
     assert _package(data, VISAS) == before
 
 
@@ -112,13 +128,14 @@ def test_a_new_fiscal_years_ceiling_reaches_the_chapter(data, capsys):
     row = next(line for line in text.splitlines(keepends=True) if line.startswith(FY2026))
     facts.write_text(text.replace(row, ""), encoding="utf-8")  # as it was before the FY2026 determination
     assert _cli(capsys, "data", "record", "--data-dir", data, "refugee-policy")[0] == 0
-    before = refugees.results(data)
+    before = refugees_values(data)
     assert before["latest_year"] == 2025 and 2026 not in before["later_lower_years"]
 
     facts.write_text(text, encoding="utf-8")  # the determination is published: the row is added
     status, out, _ = _cli(capsys, "data", "record", "--data-dir", data, "refugee-policy")
     assert status == 0 and any("policy_facts.csv: changed (sha256:" in line for line in out), out
-    after = refugees.results(data)
+    _in_guide(out, data)
+    after = refugees_values(data)
     assert after["latest_year"] == 2026 and after["latest_ceiling"] == 7500
     assert 2026 in after["later_lower_years"]  # 7,500 is below FY2018's 45,000
     assert after["verdict"] == before["verdict"]  # still not the lowest: FY2020's 18,000 came first
@@ -133,6 +150,7 @@ def test_a_ceiling_row_that_breaks_the_schema_is_refused(data, capsys):
     assert status == 2
     assert any(line.startswith(f"error: {validate.display_path(facts)}, line 11, column 'fiscal_year': type error")
                for line in err), err
+    _in_guide(err, data)
     assert _package(data, "refugee-policy") == before
 
 
@@ -140,16 +158,19 @@ def test_a_ceiling_row_that_breaks_the_schema_is_refused(data, capsys):
 
 def test_a_corrected_arrests_table_flips_what_it_should(data, capsys):
     places = data / "raw" / "ice-safe-city" / "article_places.csv"
-    before = arrests.results(data)
+    before = arrests_values(data)
     assert before["article_total"] == 564 and before["article_excess"] == 66
     # The article's list corrected to ICE's figure for Los Angeles (101, not the field office's 167): 498 in all.
     text = places.read_text(encoding="utf-8")
     places.write_text(text.replace("Los Angeles County,167,", "Los Angeles County,101,"), encoding="utf-8")
-    assert [str(w) for w in validate.check(data)[1]][0].startswith(validate.display_path(places) + ": differs")
+    status, out, err = _cli(capsys, "check", "--data-dir", data)
+    assert status == 0 and err[0].startswith(f"warning: {validate.display_path(places)}: differs")
+    _in_guide(err + out, data)
     status, out, _ = _cli(capsys, "data", "record", "--data-dir", data, "ice-safe-city")
     assert status == 0 and len([line for line in out if "article_places.csv: changed" in line]) == 1
+    _in_guide(out, data)
     assert validate.check(data) == ([], [])
-    after = arrests.results(data)
+    after = arrests_values(data)
     assert after["article_total"] == after["stated_total"] == 498
     assert after["article_excess"] == 0
     assert (before["n_agree"], after["n_agree"]) == (9, 10) and after["n_agree"] == after["n_areas"]
@@ -241,17 +262,24 @@ def test_diff_lists_changed_values_verdicts_parameters_and_files_in_words(repo, 
     visas["values"]["six_change"], visas["text"]["six_change"] = -0.4462, "−44.6%"
     visas["values"]["all_change"] = 0.0101  # the page shows the same "+1.0%": not a change a reader sees
     visas["parameters"]["window_end"] = "2017-09"
+    visas["parameters"]["baseline_fy"] = 2016
     visas["inputs"] = {"raw/v/a.jsonl.gz": "sha256:1", "raw/v/b.jsonl.gz": "sha256:2"}
     _write(book / "results", visas)
     ledger = json.loads((book / "results" / "07_claims_ledger.json").read_text(encoding="utf-8"))
     ledger["values"]["claims"]["refugee-lowest"].update(verdict="matches the primary source")
+    ledger["values"]["claims"]["earlier-orders"] = {"claim": "Two travel bans came before the proclamation",
+                                                    "quote": "", "verdict": "matches the primary source",
+                                                    "computed": "Executive Order 13769, Executive Order 13780",
+                                                    "stated": "2"}
     _write(book / "results", ledger)
     assert diff.report(book, "HEAD", repo) == [
         "Changed since HEAD:",
+        "  Visas: new parameter baseline_fy = 2016",
         '  Visas: parameter window_end: "2017-08" → "2017-09"',
         "  six-country change in visas: −43.9% → −44.6%",
         "  claim '45,000 is the lowest refugee ceiling since 1980': true when written, no longer true → "
         "matches the primary source",
+        "  claim 'Two travel bans came before the proclamation': new in the ledger: matches the primary source",
         "Input files that differ from HEAD's records: raw/v/b.jsonl.gz (added)",
     ]
 
@@ -354,4 +382,4 @@ def test_record_takes_a_new_edition_under_a_new_name_as_the_file_it_replaces(dat
     assert len(before.splitlines()) == len(after.splitlines())
     assert changed == [('      "path": "MPI-Data-Hub_Refugee-Admissions_1980-2025Q1.csv",',
                         '      "path": "MPI-Data-Hub_Refugee-Admissions.csv",')]
-    assert refugees.results(data)["latest_year"] == 2026
+    assert refugees_values(data)["latest_year"] == 2026
