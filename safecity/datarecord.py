@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import DataError, Problem
-from .validate import (display_path, is_data_file, load_descriptor, package_paths, sha256, unlisted_files,
+from .validate import (display_path, load_descriptor, package_paths, sha256, unlisted_files,
                        validate_resource)
 
 #: Per source, the importer (or chapter loader) that reads it: "module:function", called with the data dir.
