@@ -8,8 +8,7 @@ BUILD_ARGS := --data-dir $(DATA) $(if $(PARAMS),--params $(PARAMS))
 
 .PHONY: book run check test bench clean venv
 
-# (setup.py builds the C scanner for the visa files: rebuilt when its source changes)
-$(VENV)/.installed: requirements.txt setup.py safecity/sources/_jsonl.c
+$(VENV)/.installed: requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .

@@ -151,9 +151,9 @@ NOT_NOTEBOOK_CODE = {"__main__.py", "bench.py", "sitecheck.py"}
 
 
 def code_hash(root: Path = ROOT) -> str:
-    """Hash of the `safecity` package source (Python and C): a change to any module a notebook may run
-    invalidates every notebook."""
-    modules = [p for p in sorted(Path(root, "safecity").rglob("*")) if p.suffix in (".py", ".c")
+    """Hash of the `safecity` package source: a change to any module a notebook may run invalidates
+    every notebook."""
+    modules = [p for p in sorted(Path(root, "safecity").rglob("*")) if p.suffix == ".py"
                and p.name not in NOT_NOTEBOOK_CODE]
     return _hash_paths(modules, root)
 
