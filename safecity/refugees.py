@@ -19,6 +19,7 @@ import pandas as pd
 
 from . import charts
 from .errors import DataError, Problem
+from .text import fy, join_and
 
 MEASURES = {"ceiling_set": "as first set", "ceiling_final": "at year end"}
 MPI_SOURCE = "Migration Policy Institute tabulation of State Department (WRAPS) data"
@@ -53,16 +54,12 @@ def load(data_dir) -> Inputs:
                   facts_file=refugee_policy._file(data_dir, "policy_facts"))
 
 
-def fy(year) -> str:
-    return f"FY{int(year)}"
-
-
 def fy_list(years) -> str:
     """FY2019, FY2020 and FY2026 (or 'none')."""
     names = [fy(y) for y in years]
     if not names:
         return "none"
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return join_and(names)
 
 
 # --------------------------------------------------------------------------- ceilings by year

@@ -25,6 +25,7 @@ import pandas as pd
 from . import charts
 from .book import fmt_pct
 from .sources import country_groups, nationalities, politico, state_dept_annual, state_dept_monthly, travel_ban
+from .text import join_and as _join
 
 #: Default parameters, as in the notebook's parameters cell.
 WINDOW_START = "2017-03"
@@ -143,11 +144,17 @@ def missing_in(series: pd.Series, months: pd.DatetimeIndex) -> list[pd.Timestamp
     return list(values.index[values.isna()])
 
 
+def period_change(before, after):
+    """The change from one monthly average to another (after / before − 1): every change on the page.
+    Works on numbers and on columns alike."""
+    return after / before - 1
+
+
 def change(window_total: float, window_months: int, baseline_total: float, baseline_months: int = 12) -> float:
     """Change of the monthly average: (window / its months) against (baseline / its months); NaN propagates."""
     if not baseline_total or np.isnan(baseline_total):
         return float("nan")
-    return (window_total / window_months) / (baseline_total / baseline_months) - 1
+    return period_change(baseline_total / baseline_months, window_total / window_months)
 
 
 @dataclass(frozen=True)
@@ -433,7 +440,7 @@ def period_table(averages: pd.DataFrame, periods: dict[str, tuple[str, str, str]
     out = pd.DataFrame({"country": averages["country"], "visas": averages["kind"].map(KIND_LABELS)})
     for key, (label, _, _) in periods.items():
         out[label] = [_fmt_number(v) for v in averages[key]]
-    ratio = averages[second] / averages[first] - 1
+    ratio = period_change(averages[first], averages[second])
     out[f"change, {periods[second][0]} vs {periods[first][0]}"] = [
         f"too few (under {MIN_FOR_CHANGE} a month)" if not b >= MIN_FOR_CHANGE else fmt_change(r)
         for b, r in zip(averages[first], ratio)]
@@ -528,8 +535,8 @@ def proclamation_chart(series: pd.DataFrame, dates: pd.DataFrame, source: str, a
     first, during = list(PERIODS)[:2]
     together = averages[~averages["country"].isin(countries)].set_index("kind")
     totals = together[[first, during]]
-    niv_change = totals.at["nonimmigrant", during] / totals.at["nonimmigrant", first] - 1
-    iv_change = totals.at["immigrant", during] / totals.at["immigrant", first] - 1
+    niv_change = period_change(totals.at["nonimmigrant", first], totals.at["nonimmigrant", during])
+    iv_change = period_change(totals.at["immigrant", first], totals.at["immigrant", during])
     first_label, during_label = PERIODS[first][0], PERIODS[during][0]
     title = (f"Visas to the eight countries fell once the proclamation took full effect: non-immigrant "
              f"{fmt_pct(-niv_change, 0)} and immigrant {fmt_pct(-iv_change, 0)} lower a month "
@@ -617,13 +624,6 @@ def _months_label(start: str, end: str) -> str:
     if first == last:
         return f"{first:%B %Y}"
     return f"{first:%B}–{last:%B %Y}" if first.year == last.year else f"{first:%B %Y}–{last:%B %Y}"
-
-
-def _join(items: list[str]) -> str:
-    items = list(items)
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _spans(months: list[pd.Timestamp]) -> str:
