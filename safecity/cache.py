@@ -79,10 +79,11 @@ def _environment() -> str:
     return "\n".join(versions)
 
 
-def key(*parts) -> str:
-    """A cache key from text parts, the importer code and the environment."""
+def key(*parts, code: tuple[str, ...] = CODE) -> str:
+    """A cache key from text parts, the code that derives the entry (default: the importers) and the
+    environment."""
     digest = hashlib.sha256(_environment().encode())
-    digest.update(tree_digest(ROOT, [ROOT / p for p in CODE]).encode())
+    digest.update(tree_digest(ROOT, [ROOT / p for p in code]).encode())
     for part in parts:
         digest.update(b"\0" + str(part).encode())
     return digest.hexdigest()

@@ -127,7 +127,8 @@ def _validate_resource(folder: Path, descriptor: dict) -> tuple[list[Problem], l
     checked = {k: v for k, v in descriptor.items() if k not in {"hash", "bytes"}}
     shown = display_path(folder / paths[0])
     # A schema check passed once for these exact bytes and this exact schema need not run again.
-    entry = cache.key(json.dumps(checked, sort_keys=True), shown, *[actual[rel] for rel in paths])
+    entry = cache.key(json.dumps(checked, sort_keys=True), shown, *[actual[rel] for rel in paths],
+                      code=("safecity/validate.py", "safecity/errors.py"))
     errors += cache.remember("validated", entry, lambda: _schema_problems(folder, checked, shown))
     return errors, warnings
 
