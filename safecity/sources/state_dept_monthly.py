@@ -21,10 +21,10 @@ third party. The files are read as they are and cleaned here:
   available: it has no rows, and every monthly series shows it as missing, never as 0.
 
 Reading: each file is unpacked with gzip, and all files of a kind are parsed in one go by pyarrow's
-JSON reader. Where pyarrow cannot give one text value per key and line (malformed JSON, a value that
-is not text, invalid UTF-8, blank lines), the files are re-read line by line with the json module,
-which names the file and line of the first problem, or reads what pyarrow would not (numbers, blank
-lines). Lines under spurious keys are re-read with the json module to repair them.
+JSON reader. A file in which pyarrow cannot read one text value per key and line (malformed JSON, a
+value that is not text, invalid UTF-8, blank lines) is read line by line with the json module, which
+names the file and line of the first problem, or reads what pyarrow would not (numbers, blank lines).
+The few lines under spurious keys are read again with the json module to repair them.
 """
 
 from __future__ import annotations
@@ -138,7 +138,6 @@ class _Rows:
     table: pa.Table
     file: np.ndarray
     line: np.ndarray
-    records: list[dict] | None = None  # the parsed lines, where at hand
 
 
 def _parse_line(raw: bytes, shown: str, number: int) -> dict | None:
@@ -163,26 +162,27 @@ def _records_table(records: list[dict]) -> pa.Table:
     return pa.table({k: pa.array([r.get(k) for r in records], type=pa.string()) for k in keys})
 
 
-def _parse_slow(blob: bytes, shown: str) -> tuple[list[dict], list[int]]:
-    """Line-by-line parse with the json module, naming the first bad line."""
+def _parse_json(blob: bytes, shown: str) -> tuple[pa.Table, np.ndarray]:
+    """One file line by line with the json module: (one string column per key, line numbers); raises
+    naming the first line it cannot read."""
     records, lines = [], []
     for number, line in enumerate(blob.split(b"\n"), start=1):
         record = _parse_line(line, shown, number)
         if record is not None:
             records.append(record)
             lines.append(number)
-    return records, lines
+    return _records_table(records), np.asarray(lines, dtype="int64")
 
 
-def _parse_fast(blobs: list[bytes]) -> _Rows | None:
-    """All files of a kind in one pyarrow parse; None if anything is off (then `_parse_slow` reads them)."""
-    counts = [_line_count(b) for b in blobs]
+def _parse_pyarrow(blobs: list[bytes]) -> pa.Table | None:
+    """Files in one pyarrow parse, one string column per key and one row per line; None where pyarrow
+    cannot read them as such (malformed JSON, a value that is not text, invalid UTF-8, blank lines)."""
     joined = b"".join(b if b.endswith(b"\n") else b + b"\n" for b in blobs)
     try:  # (an explicit schema makes pyarrow's parser slower here, not faster)
         table = pj.read_json(io.BytesIO(joined), read_options=pj.ReadOptions(use_threads=False, block_size=1 << 20))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-    if table.num_rows != sum(counts):  # blank lines were skipped: line numbers would be wrong
+    if table.num_rows != sum(_line_count(b) for b in blobs):  # blank lines were skipped
         return None
     columns = {}
     for name, column in zip(table.column_names, table.columns):
@@ -196,22 +196,29 @@ def _parse_fast(blobs: list[bytes]) -> _Rows | None:
         strings.validate(full=True)
     except pa.ArrowInvalid:
         return None
-    starts = np.cumsum([0] + counts[:-1])
-    file_index = np.repeat(np.arange(len(blobs)), counts)
-    return _Rows(strings, file_index, np.arange(table.num_rows) - starts[file_index] + 1)
+    return strings
 
 
 def _parse(blobs: list[bytes], shown: list[str]) -> _Rows:
-    rows = _parse_fast(blobs)
-    if rows is not None:
-        return rows
-    records, files, lines = [], [], []
-    for index, (blob, name) in enumerate(zip(blobs, shown)):
-        found, numbers = _parse_slow(blob, name)
-        records.extend(found)
-        lines.extend(numbers)
-        files.extend([index] * len(numbers))
-    return _Rows(_records_table(records), np.asarray(files, dtype="int64"), np.asarray(lines, dtype="int64"))
+    """Every line of every file of a kind: all at once with pyarrow; if that fails, file by file, and
+    only the files pyarrow cannot read line by line with the json module."""
+    counts = [_line_count(b) for b in blobs]
+    table = _parse_pyarrow(blobs)
+    if table is not None:
+        starts = np.cumsum([0] + counts[:-1])
+        file_index = np.repeat(np.arange(len(blobs)), counts)
+        return _Rows(table, file_index, np.arange(table.num_rows) - starts[file_index] + 1)
+    tables, lines = [], []
+    for blob, name in zip(blobs, shown):
+        table = _parse_pyarrow([blob])
+        if table is None:
+            table, numbers = _parse_json(blob, name)
+        else:
+            numbers = np.arange(1, table.num_rows + 1)
+        tables.append(table)
+        lines.append(numbers)
+    file_index = np.repeat(np.arange(len(blobs)), [len(n) for n in lines])
+    return _Rows(pa.concat_tables(tables, promote_options="default"), file_index, np.concatenate(lines))
 
 
 # --------------------------------------------------------------------------- cleaning
@@ -282,12 +289,9 @@ def _spurious(rows: _Rows, positions: np.ndarray, blobs: list[bytes],
     spurious: dict[tuple, list[int]] = {}
     for position in positions:
         file_index, line = int(rows.file[position]), int(rows.line[position])
-        if rows.records is not None:
-            obj = rows.records[position]
-        else:
-            if file_index not in lines_of:
-                lines_of[file_index] = blobs[file_index].split(b"\n")
-            obj = json.loads(lines_of[file_index][line - 1])
+        if file_index not in lines_of:
+            lines_of[file_index] = blobs[file_index].split(b"\n")
+        obj = json.loads(lines_of[file_index][line - 1])
         pairs = [(k, v) for k, v in obj.items() if v is not None]
         name = shown[file_index]
         keys = [k for k, _ in pairs]
