@@ -112,14 +112,15 @@ def remember(kind: str, entry_key: str, build: Callable[[], T]) -> T:
 
 def tidy(*sources: str):
     """Decorator for an importer `f(data_dir, *args)`: cache its result per content of
-    `data_dir/raw/<source>/` for each named source, the code, the arguments and the working folder
-    (messages and tables name files relative to it). `f.uncached` reads without the cache."""
+    `data_dir/raw/<source>/` for each named source, the code, the arguments, and the working folder
+    and `data_dir` as given (messages and tables name files as the user sees them). `f.uncached`
+    reads without the cache."""
     def decorate(read: Callable[..., T]) -> Callable[..., T]:
         @functools.wraps(read)
         def cached(data_dir, *args, **kwargs) -> T:
             data_dir = Path(data_dir)
             inputs = tree_digest(data_dir, [data_dir / "raw" / s for s in sources])
-            entry = key(read.__module__, read.__qualname__, os.getcwd(), os.path.abspath(data_dir), inputs, repr(args),
+            entry = key(read.__module__, read.__qualname__, os.getcwd(), str(data_dir), inputs, repr(args),
                         repr(sorted(kwargs.items())))
             return remember("tidy", entry, lambda: read(data_dir, *args, **kwargs))
         cached.uncached = read
