@@ -118,6 +118,8 @@ def load_overrides(params_file: Path | None, books: list[Notebook]) -> dict[str,
         for key, value in values.items():
             if key == "data_dir":
                 problems.append(Problem(shown, f"{name}: set the data directory with --data-dir, not in the file"))
+            elif key == "overridden":
+                problems.append(Problem(shown, f"{name}: 'overridden' is set by the build, not in the file"))
             elif key not in defaults:
                 problems.append(Problem(shown, f"{name}: unknown parameter '{key}' (known: {', '.join(defaults)})"))
             elif not _same_type(defaults[key], value):
@@ -167,13 +169,25 @@ def inputs_hash(data_dir: Path, inputs: list[str]) -> str:
     return _hash_paths(files, Path(data_dir))
 
 
+def records_hash(nb: Notebook) -> str:
+    """Hash of the results records of the notebooks `nb` runs after: the ledger and the downloads page read them."""
+    folder = nb.output.parent / "results"
+    return _hash_paths([folder / f"{dep}.json" for dep in nb.after], nb.output.parent)
+
+
 def cache_key(nb: Notebook, parameters: dict, data_dir: Path, code: str) -> str:
     digest = hashlib.sha256()
     digest.update(nb.source.read_bytes())
     digest.update(json.dumps(parameters, sort_keys=True).encode())
     digest.update(inputs_hash(data_dir, nb.inputs).encode())
+    digest.update(records_hash(nb).encode())
     digest.update(code.encode())
     return digest.hexdigest()
+
+
+def overridden(defaults: dict, overrides: dict) -> list[str]:
+    """The parameters a parameter file set to something other than the notebook's default."""
+    return sorted(k for k, v in overrides.items() if defaults.get(k) != v)
 
 
 def stored_key(output: Path) -> str | None:
@@ -279,8 +293,10 @@ def run(data_dir: Path, *, root: Path = ROOT, params_file: Path | None = None, f
     for nb in books:
         params = {"data_dir": os.path.relpath(Path(data_dir).resolve(), nb.output.parent.resolve()).replace(os.sep, "/")}
         params.update(overrides.get(nb.name, {}))
-        key = cache_key(nb, params, Path(data_dir), code)
-        plan[nb.name] = (nb, params, key, force or stored_key(nb.output) != key)
+        defaults = default_parameters(nb.source)
+        if "overridden" in defaults:  # a chapter says at its top when it ran with other parameters
+            params["overridden"] = overridden(defaults, overrides.get(nb.name, {}))
+        plan[nb.name] = (nb, params)
 
     results: dict[str, tuple[str, str, float]] = {}
     total = len(books)
@@ -291,6 +307,7 @@ def run(data_dir: Path, *, root: Path = ROOT, params_file: Path | None = None, f
 
     pending = [nb.name for nb in books]
     running = {}
+    keys: dict[str, str] = {}
     jobs = max(1, jobs or os.cpu_count() or 1)
     # "spawn": each worker is a fresh interpreter, so no kernel-client state is inherited through fork.
     with _resource_tracker_stopped(), \
@@ -298,9 +315,14 @@ def run(data_dir: Path, *, root: Path = ROOT, params_file: Path | None = None, f
         failure = None
         while pending or running:
             for name in list(pending):
-                nb, params, key, stale = plan[name]
+                nb, params = plan[name]
                 if any(dep in pending or dep in running.values() for dep in nb.after if dep in plan):
                     continue
+                # Keyed only now: a notebook that reads other notebooks' records is keyed on them as they are.
+                if name not in keys:
+                    keys[name] = cache_key(nb, params, Path(data_dir), code)
+                key = keys[name]
+                stale = force or stored_key(nb.output) != key
                 if failure is None and not stale:
                     pending.remove(name)
                     report(name, "cached", 0.0)
