@@ -33,4 +33,4 @@ bench: venv  ## a clean build against its floor, wall and CPU time; writes bench
 	$(PY) -m safecity.bench
 
 clean:
-	rm -rf _build .build-staging .cache
+	rm -rf _build _build-runs .build-staging .cache

@@ -67,8 +67,11 @@ def toc_files(root: Path = ROOT) -> list[str]:
     return found
 
 
-def notebooks(root: Path = ROOT) -> list[Notebook]:
-    """The notebooks to execute, in toc order: toc entries under book/ that have a source in notebooks/."""
+def notebooks(root: Path = ROOT, work: Path | None = None) -> list[Notebook]:
+    """The notebooks to execute, in toc order: toc entries under book/ that have a source in notebooks/.
+
+    Their executed copies go to `work/book/` (default: the project's own `book/`).
+    """
     found = []
     for entry in toc_files(root):
         name = Path(entry).name.removesuffix(".ipynb")
@@ -76,7 +79,7 @@ def notebooks(root: Path = ROOT) -> list[Notebook]:
         if Path(entry).parent.as_posix() != BOOK or not source.exists():
             continue
         meta = nbformat.read(source, as_version=4).metadata.get("safecity", {})
-        found.append(Notebook(name=name, source=source, output=Path(root, BOOK, f"{name}.ipynb"),
+        found.append(Notebook(name=name, source=source, output=Path(work or root, BOOK, f"{name}.ipynb"),
                               inputs=list(meta.get("inputs", [])), after=list(meta.get("after", []))))
     return found
 
@@ -178,7 +181,8 @@ def records_hash(nb: Notebook) -> str:
 def cache_key(nb: Notebook, parameters: dict, data_dir: Path, code: str) -> str:
     digest = hashlib.sha256()
     digest.update(nb.source.read_bytes())
-    digest.update(json.dumps(parameters, sort_keys=True).encode())
+    # Where the data folder is does not matter, only what is in it (`inputs_hash`).
+    digest.update(json.dumps({k: v for k, v in parameters.items() if k != "data_dir"}, sort_keys=True).encode())
     digest.update(inputs_hash(data_dir, nb.inputs).encode())
     digest.update(records_hash(nb).encode())
     digest.update(code.encode())
@@ -263,7 +267,8 @@ def _execute(nb: Notebook, parameters: dict, key: str, root: Path) -> float:
             raise NotebookError(f"{display_path(nb.source)}: cell {cell} raised {exc.ename}: "
                                 f"{evalue[0] if evalue else ''}") from None
         executed = nbformat.read(tmp, as_version=4)
-        clean = normalize(executed, nb.source.relative_to(root).as_posix(), nb.output.relative_to(root).as_posix(), key)
+        clean = normalize(executed, nb.source.relative_to(root).as_posix(),
+                          nb.output.relative_to(nb.output.parent.parent).as_posix(), key)
         with open(tmp, "w", encoding="utf-8", newline="\n") as handle:
             nbformat.write(clean, handle)
         os.replace(tmp, nb.output)
@@ -274,13 +279,53 @@ def _execute(nb: Notebook, parameters: dict, key: str, root: Path) -> float:
     return time.perf_counter() - started
 
 
+#: Where runs on other data folders execute and build: one folder per data folder, outside `book/`.
+RUNS = "_build-runs"
+#: Files of the book folder that a run writes; a run folder keeps its own once it has them.
+GENERATED = ("results", "_static/downloads")
+
+
+def work_root(root: Path, data_dir: Path) -> Path:
+    """The folder a run on `data_dir` executes into and builds from: the project itself for its own `data/`,
+    else `_build-runs/<folder name>-<hash of its path>/`, so the committed notebooks in `book/` never change."""
+    data_dir = Path(data_dir).resolve()
+    if data_dir == Path(root, "data").resolve():
+        return Path(root)
+    tag = hashlib.sha256(str(data_dir).encode()).hexdigest()[:8]
+    return Path(root, RUNS, f"{data_dir.name}-{tag}")
+
+
+def prepare_work(root: Path, data_dir: Path) -> Path:
+    """Make the work folder for `data_dir`: `_config.yml`, `_toc.yml` and a copy of `book/` (pages, static files,
+    and the committed executed notebooks, results and downloads, which notebooks whose inputs did not
+    change keep: the cache keys on contents). Pages are refreshed on every run; generated files are not."""
+    work = work_root(root, data_dir)
+    if work == Path(root):
+        return work
+    names = [Path(name) for name in ("_config.yml", "_toc.yml") if Path(root, name).exists()]
+    book = Path(root, BOOK)
+    names += [path.relative_to(root) for path in sorted(book.rglob("*"))
+              if path.is_file() and ".executing" not in path.parts]
+    for rel in names:
+        target = work / rel
+        inside = rel.relative_to(BOOK).as_posix() if rel.parts[0] == BOOK else ""
+        generated = (rel.suffix == ".ipynb" and rel.parent == Path(BOOK)) or \
+            any(inside == g or inside.startswith(g + "/") for g in GENERATED)
+        if target.exists() and (generated or target.read_bytes() == Path(root, rel).read_bytes()):
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(Path(root, rel), target)
+    return work
+
+
 def run(data_dir: Path, *, root: Path = ROOT, params_file: Path | None = None, force: bool = False,
         jobs: int | None = None, only: list[str] | None = None, echo=print) -> list[tuple[str, str, float]]:
     """Execute every notebook whose cache key changed. Returns (name, status, seconds) per notebook.
 
-    `only` restricts the run to the named notebooks (their dependencies are not re-run).
+    `only` restricts the run to the named notebooks (their dependencies are not re-run). A data folder
+    other than the project's `data/` runs in its own work folder (`work_root`), never in `book/`.
     """
-    books = notebooks(root)
+    books = notebooks(root, prepare_work(root, data_dir))
     if only:
         unknown = sorted(set(only) - {nb.name for nb in books})
         if unknown:

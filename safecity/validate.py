@@ -21,7 +21,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import cache
+from . import ROOT, cache
 from .errors import DataError, Problem
 
 #: frictionless error types that mean "not the file we recorded", not "invalid".
@@ -121,7 +121,7 @@ def _validate_resource(folder: Path, descriptor: dict) -> tuple[list[Problem], l
         if actual.get(rel) != expected:
             warnings.append(Problem(display_path(folder / rel),
                                     f"differs from the recorded source file ({expected[:19]}…); "
-                                    "if this is intended, update its checksum in datapackage.json"))
+                                    f"if this is intended, record it with `{record_hint(folder.parent.parent, folder.name)}`"))
     if "schema" not in descriptor or descriptor.get("format", "csv") != "csv":
         return errors, warnings
     checked = {k: v for k, v in descriptor.items() if k not in {"hash", "bytes"}}
@@ -160,6 +160,36 @@ def _schema_problems(folder: Path, descriptor: dict, shown: str) -> list[Problem
     return errors
 
 
+#: Files in a source folder that are not data: its description and any notes.
+NOT_DATA = {"datapackage.json"}
+
+
+def is_data_file(path: Path) -> bool:
+    return path.name not in NOT_DATA and not path.name.upper().startswith("README")
+
+
+def listed_paths(descriptor: dict) -> list[str]:
+    """Every file path the resources of a data package name (relative to its folder)."""
+    found = []
+    for resource in descriptor.get("resources", []):
+        path = resource.get("path", [])
+        found.extend(path if isinstance(path, list) else [path])
+    return found
+
+
+def unlisted_files(folder: Path, descriptor: dict) -> list[str]:
+    """Data files in a source folder that its data package does not list (relative paths, sorted)."""
+    listed = set(listed_paths(descriptor))
+    return sorted(rel for rel in (p.relative_to(folder).as_posix() for p in folder.rglob("*")
+                                  if p.is_file() and is_data_file(p)) if rel not in listed)
+
+
+def record_hint(data_dir: Path, source: str) -> str:
+    """The command that records the files of one source."""
+    own = Path(data_dir).resolve() == Path(ROOT, "data").resolve()
+    return "python -m safecity data record " + ("" if own else f"--data-dir {display_path(Path(data_dir))} ") + source
+
+
 def check(data_dir: Path) -> tuple[list[Problem], list[Problem]]:
     """Validate every resource of every source package under `data_dir`. Returns (errors, warnings)."""
     errors: list[Problem] = []
@@ -180,6 +210,11 @@ def check(data_dir: Path) -> tuple[list[Problem], list[Problem]]:
             found, warned = validate_resource(package_path.parent, resource)
             errors.extend(found)
             warnings.extend(warned)
+        # A file the package does not list would be silently ignored by its importer: never allowed.
+        hint = record_hint(data_dir, package_path.parent.name)
+        errors.extend(Problem(display_path(package_path.parent / rel),
+                              f"not listed in datapackage.json, so no chapter reads it: record it with `{hint}` "
+                              "(or remove the file)") for rel in unlisted_files(package_path.parent, descriptor))
     return errors, warnings
 
 

@@ -613,6 +613,11 @@ def read(data_dir: Path, kind: str) -> MonthlyVisas:
     return _read_kind(files, _read_rows(files.blobs, files.shown), nationalities.crosswalk(Path(data_dir)))
 
 
+def read_all(data_dir: Path) -> dict[str, MonthlyVisas]:
+    """Both kinds from the raw files, without any cache."""
+    return {kind: read(data_dir, kind) for kind in KINDS}
+
+
 @cache.tidy(SOURCE, nationalities.SOURCE)
 def load(data_dir: Path, kind: str) -> MonthlyVisas:
     """Like `read`, but from the tidy-table cache (`safecity.cache`) when the raw files are unchanged."""
