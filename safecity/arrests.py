@@ -8,6 +8,7 @@ import altair as alt
 import pandas as pd
 
 from . import charts
+from .text import join_and as _and
 
 
 @dataclass(frozen=True)
@@ -151,11 +152,6 @@ def reconcile(comparison: AreaComparison, components: pd.DataFrame) -> list[Find
                              parts=tuple((str(r.component), int(r.arrests_min)) for r in fixed.itertuples()),
                              **base))
     return found
-
-
-def _and(items) -> str:
-    items = list(items)
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _parts_text(finding: Finding) -> str:

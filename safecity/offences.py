@@ -24,6 +24,7 @@ import pandas as pd
 
 from . import charts
 from .book import fmt_pct
+from .text import fy, join_and
 
 #: The split of everyone arrested into convicted / not convicted.
 CONVICTION_STATUS = "conviction status"
@@ -92,10 +93,6 @@ def fiscal_year(date) -> int:
     """The US federal fiscal year of a date: FY2017 runs from 1 Oct 2016 to 30 Sep 2017."""
     date = pd.Timestamp(date)
     return date.year + 1 if date.month >= 10 else date.year
-
-
-def fy(year: int) -> str:
-    return f"FY{int(year)}"
 
 
 def _table(groups: list[Group], whole: int, first: str, share_name: str) -> pd.DataFrame:
@@ -270,7 +267,7 @@ def _years_text(years: list[int]) -> str:
     names = [name for r in runs for name in ([f"{fy(r[0])}–{fy(r[-1])}"] if len(r) > 2 else [fy(y) for y in r])]
     if not names:
         return "none"
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return join_and(names)
 
 
 # --- Charts -----------------------------------------------------------------------------------------

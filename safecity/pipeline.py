@@ -9,6 +9,7 @@ code; an unchanged key reuses the committed executed copy without a kernel.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import json
@@ -156,9 +157,9 @@ NOT_NOTEBOOK_CODE = {"__main__.py", "bench.py", "sitecheck.py"}
 
 
 def code_hash(root: Path = ROOT) -> str:
-    """Hash of the `safecity` package source (Python and C): a change to any module a notebook may run
-    invalidates every notebook."""
-    modules = [p for p in sorted(Path(root, "safecity").rglob("*")) if p.suffix in (".py", ".c")
+    """Hash of the `safecity` package source: a change to any module a notebook may run invalidates
+    every notebook."""
+    modules = [p for p in sorted(Path(root, "safecity").rglob("*")) if p.suffix == ".py"
                and p.name not in NOT_NOTEBOOK_CODE]
     return _hash_paths(modules, root)
 
@@ -232,6 +233,7 @@ def _execute(nb: Notebook, parameters: dict, key: str, root: Path) -> float:
     """Run one notebook with papermill into a temporary file, normalise it, then move it into place."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
+    from traitlets.config import Config
 
     started = time.perf_counter()
     # A hidden folder beside the output: same filesystem for the atomic move, and never collected by pytest.
@@ -239,16 +241,24 @@ def _execute(nb: Notebook, parameters: dict, key: str, root: Path) -> float:
     scratch.mkdir(exist_ok=True)
     fd, tmp = tempfile.mkstemp(suffix=".ipynb", dir=scratch)
     os.close(fd)
+    # The kernel talks to us over local sockets (IPC), not TCP: nothing listens on the network, no port
+    # can be taken by another process, and ipykernel has no unencrypted-TCP warning to print. Each run
+    # gets its own socket folder. The kernel's own log is kept to critical messages: jupyter_client
+    # interrupts every kernel before shutting it down, which it may log as an error; a failing cell or
+    # a dead kernel reaches us through papermill either way.
+    sockets = tempfile.mkdtemp(prefix="safecity-kernel-")
+    config = Config({"KernelManager": {"transport": "ipc", "ip": os.path.join(sockets, "kernel")}})
+    quiet = ["--IPKernelApp.log_level=CRITICAL"]
     try:
         try:
             for attempt in (1, 2):
                 try:
                     papermill.execute_notebook(str(nb.source), tmp, parameters=parameters, cwd=str(nb.output.parent),
                                                kernel_name="python3", progress_bar=False, log_output=False,
-                                               start_timeout=180)
+                                               start_timeout=180, config=config, extra_arguments=quiet)
                     break
                 except RuntimeError as exc:
-                    # A kernel that never answered (a loaded machine, a lost port race): one fresh try.
+                    # A kernel that never answered (a loaded machine): one fresh try.
                     if attempt == 2 or "didn't respond" not in str(exc):
                         raise NotebookError(f"{display_path(nb.source)}: the kernel failed: {exc}") from None
         except PapermillExecutionError as exc:
@@ -263,6 +273,7 @@ def _execute(nb: Notebook, parameters: dict, key: str, root: Path) -> float:
             nbformat.write(clean, handle)
         os.replace(tmp, nb.output)
     finally:
+        shutil.rmtree(sockets, ignore_errors=True)
         if os.path.exists(tmp):
             os.unlink(tmp)
     return time.perf_counter() - started
@@ -344,7 +355,8 @@ def run(data_dir: Path, *, root: Path = ROOT, params_file: Path | None = None, f
     keys: dict[str, str] = {}
     jobs = max(1, jobs or os.cpu_count() or 1)
     # "spawn": each worker is a fresh interpreter, so no kernel-client state is inherited through fork.
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with _resource_tracker_stopped(), \
+            ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
         failure = None
         while pending or running:
             for name in list(pending):
@@ -383,6 +395,19 @@ def run(data_dir: Path, *, root: Path = ROOT, params_file: Path | None = None, f
         if failure is not None:
             raise failure
     return [results[nb.name] for nb in books]
+
+
+@contextlib.contextmanager
+def _resource_tracker_stopped():
+    """Stop multiprocessing's resource tracker, which the workers' pool starts, once the pool is closed.
+    Python 3.11 never waits for it, so it outlives the build and is left as a defunct process under an
+    init that does not reap (CPython gh-88887, fixed in later versions). Another pool starts it again."""
+    from multiprocessing import resource_tracker
+
+    try:
+        yield
+    finally:
+        resource_tracker._resource_tracker._stop()
 
 
 SITE_KEY_FILE = ".safecity-site-key"

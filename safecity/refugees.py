@@ -19,6 +19,7 @@ import pandas as pd
 
 from . import charts
 from .errors import DataError, Problem
+from .text import fy, join_and
 
 MEASURES = {"ceiling_set": "as first set", "ceiling_final": "at year end"}
 MPI_SOURCE = "Migration Policy Institute tabulation of State Department (WRAPS) data"
@@ -51,16 +52,6 @@ def load(data_dir) -> Inputs:
                   facts=refugee_policy.facts(data_dir), groups=groups,
                   names=refugee_policy.prm_country_names(data_dir, groups),
                   facts_file=refugee_policy._file(data_dir, "policy_facts"))
-
-
-def fy(year) -> str:
-    return f"FY{int(year)}"
-
-
-def join_and(items) -> str:
-    """'A, B and C'."""
-    items = list(items)
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def fy_list(years) -> str:

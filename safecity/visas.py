@@ -25,6 +25,7 @@ import pandas as pd
 from . import charts
 from .book import fmt_pct
 from .sources import country_groups, nationalities, politico, state_dept_annual, state_dept_monthly, travel_ban
+from .text import join_and as _join
 
 CHAPTER = "visas"
 TITLE = "Visa declines under the travel ban"
@@ -151,11 +152,17 @@ def missing_in(series: pd.Series, months: pd.DatetimeIndex) -> list[pd.Timestamp
     return list(values.index[values.isna()])
 
 
+def period_change(before, after):
+    """The change from one monthly average to another (after / before − 1): every change on the page.
+    Works on numbers and on columns alike."""
+    return after / before - 1
+
+
 def change(window_total: float, window_months: int, baseline_total: float, baseline_months: int = 12) -> float:
     """Change of the monthly average: (window / its months) against (baseline / its months); NaN propagates."""
     if not baseline_total or np.isnan(baseline_total):
         return float("nan")
-    return (window_total / window_months) / (baseline_total / baseline_months) - 1
+    return period_change(baseline_total / baseline_months, window_total / window_months)
 
 
 @dataclass(frozen=True)
@@ -441,7 +448,7 @@ def period_table(averages: pd.DataFrame, periods: dict[str, tuple[str, str, str]
     out = pd.DataFrame({"country": averages["country"], "visas": averages["kind"].map(KIND_LABELS)})
     for key, (label, _, _) in periods.items():
         out[label] = [_fmt_number(v) for v in averages[key]]
-    ratio = averages[second] / averages[first] - 1
+    ratio = period_change(averages[first], averages[second])
     out[f"change, {periods[second][0]} vs {periods[first][0]}"] = [
         f"too few (under {MIN_FOR_CHANGE} a month)" if not b >= MIN_FOR_CHANGE else fmt_change(r)
         for b, r in zip(averages[first], ratio)]
@@ -537,8 +544,8 @@ def proclamation_chart(series: pd.DataFrame, dates: pd.DataFrame, source: str, a
     first, during = list(PERIODS)[:2]
     together = averages[~averages["country"].isin(countries)].set_index("kind")
     totals = together[[first, during]]
-    niv_change = totals.at["nonimmigrant", during] / totals.at["nonimmigrant", first] - 1
-    iv_change = totals.at["immigrant", during] / totals.at["immigrant", first] - 1
+    niv_change = period_change(totals.at["nonimmigrant", first], totals.at["nonimmigrant", during])
+    iv_change = period_change(totals.at["immigrant", first], totals.at["immigrant", during])
     first_label, during_label = PERIODS[first][0], PERIODS[during][0]
     title = (f"Visas to the eight countries fell once the proclamation took full effect: non-immigrant "
              f"{fmt_pct(-niv_change, 0)} and immigrant {fmt_pct(-iv_change, 0)} lower a month "
@@ -613,7 +620,8 @@ def results(data: VisaData, comparison: Comparison) -> dict:
     for kind in state_dept_monthly.KINDS:
         for key in PERIODS:
             out[f"proclamation_{kind}_{key}_monthly_average"] = float(together.at[kind, key])
-        out[f"proclamation_{kind}_first_year_change"] = float(together.at[kind, during] / together.at[kind, first] - 1)
+        out[f"proclamation_{kind}_first_year_change"] = float(period_change(together.at[kind, first],
+                                                                            together.at[kind, during]))
     return out
 
 
@@ -635,13 +643,6 @@ def _months_label(start: str, end: str) -> str:
     if first == last:
         return f"{first:%B %Y}"
     return f"{first:%B}–{last:%B %Y}" if first.year == last.year else f"{first:%B %Y}–{last:%B %Y}"
-
-
-def _join(items: list[str]) -> str:
-    items = list(items)
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _spans(months: list[pd.Timestamp]) -> str:
@@ -767,16 +768,19 @@ def words(data: VisaData, comparison: Comparison, values: dict, averages: pd.Dat
             out[f"procl_{short}_{key}"] = _fmt_number(together.at[kind, key])
             out[f"period_{key}"] = label.replace("-", "–")
         first, during = list(PERIODS)[:2]
-        out[f"procl_{short}_first_year_change"] = fmt_change(together.at[kind, during] / together.at[kind, first] - 1)
+        out[f"procl_{short}_first_year_change"] = fmt_change(period_change(together.at[kind, first],
+                                                                           together.at[kind, during]))
         latest = list(PERIODS)[-1]
-        out[f"procl_{short}_latest_vs_before"] = fmt_change(together.at[kind, latest] / together.at[kind, first] - 1)
+        out[f"procl_{short}_latest_vs_before"] = fmt_change(period_change(together.at[kind, first],
+                                                                          together.at[kind, latest]))
     niv_rows = averages[(averages["kind"] == "nonimmigrant") & averages["country"].isin(countries)]
     if "Venezuela" in set(niv_rows["country"]):
         venezuela = niv_rows[niv_rows["country"] == "Venezuela"].iloc[0]
         rest = niv_rows[niv_rows["country"] != "Venezuela"]
         out["procl_venezuela_share"] = fmt_pct(venezuela["before"] / together.at["nonimmigrant", "before"], 0)
-        out["procl_venezuela_change"] = fmt_change(venezuela["first_year"] / venezuela["before"] - 1)
-        out["procl_niv_change_without_venezuela"] = fmt_change(rest["first_year"].sum() / rest["before"].sum() - 1)
+        out["procl_venezuela_change"] = fmt_change(period_change(venezuela["before"], venezuela["first_year"]))
+        out["procl_niv_change_without_venezuela"] = fmt_change(period_change(rest["before"].sum(),
+                                                                             rest["first_year"].sum()))
         out["procl_n_without_venezuela"] = str(len(rest))
     dates = data.dates
     first, last = data.monthly["nonimmigrant"].months["month"].agg(["min", "max"])
