@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import DataError, Problem
+from .text import join_and
 from .validate import display_path, read_table
 
 SOURCE = "article-claims"
@@ -312,8 +313,7 @@ def tally_sentence(counts: dict[str, int]) -> str:
     """'Of the article's 30 claims, 20 match the primary source, 1 differs from it, …' (verb agrees with count)."""
     total = sum(counts.values())
     parts = [f"{n:,} {TALLY_PHRASES[v][0 if n == 1 else 1]}" for v, n in counts.items() if n]
-    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-    return f"Of the article's {total:,} claims, {listed}"
+    return f"Of the article's {total:,} claims, {join_and(parts)}"
 
 
 # --- Findings for the intro: headlines chosen from the verdicts, details from the chapters' own text ---------

@@ -9,11 +9,12 @@ page and `python -m safecity diff` read these records; none of them recomputes a
 
 from __future__ import annotations
 
-import hashlib
 import html
 import json
 import math
 from pathlib import Path
+
+from .validate import sha256
 
 RESULTS = "results"
 DOWNLOADS = Path("_static", "downloads")
@@ -40,7 +41,7 @@ def input_digests(data_dir, sources: list[str]) -> dict[str, str]:
     for source in sources:
         folder = Path(data_dir, "raw", source)
         for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-            found[path.relative_to(data_dir).as_posix()] = "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+            found[path.relative_to(data_dir).as_posix()] = "sha256:" + sha256(path)  # hashed once per build
     return found
 
 
