@@ -238,7 +238,7 @@ def _execute(nb: Notebook, parameters: dict, key: str, root: Path) -> float:
     started = time.perf_counter()
     # A hidden folder beside the output: same filesystem for the atomic move, and never collected by pytest.
     scratch = nb.output.parent / ".executing"
-    scratch.mkdir(exist_ok=True)
+    scratch.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(suffix=".ipynb", dir=scratch)
     os.close(fd)
     # The kernel talks to us over local sockets (IPC), not TCP: nothing listens on the network, no port

@@ -117,7 +117,9 @@ def test_new_data_run_changes_the_published_numbers(tmp_path, data):
     params = tmp_path / "params.yml"
     params.write_text('01_arrests_by_area:\n  records: "raw/ice-arrest-records/arrests.csv"\n', encoding="utf-8")
     pipeline.run(data, root=project, params_file=params, echo=lambda _: None)
-    values = _glue(project / "book" / "01_arrests_by_area.ipynb")
+    # Another data folder runs in its own work folder: the project's book/ is left as committed.
+    assert not (project / "book" / "01_arrests_by_area.ipynb").exists()
+    values = _glue(pipeline.work_root(project, data) / "book" / "01_arrests_by_area.ipynb")
     assert values["ice_total"] == "505" and values["article_total"] == "564" and values["n_agree"] == "8"
     committed = _glue(ROOT / "book" / "01_arrests_by_area.ipynb")
     assert committed["ice_total"] == "498" and committed["n_agree"] == "9"
