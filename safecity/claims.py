@@ -199,27 +199,81 @@ def tally(table: pd.DataFrame) -> dict[str, int]:
     return {verdict: int(counts.get(verdict, 0)) for verdict in VERDICTS}
 
 
-VERDICT_CLASSES = {MATCHES: "matches", DIFFERS: "differs", OUTDATED: "outdated", UNCHECKABLE: "uncheckable"}
+#: Verdict → (short badge text, CSS class suffix). A verdict not listed here gets a badge with its own words.
+BADGES = {
+    "matches the primary source": ("Matches", "matches"),
+    "differs from the primary source": ("Differs", "differs"),
+    "true when written, no longer true": ("No longer true", "outdated"),
+    "cannot be checked with the data here": ("Can't be checked", "uncheckable"),
+    "goes beyond the data": ("Goes beyond the data", "beyond"),
+    "not checked in this run": ("Not checked", "unchecked"),
+}
+
+
+def badge(verdict: str) -> tuple[str, str]:
+    """The short badge text and CSS class of a verdict; an unknown verdict keeps its words and a plain class."""
+    import re
+
+    if verdict in BADGES:
+        return BADGES[verdict]
+    return verdict[:1].upper() + verdict[1:], "other-" + (re.sub(r"[^a-z0-9]+", "-", verdict.lower()).strip("-") or "x")
 
 
 def to_html(table: pd.DataFrame) -> str:
-    """The ledger as an HTML table; text is escaped, only the evidence links are markup."""
+    """The ledger for readers: a legend of verdict badges, a filter by verdict, and one row per claim.
+
+    Claim and verdict come first, so they stay in view; on a narrow screen the stylesheet stacks each row
+    into a card with labelled fields. The filter buttons are shown by `_static/safecity-ledger.js`
+    (without scripts the whole ledger is shown). Text is escaped; only the evidence links are markup.
+    An optional `quote` column (the article's exact words) is shown under the claim.
+    """
     import html
 
-    head = ["Claim", "As stated", "From the data", "Verdict", "Why", "Evidence"]
-    lines = ['<table class="safecity-table safecity-ledger">',
-             "<caption>Every figure in the article, checked</caption>",
-             "<thead><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr></thead>", "<tbody>"]
-    for row in table.itertuples():
-        stated = html.escape(f"{row.stated} {row.unit}".strip())
-        link = (f'<a href="{html.escape(row.evidence)}">{html.escape(CHAPTER_TITLES.get(row.evidence.split(".html")[0], "chapter"))}</a>'
-                if row.evidence else "")
-        lines.append(
-            f'<tr id="claim-{html.escape(str(row.id))}"><td>{html.escape(row.claim)}</td><td>{stated}</td>'
-            f"<td>{html.escape(row.computed)}</td>"
-            f'<td><span class="verdict verdict-{VERDICT_CLASSES[row.verdict]}">{html.escape(row.verdict)}</span></td>'
-            f"<td>{html.escape(row.reason)}</td><td>{link}</td></tr>")
-    lines += ["</tbody>", "</table>"]
+    esc = html.escape
+    verdicts = list(VERDICTS) + [v for v in dict.fromkeys(table["verdict"]) if v not in VERDICTS]
+    counts = table["verdict"].value_counts()
+
+    def chip(verdict: str) -> str:
+        text, css = badge(verdict)
+        return f'<span class="verdict verdict-{css}">{esc(text)}</span>'
+
+    lines = ['<div class="safecity-ledger">',
+             '<p class="safecity-ledger-legend-title" id="ledger-legend">What the verdicts mean</p>',
+             '<ul class="safecity-ledger-legend" aria-labelledby="ledger-legend">']
+    for verdict in verdicts:
+        n = int(counts.get(verdict, 0))
+        lines.append(f"<li>{chip(verdict)} {esc(verdict)} ({n} claim{'' if n == 1 else 's'})</li>")
+    lines.append("</ul>")
+    lines.append('<div class="safecity-ledger-filter" role="group" aria-labelledby="ledger-filter" hidden>'
+                 '<span id="ledger-filter">Show:</span> '
+                 f'<button type="button" data-verdict="" aria-pressed="true">All ({len(table)})</button>')
+    for verdict in verdicts:
+        n = int(counts.get(verdict, 0))
+        if n:
+            lines.append(f'<button type="button" data-verdict="{esc(badge(verdict)[1])}" aria-pressed="false">'
+                         f"{esc(badge(verdict)[0])} ({n})</button>")
+    lines += ["</div>", '<p class="safecity-ledger-status" role="status" aria-live="polite"></p>']
+
+    head = ["Claim", "Verdict", "As stated", "From the data", "Why", "Evidence"]
+    lines += ['<table class="safecity-table safecity-ledger-table">',
+              "<caption>Every figure in the article, checked</caption>",
+              "<thead><tr>" + "".join(f'<th scope="col">{h}</th>' for h in head) + "</tr></thead>", "<tbody>"]
+    has_quote = "quote" in table.columns
+    for row in table.to_dict("records"):
+        row = {k: ("" if not isinstance(v, (list, dict)) and pd.isna(v) else v) for k, v in row.items()}
+        claim = esc(str(row["claim"]))
+        if has_quote and str(row["quote"]).strip():
+            claim += f'<span class="safecity-quote">The article: <q>{esc(str(row["quote"]).strip())}</q></span>'
+        stated = esc(f"{row['stated']} {row.get('unit', '')}".strip())
+        evidence = str(row.get("evidence", ""))
+        link = (f'<a href="{esc(evidence)}">{esc(CHAPTER_TITLES.get(evidence.split(".html")[0], "chapter"))}</a>'
+                if evidence else "")
+        cells = [("Claim", claim), ("Verdict", chip(str(row["verdict"]))), ("As stated", stated),
+                 ("From the data", esc(str(row["computed"])) or "none"), ("Why", esc(str(row["reason"]))),
+                 ("Evidence", link)]
+        lines.append(f'<tr id="claim-{esc(str(row["id"]))}" data-verdict="{esc(badge(str(row["verdict"]))[1])}">'
+                     + "".join(f'<td data-label="{label}">{value}</td>' for label, value in cells) + "</tr>")
+    lines += ["</tbody>", "</table>", "</div>"]
     return "\n".join(lines)
 
 
