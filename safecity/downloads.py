@@ -89,7 +89,7 @@ def links_html(listing: pd.DataFrame, folder: str) -> str:
 
     parts = []
     for (page, title), group in listing.groupby(["page", "chapter"], sort=False):
-        parts.append(f'<h3 id="{html.escape(page)}">{html.escape(title)}</h3>\n<ul>')
+        parts.append(f'<h2 id="{html.escape(page)}">{html.escape(title)}</h2>\n<ul>')
         for row in group.itertuples():
             parts.append(f'<li><a href="{html.escape(folder)}/{html.escape(row.file)}" download>'
                          f"{html.escape(row.file)}</a> ({row.rows:,} rows): {html.escape(row.columns)}</li>")
