@@ -103,6 +103,7 @@ KINDS = ("count", "number", "share", "percent", "year", "fy", "month", "yes/no",
 _NUMERIC = {"count", "number", "share", "percent"}
 MISSING = "missing"
 _HEX = re.compile(r"[0-9a-f]{32,}")
+_YEAR_NAME = re.compile(r"(^|[_ ])year$|^fy$", re.IGNORECASE)
 
 
 def _minus(text: str) -> str:
@@ -111,7 +112,7 @@ def _minus(text: str) -> str:
 
 
 def _guess_kind(name: str, values: pd.Series) -> str:
-    """The kind a column is shown as when nothing says otherwise: from its type (and "year" in its name)."""
+    """The kind a column is shown as when nothing says otherwise: from its values (and a name ending in "year")."""
     present = values.dropna()
     if pd.api.types.is_bool_dtype(values) or (len(present) and all(isinstance(v, (bool, np.bool_)) for v in present)):
         return "yes/no"
@@ -119,7 +120,7 @@ def _guess_kind(name: str, values: pd.Series) -> str:
         return "text"
     if pd.api.types.is_numeric_dtype(values) and len(present):
         integral = all(float(v).is_integer() for v in present)
-        if integral and "year" in name.lower():
+        if integral and _YEAR_NAME.search(name) and all(1800 <= v <= 2200 for v in present):
             return "year"
         return "count" if integral else "number"
     if len(present) and all(isinstance(v, str) and _HEX.fullmatch(v) for v in present):
@@ -169,7 +170,8 @@ def reader_table(frame: pd.DataFrame, columns: Columns | None = None) -> list[di
 
     `columns` maps a column to its label, or to (label, kind); columns not named keep their name (with
     spaces for underscores) and are shown by their type: whole numbers with thousands separators (plain
-    if "year" is in the name), other numbers with sensible decimals, booleans as Yes/No.
+    years in a column named like "fiscal_year"), other numbers with sensible decimals, booleans as Yes/No,
+    long hexadecimal strings as checksums.
     """
     columns = columns or {}
     unknown = sorted(set(columns) - set(map(str, frame.columns)))
