@@ -254,7 +254,7 @@ def to_html(table: pd.DataFrame) -> str:
                          f"{esc(badge(verdict)[0])} ({n})</button>")
     lines += ["</div>", '<p class="safecity-ledger-status" role="status" aria-live="polite"></p>']
 
-    head = ["Claim", "Verdict", "As stated", "From the data", "Why", "Evidence"]
+    head = ["Claim", "Verdict", "As stated", "From the data", "Why, and the evidence"]
     lines += ['<table class="safecity-table safecity-ledger-table">',
               "<caption>Every figure in the article, checked</caption>",
               "<thead><tr>" + "".join(f'<th scope="col">{h}</th>' for h in head) + "</tr></thead>", "<tbody>"]
@@ -268,9 +268,9 @@ def to_html(table: pd.DataFrame) -> str:
         evidence = str(row.get("evidence", ""))
         link = (f'<a href="{esc(evidence)}">{esc(CHAPTER_TITLES.get(evidence.split(".html")[0], "chapter"))}</a>'
                 if evidence else "")
+        why = esc(str(row["reason"])) + (f'<span class="safecity-evidence">Evidence: {link}</span>' if link else "")
         cells = [("Claim", claim), ("Verdict", chip(str(row["verdict"]))), ("As stated", stated),
-                 ("From the data", esc(str(row["computed"])) or "none"), ("Why", esc(str(row["reason"]))),
-                 ("Evidence", link)]
+                 ("From the data", esc(str(row["computed"])) or "none"), ("Why", why)]
         lines.append(f'<tr id="claim-{esc(str(row["id"]))}" data-verdict="{esc(badge(str(row["verdict"]))[1])}">'
                      + "".join(f'<td data-label="{label}">{value}</td>' for label, value in cells) + "</tr>")
     lines += ["</tbody>", "</table>", "</div>"]
