@@ -9,9 +9,12 @@ returns one line per problem:
 - a chart container (`.safecity-chart`) without rendered marks, or drawn with no width or height;
 - a chart without its title, source caption, text alternative, table of numbers
   or a working CSV download;
-- a chart whose marks show no tooltip with a number when hovered.
+- a chart whose marks show no tooltip with a number when hovered;
+- a serious or critical accessibility violation found by axe-core (WCAG 2.1 A/AA and best practice;
+  the copy bundled in `axe-playwright-python`, so nothing is fetched), on a desktop and on a phone;
+- a page that scrolls sideways on a 390-px phone.
 
-It can keep a full-page screenshot of every page. Run it by hand with
+It can keep full-page screenshots of every page, at a desktop's and at a phone's width. Run it by hand with
 `python -m safecity.sitecheck _build/html`.
 """
 
@@ -110,7 +113,9 @@ class PageVisit:
         self.server = server
         self.requests: list[str] = []
         self.problems: list[str] = []
-        self.context = browser.new_context(viewport=viewport or DESKTOP, accept_downloads=True,
+        phone = viewport is not None and viewport["width"] <= PHONE["width"]
+        self.context = browser.new_context(viewport=viewport or DESKTOP, is_mobile=phone, has_touch=phone,
+                                           accept_downloads=True,
                                            service_workers="block")
         self.context.set_default_timeout(TIMEOUT_MS)
         self.context.route("**/*", self._route)
@@ -391,7 +396,14 @@ _SIDEWAYS_JS = """
   });
   const name = el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
     + (typeof el.className === 'string' && el.className.trim() ? '.' + el.className.trim().split(/\\s+/)[0] : '');
-  return {scroll: document.documentElement.scrollWidth, width: width, first: wide ? name(wide) : ''};
+  // Boxes a reader has to scroll sideways within (a wide table in its output area, a long code line).
+  const boxes = Array.from(document.querySelectorAll('body *')).filter(el => {
+    const style = getComputedStyle(el);
+    return (style.overflowX === 'auto' || style.overflowX === 'scroll') && el.scrollWidth > el.clientWidth + 1
+      && !el.closest('pre, .highlight')
+      && el.getClientRects().length && style.visibility !== 'hidden';
+  }).map(name);
+  return {scroll: document.documentElement.scrollWidth, width: width, first: wide ? name(wide) : '', boxes: boxes};
 }
 """
 
