@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import numbers
 import re
 import urllib.parse
 from pathlib import Path
@@ -118,7 +119,9 @@ def _guess_kind(name: str, values: pd.Series) -> str:
         return "yes/no"
     if pd.api.types.is_datetime64_any_dtype(values):
         return "text"
-    if pd.api.types.is_numeric_dtype(values) and len(present):
+    numeric = pd.api.types.is_numeric_dtype(values) or all(
+        isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_)) for v in present)
+    if numeric and len(present):
         integral = all(float(v).is_integer() for v in present)
         if integral and _YEAR_NAME.search(name) and all(1800 <= v <= 2200 for v in present):
             return "year"
@@ -129,10 +132,12 @@ def _guess_kind(name: str, values: pd.Series) -> str:
 
 
 def _decimals(values: pd.Series) -> int:
-    """Decimals for a column of numbers: none for whole numbers, one from 1 up, three below 1."""
+    """Decimals for a column of numbers: the fewest (up to 3) that show every value exactly (12.5 and 3 as
+    12.5 and 3.0); for values with more, one if all are 1 or more, else three."""
     present = [abs(float(v)) for v in values.dropna()]
-    if all(v.is_integer() for v in present):
-        return 0
+    for digits in range(4):
+        if all(abs(round(v, digits) - v) < 1e-9 * max(1.0, v) for v in present):
+            return digits
     smallest = min((v for v in present if v), default=1.0)
     return 1 if smallest >= 1 else 3
 

@@ -71,11 +71,14 @@ def _shown(frame, **kwargs) -> _Table:
 
 def test_numbers_are_formatted_for_a_reader():
     frame = pd.DataFrame({"fiscal_year": [1980, 2018], "ceiling": [231700, 45000], "admissions": [207116.0, np.nan],
-                          "difference": [-66, 3], "rate": [12.3456, 1.5], "small": [0.25, 0.125]})
+                          "difference": [-66, 3], "rate": [12.3456, 1.5], "small": [0.253456, 0.125],
+                          "points": [-43.9, 0.1], "stated": [-44.0, 8.0],
+                          "as_objects": pd.Series([119772, None], dtype=object)})
     table = _shown(frame)
-    assert table.labels == ["fiscal year", "ceiling", "admissions", "difference", "rate", "small"]
-    assert table.rows == [["1980", "231,700", "207,116", "−66", "12.3", "0.250"],
-                          ["2018", "45,000", "missing", "3", "1.5", "0.125"]]
+    assert table.labels == ["fiscal year", "ceiling", "admissions", "difference", "rate", "small", "points",
+                            "stated", "as objects"]
+    assert table.rows == [["1980", "231,700", "207,116", "−66", "12.3", "0.253", "−43.9", "−44", "119,772"],
+                          ["2018", "45,000", "missing", "3", "1.5", "0.125", "0.1", "8", "missing"]]
 
 
 def test_labels_and_kinds_from_the_caller():
