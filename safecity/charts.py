@@ -97,14 +97,16 @@ def csv_data_uri(frame: pd.DataFrame) -> str:
 
 #: How a column is shown: a label, or (label, kind). Kinds: "count" (1,234), "number" (decimals chosen from
 #: the values), "share" (a fraction shown as 12.3%), "percent" (a number of percent, 12.3%), "year" (1980),
-#: "fy" (FY1980), "month" ("2017-03" → Mar 2017), "yes/no", "checksum" (kept whole, wrapped), "text".
+#: "fy" (FY1980), "plain" (a line number or code: 2899), "month" ("2017-03" → Mar 2017), "yes/no",
+#: "checksum" (kept whole, wrapped), "text".
 Columns = dict[str, "str | tuple[str, str]"]
 
-KINDS = ("count", "number", "share", "percent", "year", "fy", "month", "yes/no", "checksum", "text")
+KINDS = ("count", "number", "share", "percent", "year", "plain", "fy", "month", "yes/no", "checksum", "text")
 _NUMERIC = {"count", "number", "share", "percent"}
 MISSING = "missing"
 _HEX = re.compile(r"[0-9a-f]{32,}")
 _YEAR_NAME = re.compile(r"(^|[_ ])year$|^fy$", re.IGNORECASE)
+_CODE_NAME = re.compile(r"(^|[_ ])(line|row|id|code)$", re.IGNORECASE)
 
 
 def _minus(text: str) -> str:
@@ -125,6 +127,8 @@ def _guess_kind(name: str, values: pd.Series) -> str:
         integral = all(float(v).is_integer() for v in present)
         if integral and _YEAR_NAME.search(name) and all(1800 <= v <= 2200 for v in present):
             return "year"
+        if integral and _CODE_NAME.search(name):
+            return "plain"
         return "count" if integral else "number"
     if len(present) and all(isinstance(v, str) and _HEX.fullmatch(v) for v in present):
         return "checksum"
@@ -148,7 +152,12 @@ def format_cell(value, kind: str, decimals: int = 1) -> str:
         return MISSING
     if kind == "yes/no" and isinstance(value, (bool, np.bool_)):
         return "Yes" if value else "No"
-    if isinstance(value, str) and kind not in ("month", "fy"):
+    if isinstance(value, str) and kind in _NUMERIC | {"year", "plain"}:
+        try:  # a number kept as text (so that a CSV can hold it next to gaps) is still a number
+            value = float(value.replace(",", ""))
+        except ValueError:
+            return value
+    elif isinstance(value, str) and kind not in ("month", "fy"):
         return value
     if kind == "count":
         return _minus(f"{int(round(float(value))):,}")
@@ -158,8 +167,8 @@ def format_cell(value, kind: str, decimals: int = 1) -> str:
         return _minus(f"{float(value) * 100:,.1f}%")
     if kind == "percent":
         return _minus(f"{float(value):,.1f}%")
-    if kind == "year":
-        return str(int(value))
+    if kind in ("year", "plain"):
+        return _minus(str(int(value)))
     if kind == "fy":
         return str(value) if str(value).startswith("FY") else f"FY{int(value)}"
     if kind == "month":
@@ -174,9 +183,9 @@ def reader_table(frame: pd.DataFrame, columns: Columns | None = None) -> list[di
     """Each column as shown: {"name", "label", "kind", "cells"}. The one formatting step behind every table.
 
     `columns` maps a column to its label, or to (label, kind); columns not named keep their name (with
-    spaces for underscores) and are shown by their type: whole numbers with thousands separators (plain
-    years in a column named like "fiscal_year"), other numbers with sensible decimals, booleans as Yes/No,
-    long hexadecimal strings as checksums.
+    spaces for underscores) and are shown by their values: whole numbers with thousands separators (but
+    years plain in a column named like "fiscal_year", and line numbers in one named "line"), other numbers
+    with sensible decimals, booleans as Yes/No, long hexadecimal strings as checksums.
     """
     columns = columns or {}
     unknown = sorted(set(columns) - set(map(str, frame.columns)))

@@ -73,12 +73,12 @@ def test_numbers_are_formatted_for_a_reader():
     frame = pd.DataFrame({"fiscal_year": [1980, 2018], "ceiling": [231700, 45000], "admissions": [207116.0, np.nan],
                           "difference": [-66, 3], "rate": [12.3456, 1.5], "small": [0.253456, 0.125],
                           "points": [-43.9, 0.1], "stated": [-44.0, 8.0],
-                          "as_objects": pd.Series([119772, None], dtype=object)})
+                          "as_objects": pd.Series([119772, None], dtype=object), "line": [2899, 12001]})
     table = _shown(frame)
     assert table.labels == ["fiscal year", "ceiling", "admissions", "difference", "rate", "small", "points",
-                            "stated", "as objects"]
-    assert table.rows == [["1980", "231,700", "207,116", "−66", "12.3", "0.253", "−43.9", "−44", "119,772"],
-                          ["2018", "45,000", "missing", "3", "1.5", "0.125", "0.1", "8", "missing"]]
+                            "stated", "as objects", "line"]
+    assert table.rows == [["1980", "231,700", "207,116", "−66", "12.3", "0.253", "−43.9", "−44", "119,772", "2899"],
+                          ["2018", "45,000", "missing", "3", "1.5", "0.125", "0.1", "8", "missing", "12001"]]
 
 
 def test_labels_and_kinds_from_the_caller():
@@ -90,6 +90,8 @@ def test_labels_and_kinds_from_the_caller():
     assert table.caption == "Caption"
     assert table.labels == ["fiscal year", "admitted, share of ceiling", "partial year", "month", "change"]
     assert table.rows == [["FY2017", "89.4%", "Yes", "Oct 2016", "−43.9%"]]
+    as_text = pd.DataFrame({"arrests": ["119772", None, "n/a"]})
+    assert _shown(as_text, columns={"arrests": ("arrests", "count")}).rows == [["119,772"], ["missing"], ["n/a"]]
     assert table.names == ["fiscal_year", "share", "partial", "month", "pct"]
 
 
@@ -137,7 +139,7 @@ def test_a_chart_table_shows_labels_while_its_csv_keeps_the_machine_columns():
 
 
 def test_appendix_tables_can_be_collapsed_with_their_row_count():
-    shown = book.show_table(pd.DataFrame({"line": [2899, 2900]}), caption="Rows repaired",
+    shown = book.show_table(pd.DataFrame({"people": [2899, 2900]}), caption="Rows repaired",
                             collapsed="Every row repaired on import").data
     assert shown.startswith('<details class="safecity-appendix"><summary>Every row repaired on import (2 rows)'
                             "</summary>")
