@@ -8,8 +8,7 @@ BUILD_ARGS := --data-dir $(DATA) $(if $(PARAMS),--params $(PARAMS))
 
 .PHONY: book run check test bench clean venv
 
-# (setup.py builds the C scanner for the visa files: rebuilt when its source changes)
-$(VENV)/.installed: requirements.txt setup.py safecity/sources/_jsonl.c
+$(VENV)/.installed: requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
@@ -30,8 +29,8 @@ check: venv  ## validate the data only
 test: venv  ## unit tests, nbval on the executed notebooks, site and browser checks
 	$(PY) -m pytest
 
-bench: venv  ## measure build and import speed; writes bench/results.json
+bench: venv  ## a clean build against its floor, wall and CPU time; writes bench/results.json
 	$(PY) -m safecity.bench
 
 clean:
-	rm -rf _build .build-staging .cache
+	rm -rf _build _build-runs .build-staging .cache

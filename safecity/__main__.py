@@ -1,4 +1,4 @@
-"""Command line: `python -m safecity {check,run,build}`.
+"""Command line: `python -m safecity {check,run,build,diff,data record}`.
 
 Exit status: 0 success; 1 a notebook or the site build failed; 2 invalid input data or parameters.
 """
@@ -10,7 +10,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import ROOT, pipeline, validate
+from . import ROOT, datarecord, diff, pipeline, validate
 from .errors import DataError, NotebookError
 
 
@@ -30,6 +30,11 @@ def check(data_dir: Path) -> int:
     return 0
 
 
+def show_diff(data_dir: Path, ref: str) -> None:
+    for line in diff.report(pipeline.work_root(ROOT, data_dir) / pipeline.BOOK, ref, ROOT):
+        print(line)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m safecity", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -47,17 +52,40 @@ def main(argv: list[str] | None = None) -> int:
             cmd.add_argument("--only", action="append", metavar="NOTEBOOK",
                              help="run only this notebook (by name, e.g. 01_arrests_by_area); repeatable")
         if name == "build":
-            cmd.add_argument("--output-dir", type=Path, default=ROOT / "_build",
-                             help="where the site goes (default: _build); replaced only by a complete build")
+            cmd.add_argument("--output-dir", type=Path,
+                             help="where the site goes (default: _build, or _build-runs/<data folder>/_build for "
+                                  "another data folder); replaced only by a complete build")
+    text = "what changed in the findings against the results committed at REF"
+    cmd = sub.add_parser("diff", help=text, description=text)
+    cmd.add_argument("ref", nargs="?", default="HEAD", help="git revision to compare with (default: HEAD)")
+    cmd.add_argument("--data-dir", type=Path, default=ROOT / "data",
+                     help="compare the results of the run on this data folder (default: the project's data/)")
+    data = sub.add_parser("data", help="manage the data packages", description="manage the data packages")
+    text = "record new, changed and removed files in each source's datapackage.json (hashes, sizes, resources)"
+    cmd = data.add_subparsers(dest="action", required=True).add_parser("record", help=text, description=text)
+    cmd.add_argument("sources", nargs="*", metavar="SOURCE", help="source folder names under raw/ (default: all)")
+    cmd.add_argument("--data-dir", type=Path, default=ROOT / "data",
+                     help="folder with the same layout as data/ (default: the project's data/)")
     args = parser.parse_args(argv)
     data_dir = args.data_dir
+    if args.command == "diff":
+        show_diff(data_dir, args.ref)
+        return 0
+    if args.command == "data":
+        problems = datarecord.record(data_dir, args.sources)
+        if problems:
+            _report(problems)
+            print("nothing was recorded: every datapackage.json is as it was.", file=sys.stderr)
+            return 2
+        return 0
     try:
         status = check(data_dir)
         if status or args.command == "check":
             return status
         pipeline.run(data_dir, params_file=args.params, force=args.force, jobs=args.jobs, only=args.only)
         if args.command == "build":
-            pipeline.build_site(ROOT, args.output_dir)
+            pipeline.build_site(pipeline.work_root(ROOT, data_dir), args.output_dir)
+        show_diff(data_dir, "HEAD")
     except DataError as exc:
         _report(exc.problems)
         return 2

@@ -8,6 +8,7 @@ import altair as alt
 import pandas as pd
 
 from . import charts
+from .text import join_and as _and
 
 
 @dataclass(frozen=True)
@@ -153,11 +154,6 @@ def reconcile(comparison: AreaComparison, components: pd.DataFrame) -> list[Find
     return found
 
 
-def _and(items) -> str:
-    items = list(items)
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-
-
 def _parts_text(finding: Finding) -> str:
     text = _and(f"{n:,} in {name}" for name, n in finding.parts)
     if finding.ranged:
@@ -220,7 +216,8 @@ def side_by_side(comparison: AreaComparison) -> pd.DataFrame:
         "article place": t["article_place"], "article arrests": t["article_arrests"],
         "difference": t["difference"],
     })
-    total = pd.DataFrame([{"ICE area": "Total", "ICE arrests": comparison.ice_total, "article place": "Total",
+    total = pd.DataFrame([{"ICE area": "Sum of ICE's areas", "ICE arrests": comparison.ice_total,
+                           "article place": "Sum of the article's places",
                            "article arrests": comparison.article_total,
                            "difference": comparison.article_total - comparison.ice_total}])
     return pd.concat([out, total], ignore_index=True)
@@ -269,19 +266,31 @@ def dot_chart(comparison: AreaComparison, source: str) -> charts.Figure:
         parts = [f"{r.ice_area} (ICE {r.ice_arrests}, article {r.article_arrests})" for r in differ.itertuples()]
         agreement = (f"The two lists agree in {len(comparison.table) - len(differ)} of {len(comparison.table)} areas "
                      f"and differ in {', '.join(parts)}.")
-        title = f"The article's total overshoots ICE's by {comparison.article_total - comparison.ice_total}: " \
-                f"{', '.join(str(r.ice_area) for r in differ.itertuples())} counted differently"
+        gap = comparison.article_total - comparison.ice_total
+        title = (f"The article's places add up to {comparison.article_total:,}, "
+                 + more_or_fewer(gap, "", f"ICE's {comparison.ice_total:,}", "the same as ICE's areas")
+                 + f": {_and(str(r.ice_area) for r in differ.itertuples())} counted differently")
     alt_text = (f"Dot chart of arrests in {len(comparison.table)} areas, ICE's release against the article. "
                 f"{agreement}")
     table = side_by_side(comparison)
     return charts.Figure(chart, name="arrests-by-area", title=title, source=source, alt_text=alt_text, data=table)
 
 
-def load(data_dir, operation: str = "Operation Safe City", records: str = "") -> tuple[AreaComparison, pd.DataFrame]:
+@dataclass(frozen=True)
+class Loaded:
+    """One operation's inputs: both lists compared, the reported area breakdowns and ICE's stated facts."""
+
+    operation: str
+    comparison: AreaComparison
+    components: pd.DataFrame
+    facts: dict
+
+
+def load(data_dir, operation: str, records: str) -> Loaded:
     """The comparison and the reported area breakdowns for one operation.
 
     `records` (a path relative to `data_dir`) switches ICE's side from the aggregate table to a
-    record-level file aggregated over the operation's dates.
+    record-level file aggregated over the operation's dates; empty means ICE's per-area table.
     """
     from .sources import ice_release
 
@@ -289,18 +298,33 @@ def load(data_dir, operation: str = "Operation Safe City", records: str = "") ->
     ice = (ice_release.arrests_from_records(data_dir, operation, records) if records
            else ice_release.arrests_by_area(data_dir, operation))
     comparison = compare(ice, ice_release.article_places(data_dir, operation), facts["stated_total"])
-    return comparison, ice_release.area_components(data_dir, operation)
+    facts = dict(facts) | {"release_date": ice_release.release(data_dir, operation)["published"]}
+    return Loaded(operation, comparison, ice_release.area_components(data_dir, operation), facts)
 
 
-def results(data_dir, operation: str = "Operation Safe City", records: str = "") -> dict:
-    """The chapter's headline values as plain numbers, for the prose and the claims ledger."""
-    from .sources import ice_release
+CHAPTER = "arrests"
+TITLE = "Arrests by area"
+SOURCES = ["ice-safe-city", "ice-arrest-records"]
+LABELS = {
+    "ice_total": "ICE's areas added up",
+    "stated_total": "total ICE stated",
+    "article_total": "the article's places added up",
+    "n_agree": "areas where the two lists agree",
+}
 
-    facts = ice_release.operation(data_dir, operation)
-    comparison, components = load(data_dir, operation, records)
+
+def results(loaded: Loaded) -> dict:
+    """The chapter's values as plain numbers, for its prose, the claims ledger and the intro."""
+    comparison, components, facts = loaded.comparison, loaded.components, loaded.facts
     by_area = comparison.table.set_index("ice_area")
     values = {
-        "operation": operation,
+        "operation": loaded.operation,
+        "start_date": f"{pd.Timestamp(facts['start_date']):%Y-%m-%d}",
+        "end_date": f"{pd.Timestamp(facts['end_date']):%Y-%m-%d}",
+        "operation_end": f"{pd.Timestamp(facts['end_date']):%Y-%m-%d}",
+        "release_date": f"{pd.Timestamp(facts['release_date']):%Y-%m-%d}",
+        "days": int((pd.Timestamp(facts["end_date"]) - pd.Timestamp(facts["start_date"])).days) + 1,
+        "n_areas_broken_down": len(set(components["ice_area"]) & set(comparison.table["ice_area"])),
         "stated_total": comparison.stated_total,
         "countries": None if pd.isna(facts["countries"]) else int(facts["countries"]),
         "ice_total": comparison.ice_total,
@@ -310,6 +334,8 @@ def results(data_dir, operation: str = "Operation Safe City", records: str = "")
         "n_areas": len(comparison.table),
         "n_article_places": int(comparison.table["article_place"].notna().sum()),
         "n_agree": int((comparison.table["difference"] == 0).sum()),
+        "n_differ": len(comparison.differing),
+        "differing_areas": [str(a) for a in comparison.differing["ice_area"]],
         "by_place": {str(r.article_place): {"article": int(r.article_arrests), "ice": int(r.ice_arrests),
                                             "ice_area": str(r.ice_area)}
                      for r in comparison.table.itertuples() if pd.notna(r.article_place)},
@@ -335,3 +361,27 @@ def results(data_dir, operation: str = "Operation Safe City", records: str = "")
     return values
 
 
+def more_or_fewer(difference: int, noun: str, than: str, same: str) -> str:
+    """'66 more arrests than …', '3 fewer arrests than …', or `same` when there is no difference."""
+    if difference == 0:
+        return same
+    return f"{abs(difference):,} {'more' if difference > 0 else 'fewer'}{' ' + noun if noun else ''} than {than}"
+
+
+def words(values: dict) -> dict:
+    """The text the chapter's prose shows: counts as they are, and every comparison phrase chosen from them."""
+    out = {k: v for k, v in values.items() if isinstance(v, (int, str)) and not isinstance(v, bool)}
+    out["ice_vs_stated"] = more_or_fewer(values["ice_minus_stated"], "arrests", "the total it states",
+                                         "exactly the total it states")
+    out["article_vs_stated"] = more_or_fewer(values["article_excess"], "arrests", "the stated total",
+                                             "exactly the stated total")
+    for name in ("start_date", "end_date", "release_date"):
+        day = pd.Timestamp(values[name])
+        out[f"{name}_text"] = f"{day:%A} {day.day} {day:%B %Y}"
+    out["n_differ_text"] = f"{values['n_differ']} area" + ("" if values["n_differ"] == 1 else "s")
+    return out
+
+
+def tables(loaded: Loaded) -> dict[str, pd.DataFrame]:
+    """The chapter's tables for the Downloads page (machine-friendly columns)."""
+    return {"arrests_by_area": side_by_side(loaded.comparison), "arrests_area_components": loaded.components}

@@ -1,36 +1,39 @@
 """The claims ledger (`data/raw/article-claims/`): every figure the article states or implies, checked.
 
-Claims are data (`claims.csv`): what the article says, the value as stated,
-which chapter checks it, the rule that compares them and the key of the chapter result to compare
-with. Verdicts come from a small fixed set and are computed, so a data change that makes a claim
-hold or fail changes its verdict.
+Claims are data (`claims.csv`): the article's own words (`quote`), the value as stated, which chapter
+checks it, the rule that compares them, the key of the chapter value to compare with, and the terms
+the claim assumes (`terms`: the article's operation, visa window, baseline year, tested fiscal year).
+Chapter values are read from the chapters' results records (:mod:`safecity.record`); nothing is
+recomputed here. A claim whose chapter ran under other terms is not checked in that run, and the
+ledger says so. Verdicts come from a small fixed set and are computed, so a data change that makes a
+claim hold or fail changes its verdict, and the intro's findings with it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from .errors import DataError, Problem
+from .text import join_and
 from .validate import display_path, read_table
 
 SOURCE = "article-claims"
+CHAPTER = "claims"
+TITLE = "The claims ledger"
+SOURCES = [SOURCE]
+LABELS: dict[str, str] = {}
 
 MATCHES = "matches the primary source"
 DIFFERS = "differs from the primary source"
 OUTDATED = "true when written, no longer true"
+BEYOND = "goes beyond the data"
+NOT_CHECKED = "not checked in this run"
 UNCHECKABLE = "cannot be checked with the data here"
-VERDICTS = [MATCHES, DIFFERS, OUTDATED, UNCHECKABLE]
-
-#: Chapter name in claims.csv → (module with `results(data_dir)`, page, title).
-CHAPTERS = {
-    "arrests": ("safecity.arrests", "01_arrests_by_area", "Arrests by area"),
-    "offences": ("safecity.offences", "02_offences", "Offences"),
-    "visas": ("safecity.visas", "03_visas", "Visas"),
-    "refugees": ("safecity.refugees", "04_refugees", "Refugees"),
-}
+VERDICTS = [MATCHES, DIFFERS, OUTDATED, BEYOND, NOT_CHECKED, UNCHECKABLE]
 
 
 @dataclass(frozen=True)
@@ -40,26 +43,49 @@ class Verdict:
     reason: str
 
 
-def load(data_dir: Path) -> pd.DataFrame:
+def load(data_dir: Path, chapters: set[str] | None = None) -> pd.DataFrame:
     """The article's claims, checked for unknown chapters and rules before anything is evaluated."""
     claims = read_table(data_dir, SOURCE, "claims")
     shown = display_path(Path(data_dir, "raw", SOURCE, "claims.csv"))
     for index, row in claims.iterrows():
-        if row["chapter"] not in CHAPTERS and row["rule"] != "uncheckable":
-            raise DataError(Problem(shown, f"unknown chapter '{row['chapter']}'", line=index + 2, column="chapter"))
         if row["rule"] not in RULES:
             raise DataError(Problem(shown, f"unknown rule '{row['rule']}' (known: {', '.join(RULES)})",
                                     line=index + 2, column="rule"))
+        if chapters is not None and row["rule"] != "uncheckable" and row["chapter"] not in chapters:
+            raise DataError(Problem(shown, f"unknown chapter '{row['chapter']}' (known: {', '.join(sorted(chapters))})",
+                                    line=index + 2, column="chapter"))
+        try:
+            parse_terms(row.get("terms"))
+        except ValueError as exc:
+            raise DataError(Problem(shown, str(exc), line=index + 2, column="terms"))
     return claims
 
 
-def lookup(results: dict, key: str):
-    """A value from nested chapter results by a dotted key; `by_place.Los Angeles County.ice` works."""
-    value = results
-    for part in key.split("."):
-        if not isinstance(value, dict) or part not in value:
+def parse_terms(text) -> dict[str, str]:
+    """`window_start=2017-03; baseline_fy=2016` → {"window_start": "2017-03", "baseline_fy": "2016"}."""
+    if text is None or pd.isna(text) or not str(text).strip():
+        return {}
+    terms = {}
+    for part in str(text).split(";"):
+        name, sep, value = part.partition("=")
+        if not sep or not name.strip():
+            raise ValueError(f"terms must be name=value pairs separated by ';', got {part.strip()!r}")
+        terms[name.strip()] = value.strip()
+    return terms
+
+
+def lookup(values: dict, key: str):
+    """A value from nested chapter results by a dotted key. Keys may themselves contain dots
+    ("by_place.St. Paul.ice"): at each level the longest key that matches is taken."""
+    value, rest = values, key
+    while rest:
+        if not isinstance(value, dict):
             raise KeyError(key)
-        value = value[part]
+        match = next((k for k in sorted(value, key=len, reverse=True)
+                      if rest == k or rest.startswith(k + ".")), None)
+        if match is None:
+            raise KeyError(key)
+        value, rest = value[match], rest[len(match) + 1:]
     return value
 
 
@@ -70,127 +96,200 @@ def _number(text) -> float:
 def _fmt(value) -> str:
     if isinstance(value, float) and not value.is_integer():
         return f"{value:,.1f}"
-    return f"{int(value):,}" if isinstance(value, (int, float)) else str(value)
+    return f"{int(value):,}" if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value)
+
+
+def _pct(value: float) -> str:
+    return f"{value:+.1f}%"
 
 
 def _with_note(text: str, note: str) -> str:
     return f"{text}; {note}" if note else text
 
 
-def rule_equal(claim, results) -> Verdict:
+def _date(text: str) -> str:
+    day = dt.date.fromisoformat(str(text))
+    return f"{day.day} {day:%B %Y}"
+
+
+def stated_text(claim: dict) -> str:
+    """The article's figure as a reader expects it: "45,000 refugees", "−44%", "24 September 2017"."""
+    value, unit = str(claim["stated_value"]).strip(), str(claim["unit"]).strip()
+    if not value:
+        return ""
+    if claim["rule"] == "equal_date":
+        return _date(value)
+    if unit == "percent change":
+        return value
+    try:
+        number = _number(value)
+    except ValueError:
+        return value.replace(";", ",")
+    text = _fmt(number)
+    if unit:
+        singular = unit[:-1] if unit.endswith("s") and number == 1 else unit
+        text += f" {singular}"
+    return text
+
+
+def rule_equal(claim, record) -> Verdict:
     """The stated number must equal the computed one exactly."""
-    computed = lookup(results, claim["key"])
+    computed = lookup(record["values"], claim["key"])
     stated = _number(claim["stated_value"])
     if _number(computed) == stated:
-        return Verdict(MATCHES, _fmt(computed), claim["note"] or "same figure in the primary source")
+        return Verdict(MATCHES, _fmt(computed), claim["note"] or "the same figure as the primary source")
     diff = _number(computed) - stated
     return Verdict(DIFFERS, _fmt(computed), _with_note(f"the source gives {_fmt(computed)}, {_fmt(abs(diff))} "
                                                        f"{'more' if diff > 0 else 'fewer'}", claim["note"]))
 
 
-def rule_percent(claim, results) -> Verdict:
-    """A stated percentage change matches if the computed one rounds to it (within one point)."""
-    computed = float(lookup(results, claim["key"])) * 100
-    stated = _number(claim["stated_value"])
-    gap = computed - stated
-    text = f"{computed:+.1f}%"
-    if abs(gap) <= 1.0:
-        return Verdict(MATCHES, text, _with_note(f"within {abs(gap):.1f} points of the stated figure", claim["note"]))
-    return Verdict(DIFFERS, text, _with_note(f"{abs(gap):.1f} points {'above' if gap > 0 else 'below'} the stated "
-                                             f"figure", claim["note"]))
+def rule_goes_beyond(claim, record) -> Verdict:
+    """The number matches, but the article's words claim more than the data can show."""
+    computed = lookup(record["values"], claim["key"])
+    if _number(computed) != _number(claim["stated_value"]):
+        return rule_equal(claim, record)
+    return Verdict(BEYOND, _fmt(computed), claim["note"] or "the number holds, but the words claim more than it shows")
 
 
-def rule_near_zero(claim, results) -> Verdict:
-    """'Virtually unchanged': the computed change is within ±2%."""
-    computed = float(lookup(results, claim["key"])) * 100
-    text = f"{computed:+.1f}%"
-    if abs(computed) <= 2.0:
-        return Verdict(MATCHES, text, _with_note(f"a change of {text} is within ±2%", claim["note"]))
-    return Verdict(DIFFERS, text, _with_note(f"a change of {text} is more than ±2%", claim["note"]))
+def rule_equal_date(claim, record) -> Verdict:
+    """The stated date (ISO) must be the date in the primary source."""
+    computed = lookup(record["values"], claim["key"])
+    if computed is None:
+        return Verdict(UNCHECKABLE, "", claim["note"] or "the source gives no date")
+    if str(computed) == str(claim["stated_value"]):
+        return Verdict(MATCHES, _date(computed), claim["note"] or "the same date as the primary source")
+    return Verdict(DIFFERS, _date(computed), _with_note(f"the source gives {_date(computed)}", claim["note"]))
 
 
-def rule_lowest_since(claim, results) -> Verdict:
+def rule_percent(claim, record) -> Verdict:
+    """A stated percentage change matches if the computed one is within the chapter's tolerance of it."""
+    value = lookup(record["values"], claim["key"])
+    tolerance = record["values"]["tolerance_points"]
+    if value is None:
+        return Verdict(UNCHECKABLE, "missing", _with_note("a month in the span has no data", claim["note"]))
+    computed = float(value) * 100
+    gap = computed - _number(claim["stated_value"])
+    points = f"{tolerance:g} percentage point" + ("" if tolerance == 1 else "s")
+    if abs(gap) <= tolerance:
+        return Verdict(MATCHES, _pct(computed), _with_note(f"{abs(gap):.1f} points from the stated figure, within "
+                                                           f"{points}", claim["note"]))
+    return Verdict(DIFFERS, _pct(computed), _with_note(f"{abs(gap):.1f} points {'above' if gap > 0 else 'below'} the "
+                                                       f"stated figure, more than {points}", claim["note"]))
+
+
+def rule_near_zero(claim, record) -> Verdict:
+    """'Virtually unchanged': the computed change is within the chapter's near-zero band."""
+    value = lookup(record["values"], claim["key"])
+    band = record["values"]["near_zero"] * 100
+    if value is None:
+        return Verdict(UNCHECKABLE, "missing", _with_note("a month in the span has no data", claim["note"]))
+    computed = float(value) * 100
+    text = _pct(computed)
+    if abs(computed) <= band:
+        return Verdict(MATCHES, text, _with_note(f"a change of {text} is within ±{band:g}%", claim["note"]))
+    return Verdict(DIFFERS, text, _with_note(f"a change of {text} is more than ±{band:g}%", claim["note"]))
+
+
+def rule_lowest_since(claim, record) -> Verdict:
     """'Lowest since <year>': was it the lowest when written, and has a later value gone lower since?
 
-    Reads the chapter's `is_lowest`, `tested_ceiling`, `min_ceiling`, `min_ceiling_year` and
-    `later_lower` ({year: value}); `key` names the tested value.
+    Reads the chapter's `is_lowest`, `min_ceiling`, `min_ceiling_years` and `later_lower_text`; `key`
+    names the tested value.
     """
-    value = lookup(results, claim["key"])
-    previous, year = results["min_ceiling"], results["min_ceiling_year"]
-    if not results["is_lowest"]:
-        return Verdict(DIFFERS, _fmt(value), f"FY{year} was as low or lower ({_fmt(previous)}).")
-    later = sorted(results.get("later_lower", {}).items())
-    if later:
-        years = ", ".join(f"FY{y} ({_fmt(v)})" for y, v in later)
-        return Verdict(OUTDATED, _fmt(value), f"true when written: the lowest before was {_fmt(previous)} in "
-                                              f"FY{year}; later ceilings went lower: {years}.")
-    return Verdict(MATCHES, _fmt(value), f"the lowest before was {_fmt(previous)} in FY{year}, and none has "
-                                         f"gone lower since.")
+    values = record["values"]
+    value = _fmt(lookup(values, claim["key"]))
+    previous, years = _fmt(values["min_ceiling"]), " and ".join(f"FY{y}" for y in values["min_ceiling_years"])
+    if not values["is_lowest"]:
+        return Verdict(DIFFERS, value, f"{years} was as low or lower ({previous})")
+    if values["later_lower"]:
+        return Verdict(OUTDATED, value, f"true when written: the lowest before was {previous} in {years}; later "
+                                        f"ceilings as first set went lower: {values['later_lower_text']}")
+    return Verdict(MATCHES, value, f"the lowest before was {previous} in {years}, and none has gone lower since")
 
 
-def rule_same_set(claim, results) -> Verdict:
+def rule_same_set(claim, record) -> Verdict:
     """A stated list (separated by ';') must name the same items as the computed list."""
-    computed = sorted(str(x) for x in lookup(results, claim["key"]))
+    computed = sorted(str(x) for x in lookup(record["values"], claim["key"]))
     stated = sorted(x.strip() for x in str(claim["stated_value"]).split(";"))
+    shown = ", ".join(computed)
     if computed == stated:
-        return Verdict(MATCHES, "; ".join(computed), claim["note"] or "the same list")
+        return Verdict(MATCHES, shown, claim["note"] or "the same list")
     missing = sorted(set(computed) - set(stated))
     extra = sorted(set(stated) - set(computed))
     parts = ([f"not in the article: {', '.join(missing)}"] if missing else []) + \
             ([f"not in the source: {', '.join(extra)}"] if extra else [])
-    return Verdict(DIFFERS, "; ".join(computed), "; ".join(parts))
+    return Verdict(DIFFERS, shown, "; ".join(parts))
 
 
-def rule_confirmed(claim, results) -> Verdict:
-    """A qualitative claim the chapter can confirm (True), or cannot settle with the published data (False)."""
-    confirmed = lookup(results, claim["key"])
+def rule_confirmed(claim, record) -> Verdict:
+    """A qualitative claim the chapter can confirm (true), or cannot settle with the published data (false)."""
+    confirmed = lookup(record["values"], claim["key"])
     if confirmed:
         return Verdict(MATCHES, str(claim["stated_value"]), claim["note"] or "confirmed by the data")
     return Verdict(UNCHECKABLE, "", claim["note"] or "the published data cannot settle it")
 
 
-def rule_uncheckable(claim, results) -> Verdict:
+def rule_uncheckable(claim, record) -> Verdict:
     return Verdict(UNCHECKABLE, "", claim["note"] or "no primary data for this figure in the book")
 
 
 RULES = {"equal": rule_equal, "percent": rule_percent, "near_zero": rule_near_zero,
          "lowest_since": rule_lowest_since, "same_set": rule_same_set, "confirmed": rule_confirmed,
-         "uncheckable": rule_uncheckable}
+         "goes_beyond": rule_goes_beyond, "equal_date": rule_equal_date, "uncheckable": rule_uncheckable}
 
 
-def chapter_results(data_dir: Path, chapters: set[str]) -> dict[str, dict]:
-    """Each needed chapter's `results(data_dir)`, computed through `safecity` (never read from notebook output)."""
-    import importlib
+def off_terms(claim: dict, record: dict) -> list[str]:
+    """The claim's terms that the chapter's run did not use, as "name: this run X, the claim Y"."""
+    ran = record.get("parameters", {})
+    off = []
+    for name, wanted in parse_terms(claim.get("terms")).items():
+        if name not in ran:
+            off.append(f"{name}: not a parameter of this chapter")
+        elif str(ran[name]) != wanted:
+            off.append(f"{name} was {ran[name]} in this run; the claim is about {wanted}")
+    return off
 
-    found = {}
-    for chapter in sorted(chapters):
-        module = importlib.import_module(CHAPTERS[chapter][0])
-        found[chapter] = module.results(data_dir)
-    return found
 
-
-def evaluate(claims: pd.DataFrame, results: dict[str, dict]) -> pd.DataFrame:
-    """One row per claim: the claim, the stated and computed values, the verdict, the reason and the evidence link."""
+def evaluate(claims: pd.DataFrame, records: dict[str, dict]) -> pd.DataFrame:
+    """One row per claim: its words, the stated and computed values, the verdict, the reason and the evidence link."""
     rows = []
     for claim in claims.to_dict("records"):
-        claim = {k: ("" if pd.isna(v) else v) for k, v in claim.items()}
-        chapter = results.get(claim["chapter"], {})
-        try:
-            verdict = RULES[claim["rule"]](claim, chapter)
-        except KeyError as exc:
-            raise ValueError(f"claim {claim['id']}: chapter '{claim['chapter']}' has no result {exc}") from None
-        page = CHAPTERS.get(claim["chapter"], (None, "", ""))[1]
+        claim = {k: ("" if not isinstance(v, (list, dict)) and pd.isna(v) else v) for k, v in claim.items()}
+        record = records.get(claim["chapter"], {"values": {}, "parameters": {}})
+        off = off_terms(claim, record) if claim["rule"] != "uncheckable" else []
+        if off:
+            verdict = Verdict(NOT_CHECKED, "", "this run used other terms than the claim's: " + "; ".join(off))
+        else:
+            try:
+                verdict = RULES[claim["rule"]](claim, record)
+            except KeyError as exc:
+                raise ValueError(f"claim {claim['id']}: chapter '{claim['chapter']}' has no result {exc}") from None
+            key_text = record.get("text", {}).get(claim["key"])
+            if key_text and verdict.computed and claim["rule"] in ("percent", "near_zero", "equal"):
+                verdict = Verdict(verdict.verdict, key_text, verdict.reason)  # the chapter page's own text
+        page = record.get("notebook", "")
         link = f"{page}.html" + (f"#{claim['section']}" if claim["section"] else "") if page else ""
-        rows.append({"id": claim["id"], "claim": claim["claim"], "stated": claim["stated_value"],
-                     "unit": claim["unit"], "computed": verdict.computed, "verdict": verdict.verdict,
-                     "reason": verdict.reason, "evidence": link})
+        rows.append({"id": claim["id"], "claim": claim["claim"], "quote": claim.get("quote", ""),
+                     "stated": stated_text(claim), "computed": verdict.computed, "verdict": verdict.verdict,
+                     "reason": verdict.reason, "evidence": link, "evidence_title": record.get("title", "")})
     return pd.DataFrame(rows)
 
 
-def ledger(data_dir: Path) -> pd.DataFrame:
-    claims = load(data_dir)
-    needed = {c for c in claims["chapter"] if c in CHAPTERS}
-    return evaluate(claims, chapter_results(data_dir, needed))
+def ledger(data_dir: Path, records: dict[str, dict]) -> pd.DataFrame:
+    """The article's claims, each judged against the chapters' results records."""
+    return evaluate(load(data_dir, set(records)), records)
+
+
+def record_values(table: pd.DataFrame) -> dict:
+    """What the ledger's results record keeps: each claim's words, figures and verdict, and the tally."""
+    return {"claims": {str(r.id): {"claim": r.claim, "quote": r.quote, "stated": r.stated, "computed": r.computed,
+                                   "verdict": r.verdict} for r in table.itertuples()},
+            "tally": tally(table)}
+
+
+def verdict_list() -> str:
+    """The verdict set as the ledger's introduction lists it."""
+    return "; ".join(VERDICTS)
 
 
 def tally(table: pd.DataFrame) -> dict[str, int]:
@@ -199,14 +298,133 @@ def tally(table: pd.DataFrame) -> dict[str, int]:
     return {verdict: int(counts.get(verdict, 0)) for verdict in VERDICTS}
 
 
+#: How the tally reads for one claim and for several: (singular, plural).
+TALLY_PHRASES = {
+    MATCHES: ("matches the primary source", "match the primary source"),
+    DIFFERS: ("differs from it", "differ from it"),
+    OUTDATED: ("was true when written but is no longer", "were true when written but are no longer"),
+    BEYOND: ("goes beyond what the data show", "go beyond what the data show"),
+    NOT_CHECKED: ("was not checked in this run", "were not checked in this run"),
+    UNCHECKABLE: ("cannot be checked with the data here", "cannot be checked with the data here"),
+}
+
+
+def tally_sentence(counts: dict[str, int]) -> str:
+    """'Of the article's 30 claims, 20 match the primary source, 1 differs from it, …' (verb agrees with count)."""
+    total = sum(counts.values())
+    parts = [f"{n:,} {TALLY_PHRASES[v][0 if n == 1 else 1]}" for v, n in counts.items() if n]
+    return f"Of the article's {total:,} claims, {join_and(parts)}"
+
+
+# --- Findings for the intro: headlines chosen from the verdicts, details from the chapters' own text ---------
+
+
+def _verdicts(table: pd.DataFrame, ids: list[str]) -> list[str]:
+    known = table.set_index("id")["verdict"]
+    return [known[i] for i in ids if i in known.index]
+
+
+def _checked(verdicts: list[str]) -> list[str]:
+    return [v for v in verdicts if v not in (NOT_CHECKED, UNCHECKABLE)]
+
+
+def findings(table: pd.DataFrame, records: dict[str, dict]) -> dict[str, str]:
+    """The intro's key findings: `finding_<chapter>_head` from the ledger's verdicts, `_body` from the chapter's text."""
+    out = {}
+    for chapter, make in FINDINGS.items():
+        if chapter in records:
+            head, body = make(table, records[chapter]["text"], records[chapter]["values"])
+            out[f"finding_{chapter}_head"], out[f"finding_{chapter}_body"] = head, body
+    return out
+
+
+def _arrests(table, text, values):
+    verdict = _verdicts(table, ["places-sum"])
+    excess = values["article_excess"]
+    if not _checked(verdict):
+        head = "The arrests by place were not checked in this run."
+    elif excess == 0:
+        head = "The places add up to the total."
+    else:
+        head = f"The places add up to {'more' if excess > 0 else 'less'} than the total."
+    body = (f"The article's places sum to {text['article_total']} arrests, {text['article_vs_stated']} of "
+            f"{text['stated_total']}; ICE's own list sums to {text['ice_total']}.")
+    if values.get("la_explains_excess") and excess:
+        body += (f" The difference is Los Angeles: the article took the field office's {text['la_article']} "
+                 f"where ICE's list counted {text['la_ice']} in Los Angeles County.")
+    return head, body
+
+
+def _offences(table, text, values):
+    verdicts = _verdicts(table, ["convicted", "not-convicted", "dui", "dui-most-common"])
+    checked = _checked(verdicts)
+    if not checked:
+        head = "The conviction figures were not checked in this run."
+    elif all(v == MATCHES for v in checked) and len(checked) == len(verdicts):
+        head = "The conviction figures hold."
+    elif DIFFERS in checked:
+        head = "Some conviction figures differ from ICE's."
+    elif BEYOND in checked:
+        head = "The conviction figures hold, but the article reads more into them than they show."
+    else:
+        head = "The conviction figures hold, with a caveat."
+    body = (f"{text['convicted']} of {text['total']} people arrested had criminal convictions "
+            f"({text['convicted_pct']})")
+    if "share_vs_national" in text:
+        body += f", {text['share_vs_national']} ICE's national {text['national_pct']} in {text['fy']}"
+    body += "."
+    if "largest_certainty" in text:
+        body += (f" Drunk driving ({text['dui']}) is the largest conviction category ICE itemised. "
+                 f"{text['largest_certainty']}: {text['largest_reason']}.")
+    return head, body
+
+
+def _visas(table, text, values):
+    ids = ["politico-six", "politico-arab", "politico-muslim", "politico-all"]
+    verdicts = _verdicts(table, ids)
+    checked = _checked(verdicts)
+    matched = sum(v == MATCHES for v in checked)
+    if not checked:
+        head = "Politico's visa figures were not checked in this run."
+    elif matched == len(verdicts):
+        head = "Politico's visa figures reproduce."
+    elif matched == 0:
+        head = "Politico's visa figures do not reproduce."
+    else:
+        head = f"{matched} of Politico's {len(verdicts)} visa figures reproduce."
+    body = (f"From the State Department's records, comparing {text['window_label']} with {text['baseline_label']}, "
+            f"the change in non-immigrant visas issued was {text['six_change']} for the {text['six_n']} countries of "
+            f"the March 2017 order (Politico: {text['six_politico']})")
+    if "arab_change" in text:
+        body += f", {text['arab_change']} for Arab nations (Politico: {text['arab_politico']})"
+    if "muslim_change" in text:
+        body += f", {text['muslim_change']} for majority-Muslim countries (Politico: {text['muslim_politico']})"
+    if "all_change" in text:
+        body += f" and {text['all_change']} for all nations (Politico: \"{text['all_politico']}\")"
+    return head, body + "."
+
+
+def _refugees(table, text, values):
+    verdict = _verdicts(table, ["refugee-lowest"])
+    since = values["since_year"]
+    head = {MATCHES: f"\"Lowest since {since}\" was true when written, and still is.",
+            OUTDATED: f"\"Lowest since {since}\" was true when written, and has not stayed true.",
+            DIFFERS: f"\"Lowest since {since}\" was not true when written."}.get(
+        verdict[0] if verdict else "", "The refugee ceiling claim was not checked in this run.")
+    return head, f"{text['verdict_sentence']}. {text['later_sentence']}."
+
+
+FINDINGS = {"arrests": _arrests, "offences": _offences, "visas": _visas, "refugees": _refugees}
+
+
 #: Verdict → (short badge text, CSS class suffix). A verdict not listed here gets a badge with its own words.
 BADGES = {
-    "matches the primary source": ("Matches", "matches"),
-    "differs from the primary source": ("Differs", "differs"),
-    "true when written, no longer true": ("No longer true", "outdated"),
-    "cannot be checked with the data here": ("Can't be checked", "uncheckable"),
-    "goes beyond the data": ("Goes beyond the data", "beyond"),
-    "not checked in this run": ("Not checked", "unchecked"),
+    MATCHES: ("Matches", "matches"),
+    DIFFERS: ("Differs", "differs"),
+    OUTDATED: ("No longer true", "outdated"),
+    BEYOND: ("Goes beyond the data", "beyond"),
+    NOT_CHECKED: ("Not checked", "unchecked"),
+    UNCHECKABLE: ("Can't be checked", "uncheckable"),
 }
 
 
@@ -266,8 +484,7 @@ def to_html(table: pd.DataFrame) -> str:
             claim += f'<span class="safecity-quote">The article: <q>{esc(str(row["quote"]).strip())}</q></span>'
         stated = esc(f"{row['stated']} {row.get('unit', '')}".strip())
         evidence = str(row.get("evidence", ""))
-        link = (f'<a href="{esc(evidence)}">{esc(CHAPTER_TITLES.get(evidence.split(".html")[0], "chapter"))}</a>'
-                if evidence else "")
+        link = f'<a href="{esc(evidence)}">{esc(str(row.get("evidence_title") or "chapter"))}</a>' if evidence else ""
         why = esc(str(row["reason"])) + (f'<span class="safecity-evidence">Evidence: {link}</span>' if link else "")
         cells = [("Claim", claim), ("Verdict", chip(str(row["verdict"]))), ("As stated", stated),
                  ("From the data", esc(str(row["computed"])) or "none"), ("Why", why)]
@@ -275,6 +492,3 @@ def to_html(table: pd.DataFrame) -> str:
                      + "".join(f'<td data-label="{label}">{value}</td>' for label, value in cells) + "</tr>")
     lines += ["</tbody>", "</table>", "</div>"]
     return "\n".join(lines)
-
-
-CHAPTER_TITLES = {page: title for _, page, title in CHAPTERS.values()}

@@ -24,6 +24,7 @@ import pandas as pd
 
 from . import charts
 from .book import fmt_pct
+from .text import fy, join_and
 
 #: The split of everyone arrested into convicted / not convicted.
 CONVICTION_STATUS = "conviction status"
@@ -92,10 +93,6 @@ def fiscal_year(date) -> int:
     """The US federal fiscal year of a date: FY2017 runs from 1 Oct 2016 to 30 Sep 2017."""
     date = pd.Timestamp(date)
     return date.year + 1 if date.month >= 10 else date.year
-
-
-def fy(year: int) -> str:
-    return f"FY{int(year)}"
 
 
 def _table(groups: list[Group], whole: int, first: str, share_name: str) -> pd.DataFrame:
@@ -270,7 +267,7 @@ def _years_text(years: list[int]) -> str:
     names = [name for r in runs for name in ([f"{fy(r[0])}–{fy(r[-1])}"] if len(r) > 2 else [fy(y) for y in r])]
     if not names:
         return "none"
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return join_and(names)
 
 
 # --- Charts -----------------------------------------------------------------------------------------
@@ -496,7 +493,7 @@ class Chapter:
         return national_series(self.arrests, self.criminality)
 
 
-def load(data_dir: Path, operation: str = "Operation Safe City") -> Chapter:
+def load(data_dir: Path, operation: str) -> Chapter:
     from .sources import ice_annual, ice_offences, ice_release
 
     return Chapter(operation=operation, facts=ice_release.operation(data_dir, operation),
@@ -505,13 +502,20 @@ def load(data_dir: Path, operation: str = "Operation Safe City") -> Chapter:
                    arrests=ice_annual.arrests(data_dir), criminality=ice_annual.criminality(data_dir))
 
 
-def results(data_dir: Path, operation: str = "Operation Safe City") -> dict:
-    """The chapter's headline values as plain numbers (None where not published), for the prose and the ledger."""
-    return summary(load(data_dir, operation))
+CHAPTER = "offences"
+TITLE = "Offence breakdown"
+SOURCES = ["ice-safe-city", "ice-safe-city-offences", "ice-annual-arrests"]
+LABELS = {
+    "convicted": "people with criminal convictions",
+    "convicted_pct": "share of those arrested with convictions",
+    "dui": "people whose most serious conviction was DUI",
+    "national_pct": "ICE's national share with convictions that year",
+    "largest_is_certain": "whether DUI is certainly the most common conviction",
+}
 
 
-def summary(ch: Chapter) -> dict:
-    """The headline values of a loaded chapter (see :func:`results`)."""
+def results(ch: Chapter) -> dict:
+    """The chapter's values as plain numbers (None where not published), for its prose, the ledger and the intro."""
     operation = ch.operation
     total, convicted = ch.total, ch.convicted
     by_attribute = dict(zip(ch.attributes["attribute"], (int(p) for p in ch.attributes["people"])))
@@ -529,6 +533,8 @@ def summary(ch: Chapter) -> dict:
         "operation": operation,
         "fiscal_year": ch.fiscal_year,
         "days": int((pd.Timestamp(ch.facts["end_date"]) - pd.Timestamp(ch.facts["start_date"])).days) + 1,
+        "start_date": f"{pd.Timestamp(ch.facts['start_date']):%Y-%m-%d}",
+        "end_date": f"{pd.Timestamp(ch.facts['end_date']):%Y-%m-%d}",
         "total": total,
         "countries": None if pd.isna(ch.facts["countries"]) else int(ch.facts["countries"]),
         "convicted": convicted,
@@ -559,8 +565,9 @@ def summary(ch: Chapter) -> dict:
     }
 
 
-def for_prose(values: dict) -> dict:
-    """What the notebook glues: counts and names as they are, shares and years formatted; unknowns left out."""
+def words(values: dict) -> dict:
+    """What the page shows: counts and names as they are, shares and years formatted, comparison words chosen
+    from the numbers; unknowns left out."""
     out = {k: v for k, v in values.items()
            if v is not None and not isinstance(v, (float, list, dict)) and k != "fiscal_year"}
     out["fy"] = fy(values["fiscal_year"])
@@ -574,6 +581,10 @@ def for_prose(values: dict) -> dict:
     if values.get("largest_category_people") is not None:
         out["largest_category_pct"] = fmt_pct(share(values["largest_category_people"], values["convicted"]))
     if values.get("largest_is_certain") is not None:
+        out["largest_certainty"] = ("The release shows that it was also the most common conviction overall, as the "
+                                    "article says" if values["largest_is_certain"] else
+                                    "The release cannot show that it was the most common conviction overall, as the "
+                                    "article says")
         rest, top = values["not_itemised"], values["largest_category_people"]
         out["largest_reason"] = (
             f"the {rest:,} people not itemised are fewer than its {top:,}, so no other category can be larger"
@@ -582,7 +593,17 @@ def for_prose(values: dict) -> dict:
             f"category among them could be {'larger' if rest > top else 'as large'}")
     if values.get("share_gap") is not None:
         gap = values["share_gap"]
-        out["share_gap_text"] = f"{abs(gap) * 100:.1f} percentage points {'lower' if gap < 0 else 'higher'}"
+        out["share_gap_text"] = ("the same" if round(gap * 1000) == 0 else
+                                 f"{abs(gap) * 100:.1f} percentage points {'lower' if gap < 0 else 'higher'}")
+        out["share_vs_national"] = ("the same as" if round(gap * 1000) == 0 else
+                                    "below" if gap < 0 else "above")
     out["national_years_text"] = _years_text(values["national_years"])
     out["national_missing_years_text"] = _years_text(values["national_missing_years"])
     return out
+
+
+def tables(ch: Chapter) -> dict[str, pd.DataFrame]:
+    """The chapter's tables for the Downloads page (machine-friendly columns)."""
+    return {"offences_conviction_status": ch.status, "offences_conviction_categories": ch.category_table,
+            "offences_attributes": ch.attribute_table,
+            "offences_national_published": published_figures(ch.arrests, ch.criminality)}

@@ -9,6 +9,7 @@ code; an unchanged key reuses the committed executed copy without a kernel.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import json
@@ -66,8 +67,11 @@ def toc_files(root: Path = ROOT) -> list[str]:
     return found
 
 
-def notebooks(root: Path = ROOT) -> list[Notebook]:
-    """The notebooks to execute, in toc order: toc entries under book/ that have a source in notebooks/."""
+def notebooks(root: Path = ROOT, work: Path | None = None) -> list[Notebook]:
+    """The notebooks to execute, in toc order: toc entries under book/ that have a source in notebooks/.
+
+    Their executed copies go to `work/book/` (default: the project's own `book/`).
+    """
     found = []
     for entry in toc_files(root):
         name = Path(entry).name.removesuffix(".ipynb")
@@ -75,7 +79,7 @@ def notebooks(root: Path = ROOT) -> list[Notebook]:
         if Path(entry).parent.as_posix() != BOOK or not source.exists():
             continue
         meta = nbformat.read(source, as_version=4).metadata.get("safecity", {})
-        found.append(Notebook(name=name, source=source, output=Path(root, BOOK, f"{name}.ipynb"),
+        found.append(Notebook(name=name, source=source, output=Path(work or root, BOOK, f"{name}.ipynb"),
                               inputs=list(meta.get("inputs", [])), after=list(meta.get("after", []))))
     return found
 
@@ -117,6 +121,8 @@ def load_overrides(params_file: Path | None, books: list[Notebook]) -> dict[str,
         for key, value in values.items():
             if key == "data_dir":
                 problems.append(Problem(shown, f"{name}: set the data directory with --data-dir, not in the file"))
+            elif key == "overridden":
+                problems.append(Problem(shown, f"{name}: 'overridden' is set by the build, not in the file"))
             elif key not in defaults:
                 problems.append(Problem(shown, f"{name}: unknown parameter '{key}' (known: {', '.join(defaults)})"))
             elif not _same_type(defaults[key], value):
@@ -151,9 +157,9 @@ NOT_NOTEBOOK_CODE = {"__main__.py", "bench.py", "sitecheck.py"}
 
 
 def code_hash(root: Path = ROOT) -> str:
-    """Hash of the `safecity` package source (Python and C): a change to any module a notebook may run
-    invalidates every notebook."""
-    modules = [p for p in sorted(Path(root, "safecity").rglob("*")) if p.suffix in (".py", ".c")
+    """Hash of the `safecity` package source: a change to any module a notebook may run invalidates
+    every notebook."""
+    modules = [p for p in sorted(Path(root, "safecity").rglob("*")) if p.suffix == ".py"
                and p.name not in NOT_NOTEBOOK_CODE]
     return _hash_paths(modules, root)
 
@@ -166,13 +172,26 @@ def inputs_hash(data_dir: Path, inputs: list[str]) -> str:
     return _hash_paths(files, Path(data_dir))
 
 
+def records_hash(nb: Notebook) -> str:
+    """Hash of the results records of the notebooks `nb` runs after: the ledger and the downloads page read them."""
+    folder = nb.output.parent / "results"
+    return _hash_paths([folder / f"{dep}.json" for dep in nb.after], nb.output.parent)
+
+
 def cache_key(nb: Notebook, parameters: dict, data_dir: Path, code: str) -> str:
     digest = hashlib.sha256()
     digest.update(nb.source.read_bytes())
-    digest.update(json.dumps(parameters, sort_keys=True).encode())
+    # Where the data folder is does not matter, only what is in it (`inputs_hash`).
+    digest.update(json.dumps({k: v for k, v in parameters.items() if k != "data_dir"}, sort_keys=True).encode())
     digest.update(inputs_hash(data_dir, nb.inputs).encode())
+    digest.update(records_hash(nb).encode())
     digest.update(code.encode())
     return digest.hexdigest()
+
+
+def overridden(defaults: dict, overrides: dict) -> list[str]:
+    """The parameters a parameter file set to something other than the notebook's default."""
+    return sorted(k for k, v in overrides.items() if defaults.get(k) != v)
 
 
 def stored_key(output: Path) -> str | None:
@@ -214,6 +233,7 @@ def _execute(nb: Notebook, parameters: dict, key: str, root: Path) -> float:
     """Run one notebook with papermill into a temporary file, normalise it, then move it into place."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
+    from traitlets.config import Config
 
     started = time.perf_counter()
     # A hidden folder beside the output: same filesystem for the atomic move, and never collected by pytest.
@@ -221,16 +241,24 @@ def _execute(nb: Notebook, parameters: dict, key: str, root: Path) -> float:
     scratch.mkdir(exist_ok=True)
     fd, tmp = tempfile.mkstemp(suffix=".ipynb", dir=scratch)
     os.close(fd)
+    # The kernel talks to us over local sockets (IPC), not TCP: nothing listens on the network, no port
+    # can be taken by another process, and ipykernel has no unencrypted-TCP warning to print. Each run
+    # gets its own socket folder. The kernel's own log is kept to critical messages: jupyter_client
+    # interrupts every kernel before shutting it down, which it may log as an error; a failing cell or
+    # a dead kernel reaches us through papermill either way.
+    sockets = tempfile.mkdtemp(prefix="safecity-kernel-")
+    config = Config({"KernelManager": {"transport": "ipc", "ip": os.path.join(sockets, "kernel")}})
+    quiet = ["--IPKernelApp.log_level=CRITICAL"]
     try:
         try:
             for attempt in (1, 2):
                 try:
                     papermill.execute_notebook(str(nb.source), tmp, parameters=parameters, cwd=str(nb.output.parent),
                                                kernel_name="python3", progress_bar=False, log_output=False,
-                                               start_timeout=180)
+                                               start_timeout=180, config=config, extra_arguments=quiet)
                     break
                 except RuntimeError as exc:
-                    # A kernel that never answered (a loaded machine, a lost port race): one fresh try.
+                    # A kernel that never answered (a loaded machine): one fresh try.
                     if attempt == 2 or "didn't respond" not in str(exc):
                         raise NotebookError(f"{display_path(nb.source)}: the kernel failed: {exc}") from None
         except PapermillExecutionError as exc:
@@ -239,23 +267,65 @@ def _execute(nb: Notebook, parameters: dict, key: str, root: Path) -> float:
             raise NotebookError(f"{display_path(nb.source)}: cell {cell} raised {exc.ename}: "
                                 f"{evalue[0] if evalue else ''}") from None
         executed = nbformat.read(tmp, as_version=4)
-        clean = normalize(executed, nb.source.relative_to(root).as_posix(), nb.output.relative_to(root).as_posix(), key)
+        clean = normalize(executed, nb.source.relative_to(root).as_posix(),
+                          nb.output.relative_to(nb.output.parent.parent).as_posix(), key)
         with open(tmp, "w", encoding="utf-8", newline="\n") as handle:
             nbformat.write(clean, handle)
         os.replace(tmp, nb.output)
     finally:
+        shutil.rmtree(sockets, ignore_errors=True)
         if os.path.exists(tmp):
             os.unlink(tmp)
     return time.perf_counter() - started
+
+
+#: Where runs on other data folders execute and build: one folder per data folder, outside `book/`.
+RUNS = "_build-runs"
+#: Files of the book folder that a run writes; a run folder keeps its own once it has them.
+GENERATED = ("results", "_static/downloads")
+
+
+def work_root(root: Path, data_dir: Path) -> Path:
+    """The folder a run on `data_dir` executes into and builds from: the project itself for its own `data/`,
+    else `_build-runs/<folder name>-<hash of its path>/`, so the committed notebooks in `book/` never change."""
+    data_dir = Path(data_dir).resolve()
+    if data_dir == Path(root, "data").resolve():
+        return Path(root)
+    tag = hashlib.sha256(str(data_dir).encode()).hexdigest()[:8]
+    return Path(root, RUNS, f"{data_dir.name}-{tag}")
+
+
+def prepare_work(root: Path, data_dir: Path) -> Path:
+    """Make the work folder for `data_dir`: `_config.yml`, `_toc.yml` and a copy of `book/` (pages, static files,
+    and the committed executed notebooks, results and downloads, which notebooks whose inputs did not
+    change keep: the cache keys on contents). Pages are refreshed on every run; generated files are not."""
+    work = work_root(root, data_dir)
+    if work == Path(root):
+        return work
+    names = [Path(name) for name in ("_config.yml", "_toc.yml") if Path(root, name).exists()]
+    book = Path(root, BOOK)
+    names += [path.relative_to(root) for path in sorted(book.rglob("*"))
+              if path.is_file() and ".executing" not in path.parts]
+    for rel in names:
+        target = work / rel
+        inside = rel.relative_to(BOOK).as_posix() if rel.parts[0] == BOOK else ""
+        generated = (rel.suffix == ".ipynb" and rel.parent == Path(BOOK)) or \
+            any(inside == g or inside.startswith(g + "/") for g in GENERATED)
+        if target.exists() and (generated or target.read_bytes() == Path(root, rel).read_bytes()):
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(Path(root, rel), target)
+    return work
 
 
 def run(data_dir: Path, *, root: Path = ROOT, params_file: Path | None = None, force: bool = False,
         jobs: int | None = None, only: list[str] | None = None, echo=print) -> list[tuple[str, str, float]]:
     """Execute every notebook whose cache key changed. Returns (name, status, seconds) per notebook.
 
-    `only` restricts the run to the named notebooks (their dependencies are not re-run).
+    `only` restricts the run to the named notebooks (their dependencies are not re-run). A data folder
+    other than the project's `data/` runs in its own work folder (`work_root`), never in `book/`.
     """
-    books = notebooks(root)
+    books = notebooks(root, prepare_work(root, data_dir))
     if only:
         unknown = sorted(set(only) - {nb.name for nb in books})
         if unknown:
@@ -268,8 +338,10 @@ def run(data_dir: Path, *, root: Path = ROOT, params_file: Path | None = None, f
     for nb in books:
         params = {"data_dir": os.path.relpath(Path(data_dir).resolve(), nb.output.parent.resolve()).replace(os.sep, "/")}
         params.update(overrides.get(nb.name, {}))
-        key = cache_key(nb, params, Path(data_dir), code)
-        plan[nb.name] = (nb, params, key, force or stored_key(nb.output) != key)
+        defaults = default_parameters(nb.source)
+        if "overridden" in defaults:  # a chapter says at its top when it ran with other parameters
+            params["overridden"] = overridden(defaults, overrides.get(nb.name, {}))
+        plan[nb.name] = (nb, params)
 
     results: dict[str, tuple[str, str, float]] = {}
     total = len(books)
@@ -280,15 +352,22 @@ def run(data_dir: Path, *, root: Path = ROOT, params_file: Path | None = None, f
 
     pending = [nb.name for nb in books]
     running = {}
+    keys: dict[str, str] = {}
     jobs = max(1, jobs or os.cpu_count() or 1)
     # "spawn": each worker is a fresh interpreter, so no kernel-client state is inherited through fork.
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with _resource_tracker_stopped(), \
+            ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
         failure = None
         while pending or running:
             for name in list(pending):
-                nb, params, key, stale = plan[name]
+                nb, params = plan[name]
                 if any(dep in pending or dep in running.values() for dep in nb.after if dep in plan):
                     continue
+                # Keyed only now: a notebook that reads other notebooks' records is keyed on them as they are.
+                if name not in keys:
+                    keys[name] = cache_key(nb, params, Path(data_dir), code)
+                key = keys[name]
+                stale = force or stored_key(nb.output) != key
                 if failure is None and not stale:
                     pending.remove(name)
                     report(name, "cached", 0.0)
@@ -316,6 +395,19 @@ def run(data_dir: Path, *, root: Path = ROOT, params_file: Path | None = None, f
         if failure is not None:
             raise failure
     return [results[nb.name] for nb in books]
+
+
+@contextlib.contextmanager
+def _resource_tracker_stopped():
+    """Stop multiprocessing's resource tracker, which the workers' pool starts, once the pool is closed.
+    Python 3.11 never waits for it, so it outlives the build and is left as a defunct process under an
+    init that does not reap (CPython gh-88887, fixed in later versions). Another pool starts it again."""
+    from multiprocessing import resource_tracker
+
+    try:
+        yield
+    finally:
+        resource_tracker._resource_tracker._stop()
 
 
 SITE_KEY_FILE = ".safecity-site-key"

@@ -45,6 +45,7 @@ def datasets(data_dir: Path) -> pd.DataFrame:
         rows.append({
             "folder": f"data/raw/{folder}/",
             "dataset": d.get("title", folder),
+            "description": d.get("description", ""),
             "origin": origin,
             "retrieved": d.get("retrieved", "not recorded"),
             "licence": "; ".join(l.get("title") or l.get("name", "") for l in d.get("licenses", [])) or "not recorded",

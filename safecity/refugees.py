@@ -19,6 +19,7 @@ import pandas as pd
 
 from . import charts
 from .errors import DataError, Problem
+from .text import fy, join_and
 
 MEASURES = {"ceiling_set": "as first set", "ceiling_final": "at year end"}
 MPI_SOURCE = "Migration Policy Institute tabulation of State Department (WRAPS) data"
@@ -53,16 +54,10 @@ def load(data_dir) -> Inputs:
                   facts_file=refugee_policy._file(data_dir, "policy_facts"))
 
 
-def fy(year) -> str:
-    return f"FY{int(year)}"
-
-
 def fy_list(years) -> str:
     """FY2019, FY2020 and FY2026 (or 'none')."""
     names = [fy(y) for y in years]
-    if not names:
-        return "none"
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return join_and(names) if names else "none"
 
 
 # --------------------------------------------------------------------------- ceilings by year
@@ -139,7 +134,7 @@ def shown_years(years: pd.DataFrame, first: int, last: int | None) -> pd.DataFra
 # --------------------------------------------------------------------------- the claim
 
 @dataclass(frozen=True)
-class Verdict:
+class LowestCeiling:
     """Is `year`'s ceiling lower than every ceiling from `since` to the year before?"""
 
     year: int
@@ -170,16 +165,18 @@ class Verdict:
 
     @property
     def sentence(self) -> str:
+        """The finding as an editor would write it, every comparison word chosen from the numbers."""
         low = f"{self.minimum:,} in {fy_list(self.minimum_years)}"
+        head = f"{fy(self.year)}'s ceiling of {self.ceiling:,}"
         if self.is_lowest:
-            return (f"True: {fy(self.year)}'s {self.ceiling:,} is below every ceiling from {fy(self.since)} to "
-                    f"{fy(self.year - 1)} (the lowest of them: {low})")
+            return (f"{head} was the lowest since {fy(self.since)}: every ceiling from {fy(self.since)} to "
+                    f"{fy(self.year - 1)} was higher, the lowest of them {low}")
         if self.ties:
-            return f"Tied: {fy(self.year)}'s {self.ceiling:,} equals the lowest ceiling before it ({low})"
-        return f"False: {fy(self.year)}'s {self.ceiling:,} is above the {low}"
+            return f"{head} only equalled the lowest ceiling before it, {low}"
+        return f"{head} was not the lowest since {fy(self.since)}: it is above the {low}"
 
 
-def lowest_since(years: pd.DataFrame, year: int, since: int, measure: str = "ceiling_set") -> Verdict:
+def lowest_since(years: pd.DataFrame, year: int, since: int, measure: str = "ceiling_set") -> LowestCeiling:
     """Test the claim "`year`'s ceiling is the lowest since `since`" on one reading of the ceiling.
 
     Compares with every year from `since` to `year - 1` that has a ceiling (years without one are
@@ -202,7 +199,7 @@ def lowest_since(years: pd.DataFrame, year: int, since: int, measure: str = "cei
     minimum = int(known[measure].min())
     later = years[(years["fiscal_year"] > year) & years[measure].notna()]
     later = later[later[measure] < ceiling]
-    return Verdict(year=int(year), since=int(since), measure=measure, ceiling=ceiling, minimum=minimum,
+    return LowestCeiling(year=int(year), since=int(since), measure=measure, ceiling=ceiling, minimum=minimum,
                    minimum_years=tuple(int(y) for y in known.loc[known[measure] == minimum, "fiscal_year"]),
                    n_compared=len(known),
                    missing_years=tuple(int(y) for y in window.loc[window[measure].isna(), "fiscal_year"]),
@@ -210,7 +207,7 @@ def lowest_since(years: pd.DataFrame, year: int, since: int, measure: str = "cei
                                              "ceiling": later[measure].astype("int64")}).reset_index(drop=True))
 
 
-def later_lower_table(years: pd.DataFrame, as_set: Verdict, year_end: Verdict) -> pd.DataFrame:
+def later_lower_table(years: pd.DataFrame, as_set: LowestCeiling, year_end: LowestCeiling) -> pd.DataFrame:
     """The later years whose ceiling went below the tested year's, on either reading."""
     later = sorted(set(as_set.later_lower["fiscal_year"]) | set(year_end.later_lower["fiscal_year"]))
     rows = years.set_index("fiscal_year").loc[later] if later else years.iloc[0:0].set_index("fiscal_year")
@@ -414,7 +411,7 @@ def chart_table(years: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def ceiling_chart(years: pd.DataFrame, as_set: Verdict, source: str) -> charts.Figure:
+def ceiling_chart(years: pd.DataFrame, as_set: LowestCeiling, source: str) -> charts.Figure:
     """Ceilings (as first set and at year end) and admissions per fiscal year in one chart."""
     table = chart_table(years)
     data = _plain(table)
@@ -448,7 +445,7 @@ def ceiling_chart(years: pd.DataFrame, as_set: Verdict, source: str) -> charts.F
         x=x, y=alt.Y("ceiling_year_end:Q"), text=alt.value("no admissions data"), tooltip=tips)
     chart = alt.layer(bars, line, dots, link, first, gaps).properties(width="container", height=360)
 
-    title = chart_title(as_set)
+    title = chart_title(as_set, years)
     return charts.Figure(chart, name="refugee-ceilings", title=title, source=source,
                          alt_text=ceiling_alt_text(years), data=table,
                          columns={"fiscal_year": ("fiscal year", "fy"), "ceiling_first_set": "ceiling as first set",
@@ -456,8 +453,21 @@ def ceiling_chart(years: pd.DataFrame, as_set: Verdict, source: str) -> charts.F
                                   "partial_year": "partial year"})
 
 
-def chart_title(verdict: Verdict) -> str:
-    lower = verdict.later_lower["fiscal_year"].tolist()
+def later_lower_text(verdict: LowestCeiling, years: pd.DataFrame) -> str:
+    """The later years below the tested ceiling, each with its figure and, if it was revised, what it became."""
+    revised = years.set_index("fiscal_year")
+    parts = []
+    for r in verdict.later_lower.itertuples():
+        text = f"{fy(r.fiscal_year)} ({r.ceiling:,}"
+        row = revised.loc[r.fiscal_year] if r.fiscal_year in revised.index else None
+        if verdict.measure == "ceiling_set" and row is not None and bool(row["revised"]):
+            verb = "cut" if row["ceiling_final"] < row["ceiling_set"] else "raised"
+            text += f", {verb} to {int(row['ceiling_final']):,} during the year"
+        parts.append(text + ")")
+    return join_and(parts) if parts else "none"
+
+
+def chart_title(verdict: LowestCeiling, years: pd.DataFrame) -> str:
     if verdict.is_lowest:
         head = f"{fy(verdict.year)}'s ceiling of {verdict.ceiling:,} was the lowest since {verdict.since}"
     elif verdict.ties:
@@ -465,8 +475,8 @@ def chart_title(verdict: Verdict) -> str:
     else:
         head = (f"{fy(verdict.year)}'s ceiling of {verdict.ceiling:,} was not the lowest since {verdict.since}: "
                 f"{fy_list(verdict.minimum_years)} had {verdict.minimum:,}")
-    if lower:
-        return f"{head}; {fy_list(lower)} went lower"
+    if len(verdict.later_lower):
+        return f"{head}; later ceilings as first set went lower: {later_lower_text(verdict, years)}"
     return f"{head}; no later ceiling went lower"
 
 
@@ -634,20 +644,21 @@ def group_month_chart(monthly: pd.DataFrame, facts: pd.DataFrame, first: int, la
 
 # --------------------------------------------------------------------------- headline values
 
-def results(data_dir, tested_year: int = 2018, since_year: int = 1980, first_year: int = 1980,
-            last_year: int | None = None, far_below: float = 0.5, groups_first_year: int = 2016,
-            groups_last_year: int | None = None, months_first_year: int = 2017, months_last_year: int = 2018) -> dict:
-    """The chapter's headline values as plain numbers and strings, for the prose and the claims ledger."""
-    inputs = load(data_dir)
-    return headline(inputs, tested_year=tested_year, since_year=since_year, first_year=first_year,
-                    last_year=last_year, far_below=far_below, groups_first_year=groups_first_year,
-                    groups_last_year=groups_last_year, months_first_year=months_first_year,
-                    months_last_year=months_last_year)
+CHAPTER = "refugees"
+TITLE = "Refugee ceilings and admissions"
+SOURCES = ["mpi-refugee-admissions", "prm-refugee-admissions", "refugee-policy"]
+LABELS = {
+    "tested_ceiling": "the tested year's refugee ceiling",
+    "verdict": "'lowest since' finding, as first set",
+    "later_lower_detail": "later ceilings below it",
+    "min_ceiling": "the lowest ceiling before it",
+}
 
 
-def headline(inputs: Inputs, *, tested_year: int, since_year: int, first_year: int, last_year: int | None,
-             far_below: float, groups_first_year: int, groups_last_year: int | None, months_first_year: int,
-             months_last_year: int) -> dict:
+def results(inputs: Inputs, *, tested_year: int, since_year: int, first_year: int, last_year: int | None,
+            far_below: float, groups_first_year: int, groups_last_year: int | None, months_first_year: int,
+            months_last_year: int) -> dict:
+    """The chapter's values as plain numbers and strings, for its prose, the claims ledger and the intro."""
     years = fiscal_years(inputs.mpi, inputs.facts, inputs.facts_file)
     shown = shown_years(years, first_year, last_year)
     as_set = lowest_since(years, tested_year, since_year, "ceiling_set")
@@ -703,6 +714,7 @@ def headline(inputs: Inputs, *, tested_year: int, since_year: int, first_year: i
         "verdict_same_on_both_readings": as_set.label == year_end.label,
         "later_lower_years": [int(y) for y in as_set.later_lower["fiscal_year"]],
         "later_lower": {int(r.fiscal_year): int(r.ceiling) for r in as_set.later_lower.itertuples()},
+        "later_lower_text": later_lower_text(as_set, years),
         "later_lower_years_year_end": [int(y) for y in year_end.later_lower["fiscal_year"]],
         "revised_years": {int(r.fiscal_year): {"first_set": int(r.ceiling_set), "year_end": int(r.ceiling_final)}
                           for r in years[years["revised"]].itertuples()},
@@ -740,7 +752,7 @@ def facts_table(facts: pd.DataFrame) -> pd.DataFrame:
     """The sourced facts as the reader sees them."""
     return pd.DataFrame({"fiscal year": [fy(y) for y in facts["fiscal_year"]], "fact": facts["description"],
                          "value": ["not applicable" if pd.isna(v) else f"{int(v):,}" for v in facts["value"]],
-                         "date": ["not sourced" if pd.isna(d) else str(d) for d in facts["date"]],
+                         "date": ["no single date" if pd.isna(d) else str(d) for d in facts["date"]],
                          "source": facts["source"]})
 
 
@@ -775,8 +787,8 @@ def _date(text: str) -> str:
     return f"{day.day} {day:%b %Y}"
 
 
-def prose(values: dict, facts: pd.DataFrame) -> dict:
-    """The headline values as the text the chapter's prose shows (ints stay ints: `publish` formats them)."""
+def words(values: dict, facts: pd.DataFrame) -> dict:
+    """The values as the text the chapter's prose shows, with every word that depends on them chosen here."""
     from .book import fmt_pct
 
     tested = values["tested_year"]
@@ -797,8 +809,15 @@ def prose(values: dict, facts: pd.DataFrame) -> dict:
         "last_fy": fy(values["last_year"]),
         "tested_ceiling": values["tested_ceiling"],
         "article_ceiling": values["article_ceiling"] if values["article_ceiling"] is not None else "not given",
-        "article_ceiling_matches": values["article_ceiling_matches"] if values["article_ceiling_matches"] is not None
-        else "not applicable",
+        "article_ceiling_sentence": (
+            "the article gives no figure to compare" if values["article_ceiling_matches"] is None else
+            "the same figure as the article's" if values["article_ceiling_matches"] else
+            f"not the article's {values['article_ceiling']:,}"),
+        "year_end_sentence": (
+            f"On that reading {fy(tested)}'s ceiling is "
+            + ("the lowest too" if values["is_lowest_year_end"] and values["is_lowest"] else
+               "the lowest" if values["is_lowest_year_end"] else "not the lowest")
+            + ", so the two readings " + ("agree" if values["verdict_same_on_both_readings"] else "disagree")),
         "n_years_compared": values["n_years_compared"],
         "min_ceiling": values["min_ceiling"],
         "min_ceiling_fy": fy_list(values["min_ceiling_years"]),
@@ -809,13 +828,15 @@ def prose(values: dict, facts: pd.DataFrame) -> dict:
         "verdict_sentence_year_end": values["verdict_sentence_year_end"],
         "article_quote": values["article_quote"] or "not given",
         "groups_overlap": values["groups_overlap"],
-        "is_lowest": values["is_lowest"],
-        "is_lowest_year_end": values["is_lowest_year_end"],
-        "verdict_same_on_both_readings": values["verdict_same_on_both_readings"],
         "revisions": "; ".join(revisions) if revisions else "no ceiling was revised within its year",
         "n_revised": len(revisions),
         "later_lower_list": fy_list(values["later_lower_years"]),
-        "later_lower_detail": ", ".join(f"{fy(y)} {c:,}" for y, c in later.items()) or "none",
+        "later_lower_detail": values["later_lower_text"],
+        "later_sentence": (
+            f"The record did not last. Later ceilings went below {values['tested_ceiling']:,}, as first set: "
+            f"{values['later_lower_text']}. The lowest is {lowest_later[1]:,}, for {fy(lowest_later[0])}"
+            if lowest_later else
+            f"No later ceiling, as first set, has gone below {values['tested_ceiling']:,}"),
         "n_later_lower": len(later),
         "later_lower_year_end_list": fy_list(values["later_lower_years_year_end"]),
         "lowest_later": lowest_later[1] if lowest_later else "none",
@@ -860,3 +881,11 @@ def prose(values: dict, facts: pd.DataFrame) -> dict:
             out[f"{key}_lowest_month"] = _month(months["lowest_month"])
             out[f"{key}_lowest_month_n"] = months["lowest_month_admissions"]
     return out
+
+
+def tables(inputs: Inputs, *, groups_first_year: int, groups_last_year: int | None) -> dict[str, pd.DataFrame]:
+    """The chapter's tables for the Downloads page (machine-friendly columns)."""
+    return {"refugees_ceilings_admissions": fiscal_years(inputs.mpi, inputs.facts, inputs.facts_file),
+            "refugees_listed_countries": country_table(inputs.prm, inputs.groups, inputs.names, groups_first_year,
+                                                       groups_last_year),
+            "refugees_sources_reconciled": reconcile(inputs.mpi, inputs.prm)}

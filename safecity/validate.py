@@ -5,17 +5,23 @@ files: provenance, checksum, and for CSV tables a Table Schema (types,
 constraints, keys). Schema checks are done by the `frictionless` library; this
 module adds what it does not check strictly (declared encoding, empty files) and
 turns every finding into a one-line :class:`~safecity.errors.Problem`.
+
+Validation runs once: `python -m safecity check` (the first step of every run and build) checks
+everything, and a passed schema check is remembered in the content-keyed cache (`safecity.cache`),
+so the importers' own calls inside the notebooks find it there. Within one process, each resource
+is validated, and each `datapackage.json` read, once while its files are unchanged.
 """
 
 from __future__ import annotations
 
-import hashlib
+import copy
+import functools
 import json
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import ROOT
+from . import ROOT, cache
 from .errors import DataError, Problem
 
 #: frictionless error types that mean "not the file we recorded", not "invalid".
@@ -35,11 +41,7 @@ def display_path(path: Path) -> str:
 
 
 def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return cache.file_digest(path)
 
 
 def package_paths(data_dir: Path) -> list[Path]:
@@ -49,9 +51,14 @@ def package_paths(data_dir: Path) -> list[Path]:
 
 def load_descriptor(package_path: Path) -> dict:
     try:
-        return json.loads(package_path.read_text(encoding="utf-8"))
+        return copy.deepcopy(_descriptor(os.getcwd(), cache.file_digest(package_path), str(package_path)))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise DataError(Problem(display_path(package_path), f"cannot read data package: {exc}"))
+
+
+@functools.lru_cache(maxsize=256)
+def _descriptor(cwd: str, digest: str, package_path: str) -> dict:
+    return json.loads(Path(package_path).read_text(encoding="utf-8"))
 
 
 def resource_descriptor(data_dir: Path, source: str, resource: str) -> tuple[Path, dict]:
@@ -87,6 +94,20 @@ def _file_problems(path: Path, encoding: str) -> list[Problem]:
 def validate_resource(folder: Path, descriptor: dict) -> tuple[list[Problem], list[Problem]]:
     """Check one resource. Returns (errors, provenance warnings)."""
     paths = descriptor["path"] if isinstance(descriptor["path"], list) else [descriptor["path"]]
+    files = tuple(cache._stat(Path(folder, rel)) for rel in paths)
+    errors, warnings = _validated(os.getcwd(), str(folder), json.dumps(descriptor, sort_keys=True), files)
+    return list(errors), list(warnings)
+
+
+@functools.lru_cache(maxsize=256)
+def _validated(cwd: str, folder: str, descriptor_json: str, files: tuple) -> tuple[tuple, tuple]:
+    """`validate_resource`, once per process for the same working folder, descriptor and unchanged files."""
+    errors, warnings = _validate_resource(Path(folder), json.loads(descriptor_json))
+    return tuple(errors), tuple(warnings)
+
+
+def _validate_resource(folder: Path, descriptor: dict) -> tuple[list[Problem], list[Problem]]:
+    paths = descriptor["path"] if isinstance(descriptor["path"], list) else [descriptor["path"]]
     encoding = descriptor.get("encoding", "utf-8")
     errors = [p for rel in paths for p in _file_problems(folder / rel, encoding)]
     if errors:
@@ -100,18 +121,24 @@ def validate_resource(folder: Path, descriptor: dict) -> tuple[list[Problem], li
         if actual.get(rel) != expected:
             warnings.append(Problem(display_path(folder / rel),
                                     f"differs from the recorded source file ({expected[:19]}…); "
-                                    "if this is intended, update its checksum in datapackage.json"))
+                                    f"if this is intended, record it with `{record_hint(folder.parent.parent, folder.name)}`"))
     if "schema" not in descriptor or descriptor.get("format", "csv") != "csv":
         return errors, warnings
     checked = {k: v for k, v in descriptor.items() if k not in {"hash", "bytes"}}
     shown = display_path(folder / paths[0])
     # A schema check passed once for these exact bytes and this exact schema need not run again.
-    passed = _passed_marker(checked, [actual[rel] for rel in paths])
-    if passed.exists():
-        return errors, warnings
+    entry = cache.key(json.dumps(checked, sort_keys=True), shown, *[actual[rel] for rel in paths],
+                      code=("safecity/validate.py", "safecity/errors.py"))
+    errors += cache.remember("validated", entry, lambda: _schema_problems(folder, checked, shown))
+    return errors, warnings
+
+
+def _schema_problems(folder: Path, descriptor: dict, shown: str) -> list[Problem]:
+    """Every problem frictionless finds in a CSV resource, one line each (the cache keeps them)."""
     from frictionless import Resource
 
-    report = Resource(checked, basepath=str(folder)).validate()
+    errors = []
+    report = Resource(descriptor, basepath=str(folder)).validate()
     for task in report.tasks:
         for error in task.errors:
             if error.type in PROVENANCE_ERRORS:
@@ -130,21 +157,37 @@ def validate_resource(folder: Path, descriptor: dict) -> tuple[list[Problem], li
                 column = ", ".join(key) if isinstance(key, list) else key
                 reason = f"duplicated key ({error.note})"
             errors.append(Problem(shown, reason, line=getattr(error, "row_number", None), column=column))
-    if not errors:
-        passed.parent.mkdir(parents=True, exist_ok=True)
-        passed.touch()
-    return errors, warnings
+    return errors
 
 
-def _passed_marker(descriptor: dict, digests: list[str]) -> Path:
-    """Where a passed schema check of files with these digests against this descriptor is remembered."""
-    import importlib.metadata
+#: Files in a source folder that are not data: its description and any notes.
+NOT_DATA = {"datapackage.json"}
 
-    digest = hashlib.sha256(json.dumps(descriptor, sort_keys=True).encode())
-    digest.update(importlib.metadata.version("frictionless").encode())
-    for file_digest in digests:
-        digest.update(file_digest.encode())
-    return Path(ROOT, ".cache", "validated", digest.hexdigest())
+
+def is_data_file(path: Path) -> bool:
+    return path.name not in NOT_DATA and not path.name.upper().startswith("README")
+
+
+def listed_paths(descriptor: dict) -> list[str]:
+    """Every file path the resources of a data package name (relative to its folder)."""
+    found = []
+    for resource in descriptor.get("resources", []):
+        path = resource.get("path", [])
+        found.extend(path if isinstance(path, list) else [path])
+    return found
+
+
+def unlisted_files(folder: Path, descriptor: dict) -> list[str]:
+    """Data files in a source folder that its data package does not list (relative paths, sorted)."""
+    listed = set(listed_paths(descriptor))
+    return sorted(rel for rel in (p.relative_to(folder).as_posix() for p in folder.rglob("*")
+                                  if p.is_file() and is_data_file(p)) if rel not in listed)
+
+
+def record_hint(data_dir: Path, source: str) -> str:
+    """The command that records the files of one source."""
+    own = Path(data_dir).resolve() == Path(ROOT, "data").resolve()
+    return "python -m safecity data record " + ("" if own else f"--data-dir {display_path(Path(data_dir))} ") + source
 
 
 def check(data_dir: Path) -> tuple[list[Problem], list[Problem]]:
@@ -167,6 +210,11 @@ def check(data_dir: Path) -> tuple[list[Problem], list[Problem]]:
             found, warned = validate_resource(package_path.parent, resource)
             errors.extend(found)
             warnings.extend(warned)
+        # A file the package does not list would be silently ignored by its importer: never allowed.
+        hint = record_hint(data_dir, package_path.parent.name)
+        errors.extend(Problem(display_path(package_path.parent / rel),
+                              f"not listed in datapackage.json, so no chapter reads it: record it with `{hint}` "
+                              "(or remove the file)") for rel in unlisted_files(package_path.parent, descriptor))
     return errors, warnings
 
 

@@ -25,16 +25,25 @@ import pandas as pd
 from . import charts
 from .book import fmt_pct
 from .sources import country_groups, nationalities, politico, state_dept_annual, state_dept_monthly, travel_ban
+from .text import join_and as _join
 
-#: Default parameters, as in the notebook's parameters cell.
-WINDOW_START = "2017-03"
-WINDOW_END = "2017-08"
-BASELINE_FY = 2016
-GROUPS = {
-    "six": "raw/travel-ban/eo-13780-countries.csv",
-    "arab": "raw/country-groups/arab-league-members.csv",
-    "muslim": "raw/country-groups/muslim-majority-countries.csv",
+CHAPTER = "visas"
+TITLE = "Visa declines under the travel ban"
+SOURCES = ["state-dept-monthly-visas", "state-dept-annual-visas", "country-groups", "nationality-crosswalk",
+           "travel-ban", "politico-visas"]
+LABELS = {
+    "six_change": "six-country change in visas",
+    "arab_change": "Arab nations' change in visas",
+    "muslim_change": "majority-Muslim countries' change in visas",
+    "all_change": "all nations' change in visas",
+    "n_within": "Politico's figures reproduced within the tolerance",
 }
+#: How close, in percentage points, a recomputed change must come to Politico's rounded figure to reproduce it.
+TOLERANCE_POINTS = 1.0
+#: "Virtually unchanged": a change no larger than this fraction either way.
+NEAR_ZERO = 0.02
+#: Holders of Palestinian Authority travel documents, as the crosswalk names them.
+PALESTINIAN = "Palestinian territories"
 #: The group of every nationality, records and baseline alike.
 ALL = "all"
 
@@ -74,7 +83,7 @@ class VisaData:
 def load(data_dir: Path, groups: dict[str, str] | None = None, *, cached: bool = True) -> VisaData:
     """Import every input of the chapter. Monthly tables come from the tidy cache when `cached`."""
     data_dir = Path(data_dir)
-    groups = dict(GROUPS if groups is None else groups)
+    groups = dict(groups)
     if ALL in groups:
         raise ValueError(f"'{ALL}' is every nationality and cannot be redefined")
     read = state_dept_monthly.load if cached else state_dept_monthly.read
@@ -143,11 +152,17 @@ def missing_in(series: pd.Series, months: pd.DatetimeIndex) -> list[pd.Timestamp
     return list(values.index[values.isna()])
 
 
+def period_change(before, after):
+    """The change from one monthly average to another (after / before − 1): every change on the page.
+    Works on numbers and on columns alike."""
+    return after / before - 1
+
+
 def change(window_total: float, window_months: int, baseline_total: float, baseline_months: int = 12) -> float:
     """Change of the monthly average: (window / its months) against (baseline / its months); NaN propagates."""
     if not baseline_total or np.isnan(baseline_total):
         return float("nan")
-    return (window_total / window_months) / (baseline_total / baseline_months) - 1
+    return period_change(baseline_total / baseline_months, window_total / window_months)
 
 
 @dataclass(frozen=True)
@@ -208,7 +223,6 @@ class Comparison:
     start: str
     end: str
     baseline_fy: int
-    include_recalled: bool
     groups: dict[str, GroupChange] = field(default_factory=dict)
 
     def __getitem__(self, key: str) -> GroupChange:
@@ -220,8 +234,7 @@ class Comparison:
         return f"{first:%b %Y}-{last:%b %Y}" if first.year != last.year else f"{first:%b}-{last:%b %Y}"
 
 
-def compare(data: VisaData, start: str = WINDOW_START, end: str = WINDOW_END, baseline_fy: int = BASELINE_FY,
-            include_recalled: bool = True) -> Comparison:
+def compare(data: VisaData, start: str, end: str, baseline_fy: int) -> Comparison:
     """Each group's change in monthly non-immigrant visas, window against baseline fiscal year, beside Politico's."""
     months = window(start, end)
     niv = data.monthly["nonimmigrant"]
@@ -234,7 +247,7 @@ def compare(data: VisaData, start: str = WINDOW_START, end: str = WINDOW_END, ba
             description = str(claims.at[key, "description"]) if key in claims.index else "all nations"
         else:
             group = data.groups[key]
-            members = group.nationalities(include_recalled)
+            members = group.nationalities()
             description = str(claims.at[key, "description"]) if key in claims.index else group.title
             without = [m for m in members if m not in have_records]
         series = monthly_series(niv, members)
@@ -246,10 +259,12 @@ def compare(data: VisaData, start: str = WINDOW_START, end: str = WINDOW_END, ba
             members=members or [], without_records=without, monthly=series.reindex(months),
             window_total=total, window_months=len(months), missing_months=missing_in(series, months),
             baseline=base, change=change(total, len(months), base.total),
-            politico_pct=float(claim["change_pct"]) if claim is not None else float("nan"),
+            # Politico gave a number only where its words hold one; "virtually unchanged" is not 0.0.
+            politico_pct=(float(claim["change_pct"]) if claim is not None and re.search(r"\d", str(claim["wording"]))
+                          else float("nan")),
             politico_wording=str(claim["wording"]) if claim is not None else "",
         )
-    return Comparison(start=start, end=end, baseline_fy=baseline_fy, include_recalled=include_recalled, groups=out)
+    return Comparison(start=start, end=end, baseline_fy=baseline_fy, groups=out)
 
 
 def fmt_points(value: float) -> str:
@@ -321,7 +336,7 @@ def breakdown_table(frame: pd.DataFrame, comparison: Comparison) -> pd.DataFrame
     })
 
 
-def within(comparison: Comparison, points: float = 1.0) -> list[str]:
+def within(comparison: Comparison, points: float = TOLERANCE_POINTS) -> list[str]:
     """Keys of the groups reproduced within `points` percentage points of Politico's figure."""
     return [k for k, g in comparison.groups.items()
             if not np.isnan(g.difference_points) and abs(g.difference_points) <= points]
@@ -370,7 +385,7 @@ def restrictions_table(data: VisaData) -> pd.DataFrame:
 def dates_table(data: VisaData) -> pd.DataFrame:
     d = data.dates
     return pd.DataFrame({"date": [f"{x.day} {x:%b %Y}" for x in d["date"]], "event": d["event"],
-                         "recalled": d["recalled"].map({True: "yes, not checked", False: "no"})})
+                         "source": d["source"]})
 
 
 def repairs_table(data: VisaData) -> pd.DataFrame:
@@ -433,7 +448,7 @@ def period_table(averages: pd.DataFrame, periods: dict[str, tuple[str, str, str]
     out = pd.DataFrame({"country": averages["country"], "visas": averages["kind"].map(KIND_LABELS)})
     for key, (label, _, _) in periods.items():
         out[label] = [_fmt_number(v) for v in averages[key]]
-    ratio = averages[second] / averages[first] - 1
+    ratio = period_change(averages[first], averages[second])
     out[f"change, {periods[second][0]} vs {periods[first][0]}"] = [
         f"too few (under {MIN_FOR_CHANGE} a month)" if not b >= MIN_FOR_CHANGE else fmt_change(r)
         for b, r in zip(averages[first], ratio)]
@@ -445,8 +460,8 @@ def period_table(averages: pd.DataFrame, periods: dict[str, tuple[str, str, str]
 
 def _politico_text(g: GroupChange) -> str:
     if np.isnan(g.politico_pct):
-        return "no figure"
-    return f"{g.politico_pct:+.0f}%" if g.politico_pct else g.politico_wording
+        return g.politico_wording or "no figure"
+    return f"{g.politico_pct:+.0f}%"
 
 
 def politico_chart(comparison: Comparison, source: str) -> charts.Figure:
@@ -478,16 +493,14 @@ def politico_chart(comparison: Comparison, source: str) -> charts.Figure:
     chart = (zero + dots).properties(width="container", height=200)
     close = within(comparison)
     n = sum(1 for g in groups if not np.isnan(g.politico_pct))
-    if len(close) == n:
-        title = f"The State Department's records reproduce all {n} of Politico's figures to within one percentage point"
-    else:
-        title = f"The records reproduce {len(close)} of Politico's {n} figures within one percentage point"
+    points = f"{TOLERANCE_POINTS:g} percentage point" + ("" if TOLERANCE_POINTS == 1 else "s")
+    title = f"The State Department's records reproduce {_of_politico(len(close), n)} within {points}"
     parts = [f"{label[g.key]}: Politico {_politico_text(g)}, records {fmt_change(g.change)}" for g in groups]
     alt_text = (f"Dot chart of the change in the monthly average of non-immigrant visas issued, {comparison.label} "
                 f"against FY{comparison.baseline_fy}, for {len(groups)} groups of countries. " + "; ".join(parts) + ".")
     table = pd.DataFrame({
         "group": [label[g.key] for g in groups],
-        "Politico (%)": [g.politico_pct for g in groups],
+        "Politico": [_politico_text(g) for g in groups],
         "records (%)": [round(g.change * 100, 1) for g in groups],
         "difference (points)": [round(g.difference_points, 1) for g in groups],
     })
@@ -500,6 +513,9 @@ def proclamation_chart(series: pd.DataFrame, dates: pd.DataFrame, source: str, a
     countries = list(dict.fromkeys(series["country"]))
     frame = series.copy()
     frame["month"] = frame["month"].dt.strftime("%Y-%m-%d")
+    # Only the dates inside the months charted: a rule outside them would stretch the time axis.
+    dates = dates[(dates["date"] >= series["month"].min()) & (dates["date"] <= series["month"].max()
+                                                              + pd.offsets.MonthEnd(0))]
     events = pd.DataFrame({"date": dates["date"].dt.strftime("%Y-%m-%d"),
                            "event": [f"{d.day} {d:%b %Y}: {e}" for d, e in zip(dates["date"], dates["event"])]})
     kinds = list(KIND_LABELS.values())
@@ -528,8 +544,8 @@ def proclamation_chart(series: pd.DataFrame, dates: pd.DataFrame, source: str, a
     first, during = list(PERIODS)[:2]
     together = averages[~averages["country"].isin(countries)].set_index("kind")
     totals = together[[first, during]]
-    niv_change = totals.at["nonimmigrant", during] / totals.at["nonimmigrant", first] - 1
-    iv_change = totals.at["immigrant", during] / totals.at["immigrant", first] - 1
+    niv_change = period_change(totals.at["nonimmigrant", first], totals.at["nonimmigrant", during])
+    iv_change = period_change(totals.at["immigrant", first], totals.at["immigrant", during])
     first_label, during_label = PERIODS[first][0], PERIODS[during][0]
     title = (f"Visas to the eight countries fell once the proclamation took full effect: non-immigrant "
              f"{fmt_pct(-niv_change, 0)} and immigrant {fmt_pct(-iv_change, 0)} lower a month "
@@ -557,14 +573,13 @@ def proclamation_chart(series: pd.DataFrame, dates: pd.DataFrame, source: str, a
 # --------------------------------------------------------------------------- results
 
 
-def results(data_dir: Path, window_start: str = WINDOW_START, window_end: str = WINDOW_END,
-            baseline_fy: int = BASELINE_FY, groups: dict[str, str] | None = None, include_recalled: bool = True,
-            data: VisaData | None = None, comparison: Comparison | None = None) -> dict:
-    """The chapter's headline values for the claims ledger: plain numbers (changes as fractions, NaN where a span
-    includes a missing month), plus the country lists as lists of canonical names (`*_country_list`)."""
-    data = data or load(data_dir, groups)
-    comparison = comparison or compare(data, window_start, window_end, baseline_fy, include_recalled)
-    out: dict = {}
+def results(data: VisaData, comparison: Comparison) -> dict:
+    """The chapter's values: plain numbers (changes as fractions, NaN where a span includes a missing month),
+    plus the country lists as lists of canonical names (`*_country_list`)."""
+    window_start, window_end, baseline_fy = comparison.start, comparison.end, comparison.baseline_fy
+    out: dict = {"tolerance_points": TOLERANCE_POINTS, "near_zero": NEAR_ZERO}
+    signed = data.dates.loc[data.dates["event"] == f"{PROCLAMATION} signed", "date"]
+    out["proclamation_signed"] = f"{signed.iloc[0]:%Y-%m-%d}" if not signed.empty else None
     for key, g in comparison.groups.items():
         out[f"{key}_change"] = g.change
         out[f"{key}_change_pct"] = round(g.change * 100, 1) if not np.isnan(g.change) else float("nan")
@@ -579,9 +594,19 @@ def results(data_dir: Path, window_start: str = WINDOW_START, window_end: str = 
             out[f"{key}_country_list"] = list(g.members)
         for m, v in g.monthly.items():
             out[f"{key}_{m:%Y_%m}"] = v
-    if "muslim" in comparison.groups and data.groups["muslim"].recalled:
-        other = compare(data, window_start, window_end, baseline_fy, include_recalled=not include_recalled)
-        out["muslim_change_other_recalled_choice"] = other["muslim"].change
+    for key in ("arab", "muslim"):
+        if key in comparison.groups and PALESTINIAN in comparison[key].members:
+            out[f"{key}_change_without_pa"] = without_members(data, comparison, key, [PALESTINIAN])
+    if PALESTINIAN in set(data.monthly["nonimmigrant"].issuances["nationality"].astype(str)):
+        months = window(window_start, window_end)
+        pa_window = span_total(monthly_series(data.monthly["nonimmigrant"], [PALESTINIAN]), months)
+        out["pa_window_monthly_average"] = pa_window / len(months)
+        out["pa_baseline_monthly_average"] = baseline(data, baseline_fy, [PALESTINIAN]).total / 12
+    signed_orders = data.dates[data.dates["event"].str.match(r"Executive Order \d+ signed")]
+    before = signed_orders[signed_orders["date"] < pd.Timestamp(out["proclamation_signed"] or "2100-01-01")]
+    out["earlier_orders"] = [str(e).split(" signed")[0] for e in before["event"]]
+    published = data.claims["published"].dropna().unique() if "published" in data.claims else []
+    out["politico_published"] = f"{pd.Timestamp(published[0]):%Y-%m-%d}" if len(published) == 1 else None
     out["groups_within_one_point"] = len(within(comparison))
     out["missing_nonimmigrant_months"] = len(data.monthly["nonimmigrant"].missing_months)
     out["missing_immigrant_months"] = len(data.monthly["immigrant"].missing_months)
@@ -596,7 +621,8 @@ def results(data_dir: Path, window_start: str = WINDOW_START, window_end: str = 
     for kind in state_dept_monthly.KINDS:
         for key in PERIODS:
             out[f"proclamation_{kind}_{key}_monthly_average"] = float(together.at[kind, key])
-        out[f"proclamation_{kind}_first_year_change"] = float(together.at[kind, during] / together.at[kind, first] - 1)
+        out[f"proclamation_{kind}_first_year_change"] = float(period_change(together.at[kind, first],
+                                                                            together.at[kind, during]))
     return out
 
 
@@ -618,13 +644,6 @@ def _months_label(start: str, end: str) -> str:
     if first == last:
         return f"{first:%B %Y}"
     return f"{first:%B}–{last:%B %Y}" if first.year == last.year else f"{first:%B %Y}–{last:%B %Y}"
-
-
-def _join(items: list[str]) -> str:
-    items = list(items)
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _spans(months: list[pd.Timestamp]) -> str:
@@ -660,8 +679,21 @@ def without_members(data: VisaData, comparison: Comparison, key: str, leave_out:
     return change(total, len(months), baseline(data, comparison.baseline_fy, kept).total)
 
 
-def prose(data: VisaData, comparison: Comparison, values: dict, averages: pd.DataFrame) -> dict[str, str]:
-    """Every number and list the chapter's text uses, formatted for `publish`."""
+def _count(n: int, total: int) -> str:
+    return "all" if n == total and n > 1 else "none" if n == 0 else f"{n} of the {total}"
+
+
+def _of_politico(n: int, total: int) -> str:
+    """'all 3 of Politico's figures', 'none of Politico's 3 figures', '2 of Politico's 3 figures'."""
+    if n == total and n > 1:
+        return f"all {total} of Politico's figures"
+    if n == 0:
+        return f"none of Politico's {total} figures"
+    return f"{n} of Politico's {total} figure" + ("" if total == 1 else "s")
+
+
+def words(data: VisaData, comparison: Comparison, values: dict, averages: pd.DataFrame) -> dict[str, str]:
+    """Every number and list the chapter's text uses, formatted, with the words that depend on them chosen here."""
     out: dict[str, str] = {
         "window_label": _months_label(comparison.start, comparison.end),
         "window_months": str(len(window(comparison.start, comparison.end))),
@@ -691,7 +723,15 @@ def prose(data: VisaData, comparison: Comparison, values: dict, averages: pd.Dat
     n_politico = sum(1 for g in comparison.groups.values() if not np.isnan(g.politico_pct))
     out["n_within"] = str(len(close))
     out["n_politico"] = str(n_politico)
-    out["within_text"] = (f"all {n_politico}" if len(close) == n_politico else f"{len(close)} of the {n_politico}")
+    out["within_text"] = _count(len(close), n_politico)
+    out["tolerance_text"] = (f"{TOLERANCE_POINTS:g} percentage point" + ("" if TOLERANCE_POINTS == 1 else "s"))
+    out["reproduce_sentence"] = (f"The records reproduce {_of_politico(len(close), n_politico)} within "
+                                 f"{out['tolerance_text']}")
+    if ALL in comparison.groups:
+        near = not np.isnan(comparison[ALL].change) and abs(comparison[ALL].change) <= NEAR_ZERO
+        out["near_zero_text"] = f"{NEAR_ZERO * 100:g}%"
+        out["all_politico_relation"] = (f"within ±{out['near_zero_text']}, which bears out" if near else
+                                        f"more than ±{out['near_zero_text']}, which does not bear out")
     coverage = class_coverage(data, comparison)
     out.update({k: f"{v:,}" for k, v in coverage.items()})
     out["bcc_column_zero"] = "Yes" if coverage["baseline_bcc_column"] == 0 else "No"
@@ -701,15 +741,19 @@ def prose(data: VisaData, comparison: Comparison, values: dict, averages: pd.Dat
             overlap = [m for m in comparison[key].members if m in set(six.members)]
             out[f"{key}_overlap_six"] = _join(overlap) if overlap else "none"
             out[f"{key}_n_overlap_six"] = str(len(overlap))
-            out[f"{key}_without_six_change"] = fmt_change(without_members(data, comparison, key, six.members))
+            rest = without_members(data, comparison, key, six.members)
+            out[f"{key}_without_six_change"] = fmt_change(rest)
+            out[f"{key}_without_six_confined"] = (
+                "so the decline was not confined to the countries under the order" if rest < 0 else
+                "so outside the order's countries visas did not fall" if rest >= 0 else "")
     if "muslim" in comparison.groups:
-        recalled = data.groups["muslim"].recalled
-        out["muslim_recalled"] = _join(recalled) if recalled else "none"
-        other = values.get("muslim_change_other_recalled_choice", float("nan"))
-        out["muslim_change_other"] = fmt_change(other)
-        out["muslim_other_label"] = ("without " if comparison.include_recalled else "with ") + (
-            _join(recalled) if recalled else "the recalled entries")
-        out["muslim_other_diff"] = fmt_points(other * 100 - comparison["muslim"].politico_pct)
+        out["muslim_list_description"] = data.groups["muslim"].description
+    for key in ("arab", "muslim"):
+        if f"{key}_change_without_pa" in values:
+            out[f"{key}_change_without_pa"] = fmt_change(values[f"{key}_change_without_pa"])
+    if "pa_window_monthly_average" in values:
+        out["pa_window_avg"] = _fmt_number(values["pa_window_monthly_average"])
+        out["pa_baseline_avg"] = _fmt_number(values["pa_baseline_monthly_average"])
     # Proclamation 9645
     out["procl_name"] = PROCLAMATION
     signed = data.dates.loc[data.dates["event"] == f"{PROCLAMATION} signed", "date"]
@@ -725,22 +769,24 @@ def prose(data: VisaData, comparison: Comparison, values: dict, averages: pd.Dat
             out[f"procl_{short}_{key}"] = _fmt_number(together.at[kind, key])
             out[f"period_{key}"] = label.replace("-", "–")
         first, during = list(PERIODS)[:2]
-        out[f"procl_{short}_first_year_change"] = fmt_change(together.at[kind, during] / together.at[kind, first] - 1)
+        out[f"procl_{short}_first_year_change"] = fmt_change(period_change(together.at[kind, first],
+                                                                           together.at[kind, during]))
         latest = list(PERIODS)[-1]
-        out[f"procl_{short}_latest_vs_before"] = fmt_change(together.at[kind, latest] / together.at[kind, first] - 1)
+        out[f"procl_{short}_latest_vs_before"] = fmt_change(period_change(together.at[kind, first],
+                                                                          together.at[kind, latest]))
     niv_rows = averages[(averages["kind"] == "nonimmigrant") & averages["country"].isin(countries)]
     if "Venezuela" in set(niv_rows["country"]):
         venezuela = niv_rows[niv_rows["country"] == "Venezuela"].iloc[0]
         rest = niv_rows[niv_rows["country"] != "Venezuela"]
         out["procl_venezuela_share"] = fmt_pct(venezuela["before"] / together.at["nonimmigrant", "before"], 0)
-        out["procl_venezuela_change"] = fmt_change(venezuela["first_year"] / venezuela["before"] - 1)
-        out["procl_niv_change_without_venezuela"] = fmt_change(rest["first_year"].sum() / rest["before"].sum() - 1)
+        out["procl_venezuela_change"] = fmt_change(period_change(venezuela["before"], venezuela["first_year"]))
+        out["procl_niv_change_without_venezuela"] = fmt_change(period_change(rest["before"].sum(),
+                                                                             rest["first_year"].sum()))
         out["procl_n_without_venezuela"] = str(len(rest))
     dates = data.dates
-    out["n_dates"] = str(len(dates))
-    out["n_dates_recalled"] = str(int(dates["recalled"].sum()))
-    out["dates_recalled"] = _join([f"{r.date.day} {r.date:%B %Y} ({r.label})"
-                                   for r in dates[dates["recalled"]].itertuples()])
+    first, last = data.monthly["nonimmigrant"].months["month"].agg(["min", "max"])
+    charted = dates[(dates["date"] >= first) & (dates["date"] <= last + pd.offsets.MonthEnd(0))]
+    out["n_dates"] = str(len(charted))
     # What the import found
     niv, iv = data.monthly["nonimmigrant"], data.monthly["immigrant"]
     out["niv_missing_months"] = _spans(niv.missing_months)
@@ -771,3 +817,20 @@ def prose(data: VisaData, comparison: Comparison, values: dict, averages: pd.Dat
     out["crosswalk_rows"] = str(len(data.crosswalk.table))
     out["crosswalk_names"] = str(data.crosswalk.table["name"].nunique())
     return out
+
+
+def tables(data: VisaData, comparison: Comparison) -> dict[str, pd.DataFrame]:
+    """The chapter's tables for the Downloads page (machine-friendly columns; a missing month is an empty cell)."""
+    monthly, months = [], []
+    for kind, table in data.monthly.items():
+        by_nationality = (table.issuances.groupby(["month", "nationality"], observed=True)["issuances"].sum()
+                          .reset_index())
+        by_nationality.insert(0, "kind", kind)
+        monthly.append(by_nationality)
+        available = table.months[["month", "available"]].copy()
+        available.insert(0, "kind", kind)
+        months.append(available)
+    return {"visas_monthly_by_nationality": pd.concat(monthly, ignore_index=True),
+            "visas_months_available": pd.concat(months, ignore_index=True),
+            "visas_politico_comparison": comparison_table(comparison),
+            "visas_proclamation_monthly": proclamation_series(data)}

@@ -12,7 +12,7 @@ from safecity import arrests, pipeline, synthetic
 from safecity.errors import DataError
 from safecity.sources import ice_arrest_records, ice_release
 
-from conftest import DATA, ROOT
+from conftest import DATA, ROOT, arrests_values
 
 OP = "Operation Safe City"
 
@@ -35,8 +35,8 @@ def test_records_aggregate_to_the_same_table(data, suffix):
     frame = synthetic.records(_safe_city_counts(), "2017-09-24", "2017-09-27", outside=40)
     path = data / "raw" / "ice-arrest-records" / f"arrests{suffix}"
     frame.to_csv(path, index=False) if suffix == ".csv" else frame.to_parquet(path, index=False)
-    from_records = arrests.results(data, OP, records=f"raw/ice-arrest-records/arrests{suffix}")
-    from_table = arrests.results(data, OP)
+    from_records = arrests_values(data, operation=OP, records=f"raw/ice-arrest-records/arrests{suffix}")
+    from_table = arrests_values(data, operation=OP)
     assert from_records["ice_total"] == 498  # the 40 arrests after the operation are left out
     for key in ("ice_total", "article_total", "article_excess", "n_agree", "la_ice", "seattle_rest_wa"):
         assert from_records[key] == from_table[key], key

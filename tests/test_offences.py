@@ -15,7 +15,7 @@ from safecity.errors import DataError
 from safecity.offences import CONVICTION_STATUS, MOST_SERIOUS, NOT_ITEMISED, Group, OverlapError, add_up
 from safecity.sources import ice_annual, ice_offences
 
-from conftest import DATA, ROOT
+from conftest import DATA, ROOT, offences_values
 
 OP = "Operation Safe City"
 SOURCES = ["ice-safe-city", "ice-safe-city-offences", "ice-annual-arrests"]
@@ -50,7 +50,7 @@ def _categories(**counts):
 
 
 def test_results_are_the_published_values():
-    v = offences.results(DATA, OP)
+    v = offences_values(DATA, OP)
     assert (v["total"], v["countries"], v["convicted"], v["not_convicted"]) == (498, 42, 317, 181)
     assert v["convicted_share"] == pytest.approx(317 / 498) and round(v["convicted_share"] * 100, 1) == 63.7
     assert v["convicted_share"] + v["not_convicted_share"] == pytest.approx(1)
@@ -69,14 +69,14 @@ def test_results_are_the_published_values():
 
 
 def test_results_are_plain_values():
-    for name, value in offences.results(DATA, OP).items():
+    for name, value in offences_values(DATA, OP).items():
         assert value is None or type(value) in (int, float, str, bool, list), (name, type(value))
         if isinstance(value, list):
             assert all(type(item) is int for item in value), name
 
 
 def test_prose_values_are_formatted():
-    text = offences.for_prose(offences.results(DATA, OP))
+    text = offences.words(offences_values(DATA, OP))
     assert (text["convicted_pct"], text["not_convicted_pct"], text["national_pct_fy2017"]) == ("63.7%", "36.3%", "73.7%")
     assert text["share_gap_text"] == "10.0 percentage points lower"
     assert text["fy"] == "FY2017" and "fiscal_year" not in text
@@ -89,7 +89,7 @@ def test_every_glued_name_in_the_chapter_is_published():
     nb = nbformat.read(ROOT / "notebooks" / "02_offences.ipynb", as_version=4)
     prose = "\n".join(cell.source for cell in nb.cells if cell.cell_type == "markdown")
     used = set(re.findall(r"\{glue:text\}`([^`]+)`", prose))
-    assert used and used <= set(offences.for_prose(offences.results(DATA, OP)))
+    assert used and used <= set(offences.words(offences_values(DATA, OP)))
     # Link targets (other pages' file names) are not prose.
     prose = re.sub(r"\]\([^)]*\)", "]", prose)
     assert not re.search(r"\d", re.sub(r"\{glue:text\}`[^`]+`", "", prose).replace("FY", "")), \
@@ -270,23 +270,23 @@ def test_another_operation_can_be_swapped_in(data):
     _append(data, "ice-safe-city-offences", "attributes.csv", "Operation Test,immigration fugitive,30,were,test")
     _append(data, "ice-safe-city-offences", "conviction_categories.csv", "Operation Test,assault,40,test")
     _append(data, "ice-safe-city-offences", "conviction_categories.csv", "Operation Test,DUI,35,test")
-    v = offences.results(data, "Operation Test")
+    v = offences_values(data, "Operation Test")
     assert (v["total"], v["convicted"], v["not_convicted"], v["fugitives"], v["gang"]) == (200, 150, 50, 30, None)
     assert (v["largest_category"], v["dui"], v["not_itemised"]) == ("assault", 35, 75)
     assert v["fiscal_year"] == 2019 and v["national_share"] is None and v["share_gap"] is None
     assert v["national_share_fy2017"] == pytest.approx(105736 / 143470)
-    assert offences.results(data, OP)["convicted"] == 317  # the shipped operation is untouched
+    assert offences_values(data, OP)["convicted"] == 317  # the shipped operation is untouched
 
 
 def test_unknown_operation_is_a_data_error():
     with pytest.raises(DataError, match=r"operation\.csv, column 'operation': no operation named 'Nope'"):
-        offences.results(DATA, "Nope")
+        offences_values(DATA, "Nope")
 
 
 def test_more_with_an_attribute_than_arrested_names_file_line_and_column(data):
     _edit(data, "ice-safe-city-offences", "attributes.csv", "immigration fugitive,68,", "immigration fugitive,680,")
     with pytest.raises(DataError) as error:
-        offences.results(data, OP)
+        offences_values(data, OP)
     assert "attributes.csv, line 3, column 'people': 680 people with 'immigration fugitive' is more than the 498" \
         in str(error.value)
 
@@ -301,7 +301,7 @@ def test_categories_adding_up_to_more_than_the_convicted_names_the_line(data):
 def test_non_numeric_count_is_a_data_error(data):
     _edit(data, "ice-safe-city-offences", "attributes.csv", "gang member or affiliate,18,", "gang member or affiliate,18?,")
     with pytest.raises(DataError, match=r"attributes\.csv, line 5, column 'people': type error"):
-        offences.results(data, OP)
+        offences_values(data, OP)
 
 
 def test_misspelt_attribute_is_a_data_error(data):

@@ -169,7 +169,8 @@ EXTRA_VERDICTS = ["goes beyond the data", "not checked in this run"]
 
 def _ledger(verdicts, quote=None) -> pd.DataFrame:
     rows = [{"id": f"c{i}", "claim": f"claim {i}", "stated": "1", "unit": "arrests", "computed": "1",
-             "verdict": v, "reason": "r", "evidence": "01_arrests_by_area.html#a"} for i, v in enumerate(verdicts)]
+             "verdict": v, "reason": "r", "evidence": "01_arrests_by_area.html#a", "evidence_title": "Arrests by area"}
+            for i, v in enumerate(verdicts)]
     table = pd.DataFrame(rows)
     if quote is not None:
         table["quote"] = quote

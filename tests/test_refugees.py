@@ -15,7 +15,7 @@ from safecity import refugees
 from safecity.errors import DataError
 from safecity.sources import mpi_refugees, prm_refugees, refugee_policy
 
-from conftest import DATA, FIXTURES
+from conftest import DATA, FIXTURES, refugees_values
 
 MPI = "mpi-refugee-admissions"
 PRM = "prm-refugee-admissions"
@@ -393,7 +393,7 @@ def test_verdict_true_when_below_every_earlier_ceiling():
     assert verdict.is_lowest and verdict.label == "lowest since 1980"
     assert (verdict.minimum, verdict.minimum_years, verdict.n_compared) == (80, (1981,), 3)
     assert verdict.later_lower["fiscal_year"].tolist() == [1984]
-    assert verdict.sentence.startswith("True:")
+    assert verdict.sentence.startswith("FY1983's ceiling of 70 was the lowest since FY1980: every ceiling")
 
 
 def test_verdict_false_when_an_earlier_ceiling_was_lower():
@@ -401,7 +401,7 @@ def test_verdict_false_when_an_earlier_ceiling_was_lower():
     verdict = refugees.lowest_since(years, 1983, 1980)
     assert not verdict.is_lowest and not verdict.ties
     assert verdict.label == "not the lowest since 1980"
-    assert verdict.sentence == "False: FY1983's 70 is above the 50 in FY1981"
+    assert verdict.sentence == "FY1983's ceiling of 70 was not the lowest since FY1980: it is above the 50 in FY1981"
 
 
 def test_verdict_tie_and_missing_years_are_not_zero():
@@ -487,7 +487,7 @@ def test_reconciliation_finds_the_two_differences():
 
 
 def test_results_are_plain_headline_values():
-    values = refugees.results(DATA)
+    values = refugees_values(DATA)
     assert values["tested_ceiling"] == 45000 and values["article_ceiling_matches"] is True
     assert (values["min_ceiling"], values["min_ceiling_year"]) == (67000, 1986)
     assert values["verdict"] == "lowest since 1980" and values["is_lowest"] is True
@@ -504,8 +504,10 @@ def test_figures_show_gaps_not_zeros():
     years = refugees.fiscal_years(inputs.mpi, inputs.facts, inputs.facts_file)
     shown = refugees.shown_years(years, 1980, None)
     figure = refugees.ceiling_chart(shown, refugees.lowest_since(years, 2018, 1980), source="test")
-    assert figure.title == ("FY2018's ceiling of 45,000 was the lowest since 1980; "
-                            "FY2019, FY2020, FY2021 and FY2026 went lower")
+    # FY2021 is stated the same way everywhere: first set at 15,000, raised during the year.
+    assert figure.title == ("FY2018's ceiling of 45,000 was the lowest since 1980; later ceilings as first set went "
+                            "lower: FY2019 (30,000), FY2020 (18,000), FY2021 (15,000, raised to 62,500 during the "
+                            "year) and FY2026 (7,500)")
     assert "No admissions data for FY2026: a gap, not zero." in figure.alt_text
     assert "FY2017 (110,000 first set, 50,000 at year end)" in figure.alt_text
     csv = urllib.parse.unquote(figure._repr_html_().split("data:text/csv;charset=utf-8,")[1].split('"')[0])
@@ -529,11 +531,11 @@ def test_new_fiscal_year_flows_through(tmp_path):
     facts.write_text(facts.read_text(encoding="utf-8")
                      + '2027,ceiling_set,5000,2026-09-30,"FY2027 refugee ceiling","a test determination"\n',
                      encoding="utf-8")
-    values = refugees.results(data)
+    values = refugees_values(data)
     assert values["last_year"] == 2027 and values["latest_ceiling"] == 5000
     assert values["later_lower_years"] == [2019, 2020, 2021, 2026, 2027]
     assert values["no_admissions_years"] == [2026, 2027]
-    prose = refugees.prose(values, refugee_policy.facts(data))
+    prose = refugees.words(values, refugee_policy.facts(data))
     assert prose["later_lower_list"] == "FY2019, FY2020, FY2021, FY2026 and FY2027"
     assert prose["lowest_later_fy"] == "FY2027" and prose["last_fy"] == "FY2027"
     inputs = refugees.load(data)
@@ -541,14 +543,14 @@ def test_new_fiscal_year_flows_through(tmp_path):
     figure = refugees.ceiling_chart(refugees.shown_years(years, 1980, None), refugees.lowest_since(years, 2018, 1980),
                                     source="test")
     assert figure.data["fiscal_year"].max() == 2027 and pd.isna(figure.data["admissions"].iloc[-1])
-    assert "FY2026 and FY2027 went lower" in figure.title
+    assert "FY2026 (7,500) and FY2027 (5,000)" in figure.title
 
     # MPI's next edition adds FY2026 with its admissions: the gap closes, the verdict is recomputed.
     mpi = data / "raw" / MPI / MPI_FILE
     text = mpi.read_bytes().decode("cp1252")
     text = text.replace('2025*,"125,000 ","27,308",,\r\n', '2025*,"125,000 ","27,308",,\r\n2026,"7,500 ","1,234",,\r\n')
     mpi.write_bytes(text.encode("cp1252"))
-    values = refugees.results(data)
+    values = refugees_values(data)
     assert values["no_admissions_years"] == [2027]
-    assert refugees.results(data, tested_year=2026)["verdict"] == "lowest since 1980"
-    assert refugees.results(data, tested_year=2026)["later_lower_years"] == [2027]
+    assert refugees_values(data, tested_year=2026)["verdict"] == "lowest since 1980"
+    assert refugees_values(data, tested_year=2026)["later_lower_years"] == [2027]

@@ -3,9 +3,9 @@
 A group is any CSV resource of a source folder with a `country` column. The visa chapter names
 its groups by file path (relative to the data directory), so a reader can swap in another list
 without touching code. Each name is mapped to its canonical spelling through
-`raw/nationality-crosswalk` (an unknown name is an error naming file and line). A `note` beginning
-with "RECALLED" marks an entry added from memory and not checked against the cited source;
-`include_recalled=False` leaves such entries out.
+`raw/nationality-crosswalk` (an unknown name is an error naming file and line). Every entry is
+sourced: the list's description in its `datapackage.json` says where it comes from, and a `note`
+cites the source of any entry added to it.
 """
 
 from __future__ import annotations
@@ -19,24 +19,17 @@ from ..errors import DataError, Problem
 from ..validate import display_path, load_descriptor, read_table
 from . import nationalities
 
-RECALLED = "RECALLED"
-
-
 @dataclass(frozen=True)
 class Group:
-    """A list of countries: `members` has country (as listed), nationality (canonical), recalled, note."""
+    """A list of countries: `members` has country (as listed), nationality (canonical) and note."""
 
     path: str
     title: str
+    description: str
     members: pd.DataFrame
 
-    def nationalities(self, include_recalled: bool = True) -> list[str]:
-        rows = self.members if include_recalled else self.members[~self.members["recalled"]]
-        return sorted(rows["nationality"])
-
-    @property
-    def recalled(self) -> list[str]:
-        return sorted(self.members.loc[self.members["recalled"], "nationality"])
+    def nationalities(self) -> list[str]:
+        return sorted(self.members["nationality"])
 
 
 def group(data_dir: Path, path: str) -> Group:
@@ -64,6 +57,7 @@ def group(data_dir: Path, path: str) -> Group:
         raise DataError(Problem(shown, f"'{names[i]}' is listed twice (after merging spellings)", line=int(lines[i]),
                                 column="country"))
     note = table["note"].fillna("") if "note" in table.columns else pd.Series("", index=table.index, dtype="str")
-    members = pd.DataFrame({"country": table["country"].astype("str"), "nationality": names,
-                            "recalled": note.str.startswith(RECALLED).astype(bool), "note": note.astype("str")})
-    return Group(path=path, title=str(resources[0].get("title", name)), members=members.reset_index(drop=True))
+    members = pd.DataFrame({"country": table["country"].astype("str"), "nationality": names, "note": note.astype("str")})
+    description = resources[0].get("description") or descriptor.get("description", "")
+    return Group(path=path, title=str(resources[0].get("title", name)), description=str(description),
+                 members=members.reset_index(drop=True))

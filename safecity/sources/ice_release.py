@@ -23,6 +23,16 @@ def operation(data_dir: Path, name: str) -> dict:
     return rows.iloc[0].to_dict()
 
 
+def release(data_dir: Path, name: str) -> dict:
+    """When and by whom the operation's results were announced (`release.csv`), as a plain dict."""
+    table = read_table(data_dir, SOURCE, "release")
+    rows = table[table["operation"] == name]
+    if rows.empty:
+        raise DataError(Problem(display_path(Path(data_dir, "raw", SOURCE, "release.csv")),
+                                f"no release for operation '{name}'", column="operation"))
+    return rows.iloc[0].to_dict()
+
+
 def arrests_by_area(data_dir: Path, name: str) -> pd.DataFrame:
     """ICE's per-area arrests for one operation: columns area, arrests, geography, source."""
     table = read_table(data_dir, SOURCE, "arrests_by_area")

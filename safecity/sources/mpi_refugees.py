@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .. import cache
 from ..errors import DataError, Problem
 from ..validate import checked_resource, display_path
 
@@ -130,6 +131,7 @@ def parse(text: str, shown: str) -> MpiTable:
                     file=shown)
 
 
+@cache.tidy(SOURCE)
 def load(data_dir: Path) -> MpiTable:
     """Read the MPI table from `data_dir` with the encoding its data package declares."""
     folder, descriptor = checked_resource(data_dir, SOURCE, RESOURCE)

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from .. import cache
 from ..errors import DataError, Problem
-from ..validate import display_path, read_table, resource_descriptor, sha256
+from ..validate import display_path, read_table, resource_descriptor
 
 SOURCE = "nationality-crosswalk"
 RESOURCE = "nationalities"
@@ -127,9 +127,10 @@ def _read_checked(data_dir: Path) -> pd.DataFrame:
     return table.astype("str")
 
 
-@lru_cache(maxsize=8)
-def _load(path: str, digest: str) -> Crosswalk:
-    data_dir = Path(path)
+@cache.tidy(SOURCE)
+def crosswalk(data_dir: Path) -> Crosswalk:
+    """The validated crosswalk (from the tidy-table cache when unchanged)."""
+    data_dir = Path(data_dir)
     table = _read_checked(data_dir)
     cleaned = table["raw_name"].map(clean)
     shown = display_path(data_dir / "raw" / SOURCE / "nationalities.csv")
@@ -144,10 +145,3 @@ def _load(path: str, digest: str) -> Crosswalk:
         row = int(table.index[table["name"] == name][0])
         raise DataError(Problem(shown, f"'{name}' is given more than one kind", line=row + 2, column="kind"))
     return Crosswalk(table=table, lookup=dict(zip(table["raw_name"], table["name"])))
-
-
-def crosswalk(data_dir: Path) -> Crosswalk:
-    """The validated crosswalk (cached per content of the CSV)."""
-    path = Path(data_dir, "raw", SOURCE, "nationalities.csv")
-    digest = sha256(path) if path.exists() else "missing"
-    return _load(str(Path(data_dir)), digest)

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .. import cache
 from ..errors import DataError, Problem
 from ..validate import checked_resource, display_path
 
@@ -283,6 +284,7 @@ def _summary_sheet(sheet: _Sheet) -> tuple[pd.DataFrame, tuple[str, ...]]:
     return pd.DataFrame.from_records(records, columns=["fiscal_year", "total"]), tuple(notes)
 
 
+@cache.tidy(SOURCE)
 def load(data_dir: Path) -> PrmWorkbook:
     """Read every sheet of the workbook in `data_dir`."""
     import openpyxl

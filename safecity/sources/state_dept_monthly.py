@@ -20,34 +20,21 @@ third party. The files are read as they are and cleaned here:
 * a month without a file (non-immigrant May 2019) is listed in `MonthlyVisas.months` as not
   available: it has no rows, and every monthly series shows it as missing, never as 0.
 
-Reading is built for speed (`make bench` times it against one `pandas.read_csv` of the same rows):
-
-* files are unpacked with ISA-L (`isal`), which gives gzip's bytes in about a third of the time;
-* the C scanner `_jsonl.c` (built by `pip install -e .`; see setup.py) reads the regular lines,
-  those shaped exactly `{"K1":"V1","K2":"V2","K3":"V3"}`, without the GIL, and numbers their
-  distinct values, so the cleaning below works on a few thousand strings and on integer codes;
-  every other line is read here with the json module, and both sets of rows are merged in file
-  and line order. While one kind is scanned, the other is unpacked;
-* without the C scanner, every file of a kind is parsed in one go with pyarrow; if that fails
-  (malformed JSON, a value that is not text, invalid UTF-8, blank lines), the files are re-read
-  line by line with the json module, which names the file and line of the first problem.
-
-Both ways give the same tables and the same errors (tests/test_visas.py compares them on the
-shipped files and on randomly damaged ones).
+Reading: each file is unpacked with gzip, and all files of a kind are parsed in one go by pyarrow's
+JSON reader. A file in which pyarrow cannot read one text value per key and line (malformed JSON, a
+value that is not text, invalid UTF-8, blank lines) is read line by line with the json module, which
+names the file and line of the first problem, or reads what pyarrow would not (numbers, blank lines).
+The few lines under spurious keys are read again with the json module to repair them.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import gzip
-import hashlib
 import io
 import json
 import os
 import re
-import tempfile
 import zlib
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,22 +44,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
-from .. import ROOT
+from .. import cache
 from ..errors import DataError, Problem
 from ..validate import display_path, resource_descriptor
 from . import nationalities
-
-try:  # ISA-L's gunzip: the same bytes as gzip.decompress, in about a third of the time
-    from isal.igzip import decompress as _gunzip
-    from isal.isal_zlib import error as _isal_error
-    _GUNZIP_ERRORS: tuple = (_isal_error,)
-except ImportError:  # pragma: no cover - isal is in requirements.txt
-    _gunzip, _GUNZIP_ERRORS = gzip.decompress, ()
-
-try:  # the optional C fast path (setup.py); the same tables without it, only slower
-    from . import _jsonl
-except ImportError:  # pragma: no cover - depends on the build
-    _jsonl = None
 
 SOURCE = "state-dept-monthly-visas"
 KINDS = ("nonimmigrant", "immigrant")
@@ -86,9 +61,6 @@ STANDARD_KEYS = PLACE_KEYS + CLASS_KEYS + COUNT_KEYS
 FILE_NAME = re.compile(r"(?:.*/)?(\d{4})-(\d{2})-01\.jsonl\.gz")
 COUNT = re.compile(r"\d{1,3}(?:,\d{3})+|\d+")
 NEGATIVE = re.compile(r"-\s*[\d,.]+")
-
-#: Bump when the cleaning changes: the cached tidy tables are keyed on it as well as on the files.
-VERSION = "1"
 
 ISSUANCE_COLUMNS = ["month", "nationality", "visa_class", "issuances"]
 
@@ -136,10 +108,10 @@ def _month(path: str, shown: str) -> pd.Timestamp:
 
 def _decompress(path: Path, shown: str) -> bytes:
     try:
-        data = _gunzip(path.read_bytes())
+        data = gzip.decompress(path.read_bytes())
     except FileNotFoundError:
         raise DataError(Problem(shown, "missing file"))
-    except (OSError, EOFError, zlib.error, *_GUNZIP_ERRORS) as exc:
+    except (OSError, EOFError, zlib.error) as exc:
         raise DataError(Problem(shown, f"not a readable gzip file ({exc})"))
     if not data or data.isspace():
         raise DataError(Problem(shown, "empty file"))
@@ -166,7 +138,6 @@ class _Rows:
     table: pa.Table
     file: np.ndarray
     line: np.ndarray
-    records: list[dict] | None = None  # the parsed lines, where at hand
 
 
 def _parse_line(raw: bytes, shown: str, number: int) -> dict | None:
@@ -191,26 +162,27 @@ def _records_table(records: list[dict]) -> pa.Table:
     return pa.table({k: pa.array([r.get(k) for r in records], type=pa.string()) for k in keys})
 
 
-def _parse_slow(blob: bytes, shown: str) -> tuple[list[dict], list[int]]:
-    """Line-by-line parse with the json module, naming the first bad line."""
+def _parse_json(blob: bytes, shown: str) -> tuple[pa.Table, np.ndarray]:
+    """One file line by line with the json module: (one string column per key, line numbers); raises
+    naming the first line it cannot read."""
     records, lines = [], []
     for number, line in enumerate(blob.split(b"\n"), start=1):
         record = _parse_line(line, shown, number)
         if record is not None:
             records.append(record)
             lines.append(number)
-    return records, lines
+    return _records_table(records), np.asarray(lines, dtype="int64")
 
 
-def _parse_fast(blobs: list[bytes]) -> _Rows | None:
-    """All files of a kind in one pyarrow parse; None if anything is off (the slow path then explains)."""
-    counts = [_line_count(b) for b in blobs]
+def _parse_pyarrow(blobs: list[bytes]) -> pa.Table | None:
+    """Files in one pyarrow parse, one string column per key and one row per line; None where pyarrow
+    cannot read them as such (malformed JSON, a value that is not text, invalid UTF-8, blank lines)."""
     joined = b"".join(b if b.endswith(b"\n") else b + b"\n" for b in blobs)
     try:  # (an explicit schema makes pyarrow's parser slower here, not faster)
-        table = pj.read_json(io.BytesIO(joined), read_options=pj.ReadOptions(block_size=1 << 18))
+        table = pj.read_json(io.BytesIO(joined), read_options=pj.ReadOptions(use_threads=False, block_size=1 << 20))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-    if table.num_rows != sum(counts):  # blank lines were skipped: line numbers would be wrong
+    if table.num_rows != sum(_line_count(b) for b in blobs):  # blank lines were skipped
         return None
     columns = {}
     for name, column in zip(table.column_names, table.columns):
@@ -224,22 +196,29 @@ def _parse_fast(blobs: list[bytes]) -> _Rows | None:
         strings.validate(full=True)
     except pa.ArrowInvalid:
         return None
-    starts = np.cumsum([0] + counts[:-1])
-    file_index = np.repeat(np.arange(len(blobs)), counts)
-    return _Rows(strings, file_index, np.arange(table.num_rows) - starts[file_index] + 1)
+    return strings
 
 
 def _parse(blobs: list[bytes], shown: list[str]) -> _Rows:
-    rows = _parse_fast(blobs)
-    if rows is not None:
-        return rows
-    records, files, lines = [], [], []
-    for index, (blob, name) in enumerate(zip(blobs, shown)):
-        found, numbers = _parse_slow(blob, name)
-        records.extend(found)
-        lines.extend(numbers)
-        files.extend([index] * len(numbers))
-    return _Rows(_records_table(records), np.asarray(files, dtype="int64"), np.asarray(lines, dtype="int64"))
+    """Every line of every file of a kind: all at once with pyarrow; if that fails, file by file, and
+    only the files pyarrow cannot read line by line with the json module."""
+    counts = [_line_count(b) for b in blobs]
+    table = _parse_pyarrow(blobs)
+    if table is not None:
+        starts = np.cumsum([0] + counts[:-1])
+        file_index = np.repeat(np.arange(len(blobs)), counts)
+        return _Rows(table, file_index, np.arange(table.num_rows) - starts[file_index] + 1)
+    tables, lines = [], []
+    for blob, name in zip(blobs, shown):
+        table = _parse_pyarrow([blob])
+        if table is None:
+            table, numbers = _parse_json(blob, name)
+        else:
+            numbers = np.arange(1, table.num_rows + 1)
+        tables.append(table)
+        lines.append(numbers)
+    file_index = np.repeat(np.arange(len(blobs)), [len(n) for n in lines])
+    return _Rows(pa.concat_tables(tables, promote_options="default"), file_index, np.concatenate(lines))
 
 
 # --------------------------------------------------------------------------- cleaning
@@ -310,12 +289,9 @@ def _spurious(rows: _Rows, positions: np.ndarray, blobs: list[bytes],
     spurious: dict[tuple, list[int]] = {}
     for position in positions:
         file_index, line = int(rows.file[position]), int(rows.line[position])
-        if rows.records is not None:
-            obj = rows.records[position]
-        else:
-            if file_index not in lines_of:
-                lines_of[file_index] = blobs[file_index].split(b"\n")
-            obj = json.loads(lines_of[file_index][line - 1])
+        if file_index not in lines_of:
+            lines_of[file_index] = blobs[file_index].split(b"\n")
+        obj = json.loads(lines_of[file_index][line - 1])
         pairs = [(k, v) for k, v in obj.items() if v is not None]
         name = shown[file_index]
         keys = [k for k, _ in pairs]
@@ -420,102 +396,10 @@ def _standardise(rows: _Rows, blobs: list[bytes], shown: list[str]) -> _Standard
 
 
 def _read_rows(blobs: list[bytes], shown: list[str]) -> _Roles:
-    """Every row of a kind by role: through the C scanner where it is built, else with pyarrow."""
-    if _jsonl is not None:
-        roles = _scan(blobs, shown)
-        if roles is not None:
-            return roles
+    """Every row of a kind by role, each role dictionary-encoded."""
     rows = _standardise(_parse(blobs, shown), blobs, shown)
     return _Roles(_encode(rows.place), _encode(rows.visa_class), _encode(rows.count), rows.file, rows.line,
                   rows.count_key, rows.repairs)
-
-
-def _scan(blobs: list[bytes], shown: list[str]) -> _Roles | None:
-    """The C scanner reads the regular lines; the json module and `_standardise` read the rest.
-
-    None if a string is not valid UTF-8 (the pyarrow path then names the line).
-    """
-    found = _jsonl.scan(blobs)
-    try:  # (no string holds a control character, so "\0" can join them to decode them at once)
-        text = {name: b"\0".join(found[name]).decode("utf-8").replace("\\/", "/").split("\0") if found[name] else []
-                for name in ("shapes", "places", "visa_classes", "counts")}
-    except UnicodeDecodeError:
-        return None
-
-    def array(name: str, dtype=np.int32) -> np.ndarray:
-        return np.frombuffer(found[name], dtype=dtype)
-
-    file, line = array("file"), array("line")
-    codes = [array("place"), array("visa_class"), array("count")]
-    left = sorted(zip(array("left_file").tolist(), array("left_line").tolist(), array("left_start", np.int64).tolist()))
-    fits = np.array([_table_keys(shape) for shape in text["shapes"]], dtype=bool)[array("shape")]
-    if not fits.all():  # other keys (a table row taken for the keys): read in Python, in order
-        line_starts: dict[int, np.ndarray] = {}
-        for f, n in zip(file[~fits].tolist(), line[~fits].tolist()):
-            if f not in line_starts:
-                line_starts[f] = np.cumsum([0] + [len(x) + 1 for x in blobs[f].split(b"\n")])
-            left.append((f, n, int(line_starts[f][n - 1])))
-        left.sort()
-        file, line, codes = file[fits], line[fits], [c[fits] for c in codes]
-
-    records, record_file, record_line = [], [], []
-    for f, n, start in left:
-        stop = blobs[f].find(b"\n", start)
-        record = _parse_line(blobs[f][start:stop if stop >= 0 else None], shown[f], n)
-        if record is not None:
-            records.append(record)
-            record_file.append(f)
-            record_line.append(n)
-    rest = _standardise(_Rows(_records_table(records), np.asarray(record_file, dtype="int64"),
-                              np.asarray(record_line, dtype="int64"), records), blobs, shown)
-
-    # The rows read in Python go between the others by file and line (one line may give two rows).
-    rest_file, rest_line = rest.file.astype(file.dtype), rest.line.astype(line.dtype)  # (same dtype: no copies)
-    starts, stops = np.searchsorted(file, rest_file, side="left"), np.searchsorted(file, rest_file, side="right")
-    before = np.array([lo + np.searchsorted(line[lo:hi], n) for lo, hi, n in zip(starts, stops, rest_line)],
-                      dtype=np.int64)
-    roles = []
-    for fast, values, extra in zip(codes, (text["places"], text["visa_classes"], text["counts"]),
-                                   (rest.place, rest.visa_class, rest.count)):
-        fast, values = _distinct(fast, values)
-        lookup = {v: i for i, v in enumerate(values)}
-        more = np.array([-1 if v is None else lookup.setdefault(v, len(lookup)) for v in extra.to_pylist()],
-                        dtype=np.int32)
-        roles.append((_interleave(fast, more, before), list(lookup)))
-    positions = before + np.arange(len(before))
-    count_key = {int(positions[i]): key for i, key in rest.count_key.items()}
-    return _Roles(*roles, _interleave(file, rest_file, before), _interleave(line, rest_line, before), count_key,
-                  rest.repairs)
-
-
-def _table_keys(shape: str) -> bool:
-    """Whether a line shaped `{"K1":"","K2":"","K3":"",...}` has the table's keys: place, class and count
-    in that order, and any further key null and not one of the table's (in JSON the last one wins)."""
-    pairs = json.loads(shape, object_pairs_hook=list)
-    keys = [k for k, _ in pairs]
-    return (len(pairs) >= 3 and keys[0] in PLACE_KEYS and keys[1] in CLASS_KEYS and keys[2] in COUNT_KEYS
-            and not set(keys[3:]) & set(STANDARD_KEYS))
-
-
-def _distinct(codes: np.ndarray, values: list[str]) -> tuple[np.ndarray, list[str]]:
-    """Codes into distinct values: "B1\\/B2" and "B1/B2" are one value once unescaped."""
-    if len(set(values)) == len(values):
-        return codes, values
-    distinct: dict = {}
-    renumber = np.array([distinct.setdefault(v, len(distinct)) for v in values], dtype=np.int32)
-    return renumber[codes], list(distinct)
-
-
-def _interleave(fast: np.ndarray, rest: np.ndarray, before: np.ndarray) -> np.ndarray:
-    """`fast` with each rest[i] placed before fast[before[i]] (`before` ascending)."""
-    if not len(rest):
-        return fast
-    pieces, start = [], 0
-    for i, stop in enumerate(before.tolist()):
-        pieces += [fast[start:stop], rest[i:i + 1]]
-        start = stop
-    pieces.append(fast[start:])
-    return np.concatenate(pieces)
 
 
 @dataclass
@@ -538,7 +422,7 @@ def _open(data_dir: Path, kind: str) -> _Files:
     return _Files(kind, shown, months, [_decompress(folder / p, s) for p, s in zip(paths, shown)])
 
 
-def _read_kind(files: _Files, rows: _Roles, crosswalk: nationalities.Crosswalk) -> _Kind:
+def _read_kind(files: _Files, rows: _Roles, crosswalk: nationalities.Crosswalk) -> MonthlyVisas:
     """The tidy tables of one kind from its rows read by role."""
     kind, shown, months = files.kind, files.shown, files.months
     file_index, line, count_key, repairs = rows.file, rows.line, rows.count_key, rows.repairs
@@ -664,8 +548,8 @@ def _read_kind(files: _Files, rows: _Roles, crosswalk: nationalities.Crosswalk) 
     repairs_table = pd.DataFrame({"file": pd.array([r["file"] for r in repairs], dtype="str"),
                                   "line": np.array([r["line"] for r in repairs], dtype="int64"),
                                   "repair": pd.array([r["repair"] for r in repairs], dtype="str")})
-    return _Kind(tidy, MonthlyVisas(kind=kind, issuances=pd.DataFrame(), months=month_table, totals=totals,
-                                    repairs=repairs_table, spellings=spellings))
+    return MonthlyVisas(kind=kind, issuances=tidy.frame(), months=month_table, totals=totals, repairs=repairs_table,
+                        spellings=spellings)
 
 
 @dataclass
@@ -679,34 +563,12 @@ class _Tidy:
     visa_class: np.ndarray
     issuances: np.ndarray
 
-    @staticmethod
-    def combine(parts: list[_Tidy]) -> _Tidy:
-        """One set of rows from several, in order (codes renumbered into shared names)."""
-        def merged(names: str, codes: str) -> tuple[list[str], np.ndarray]:
-            shared: dict[str, int] = {}
-            arrays = [np.array([shared.setdefault(n, len(shared)) for n in getattr(p, names)] + [0],
-                               dtype=np.int32)[getattr(p, codes)] for p in parts]
-            return list(shared), np.concatenate(arrays)
-        return _Tidy(np.concatenate([p.month for p in parts]), *merged("nationalities", "nationality"),
-                     *merged("visa_classes", "visa_class"), np.concatenate([p.issuances for p in parts]))
-
-    def frame(self, **first) -> pd.DataFrame:
-        """The rows as a tidy table, after the columns given in `first`."""
-        return pd.DataFrame({**first, "month": self.month,
+    def frame(self) -> pd.DataFrame:
+        """The rows as a tidy table."""
+        return pd.DataFrame({"month": self.month,
                              "nationality": _strings(self.nationalities, self.nationality),
                              "visa_class": _strings(self.visa_classes, self.visa_class),
                              "issuances": self.issuances.astype("int64", copy=False)})
-
-
-@dataclass
-class _Kind:
-    """One kind read: its tidy rows as arrays, and the rest of its tables (issuances left empty)."""
-
-    tidy: _Tidy
-    visas: MonthlyVisas
-
-    def result(self) -> MonthlyVisas:
-        return dataclasses.replace(self.visas, issuances=self.tidy.frame())
 
 
 def _missing_where_not(values: np.ndarray, present: np.ndarray) -> pd.arrays.IntegerArray:
@@ -748,87 +610,15 @@ def read(data_dir: Path, kind: str) -> MonthlyVisas:
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
     files = _open(Path(data_dir), kind)
-    return _read_kind(files, _read_rows(files.blobs, files.shown), nationalities.crosswalk(Path(data_dir))).result()
-
-
-def _read_kinds(data_dir: Path) -> dict[str, _Kind]:
-    """Both kinds. The C scanner runs without the GIL, so while one kind's files are scanned in a
-    thread, the next kind's are unpacked, and the crosswalk is loaded."""
-    with ThreadPoolExecutor(max_workers=len(KINDS)) as pool:
-        scanning = {}
-        for kind in KINDS:
-            files = _open(Path(data_dir), kind)
-            scanning[kind] = (files, pool.submit(_read_rows, files.blobs, files.shown))
-        crosswalk = nationalities.crosswalk(Path(data_dir))
-        done, failed = {}, {}
-        for future in as_completed([future for _, future in scanning.values()]):  # (first scanned, first tidied)
-            kind = next(k for k, (_, f) in scanning.items() if f is future)
-            try:
-                done[kind] = _read_kind(scanning[kind][0], future.result(), crosswalk)
-            except Exception as exc:  # reported below in the order of KINDS, not of timing
-                failed[kind] = exc
-    for kind in KINDS:
-        if kind in failed:
-            raise failed[kind]
-    return {kind: done[kind] for kind in KINDS}
+    return _read_kind(files, _read_rows(files.blobs, files.shown), nationalities.crosswalk(Path(data_dir)))
 
 
 def read_all(data_dir: Path) -> dict[str, MonthlyVisas]:
     """Both kinds from the raw files, without any cache."""
-    return {kind: part.result() for kind, part in _read_kinds(data_dir).items()}
+    return {kind: read(data_dir, kind) for kind in KINDS}
 
 
-def import_all(data_dir: Path) -> pd.DataFrame:
-    """Every monthly file of both kinds, fully imported and checked from the raw files without any cache,
-    as one tidy table: kind, month, nationality, visa_class, issuances (for timing; see `read_all`)."""
-    parts = _read_kinds(data_dir)
-    kind = np.repeat(np.arange(len(parts), dtype=np.int32), [len(p.tidy.issuances) for p in parts.values()])
-    return _Tidy.combine([p.tidy for p in parts.values()]).frame(kind=_strings(list(parts), kind))
-
-
-# --------------------------------------------------------------------------- cache
-
-CACHE = ROOT / ".cache" / "tidy"
-_PARTS = ("issuances", "months", "totals", "repairs", "spellings")
-
-
-def cache_key(data_dir: Path, kind: str) -> str:
-    """Hash of everything the tidy table is derived from: the raw files, the crosswalk and this code."""
-    folder, paths = _files(data_dir, kind)
-    digest = hashlib.sha256()
-    digest.update(f"{SOURCE}/{kind}/v{VERSION}\0".encode())
-    for code in (Path(__file__), Path(__file__).with_name("_jsonl.c"), Path(nationalities.__file__)):
-        digest.update(code.read_bytes())
-    crosswalk = Path(data_dir, "raw", nationalities.SOURCE)
-    for path in [folder / p for p in paths] + [crosswalk / "nationalities.csv", crosswalk / "datapackage.json"]:
-        digest.update(path.name.encode() + b"\0")
-        digest.update(path.read_bytes() if path.exists() else b"<missing>")
-    return digest.hexdigest()
-
-
-def load(data_dir: Path, kind: str, cache_dir: Path | None = None) -> MonthlyVisas:
-    """Like `read`, but reuses the tidy tables cached under `.cache/tidy/<key>/` when the inputs are unchanged."""
-    key = cache_key(Path(data_dir), kind)
-    where = Path(cache_dir or CACHE, key)
-    if where.is_dir():
-        try:
-            parts = {name: pd.read_parquet(where / f"{name}.parquet") for name in _PARTS}
-            return MonthlyVisas(kind=kind, **parts)
-        except Exception:  # an unreadable cache entry is rebuilt
-            pass
-    result = read(data_dir, kind)
-    where.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{key[:12]}-", dir=where.parent))
-    try:
-        for name in _PARTS:
-            getattr(result, name).to_parquet(staging / f"{name}.parquet", index=False)
-        try:
-            os.replace(staging, where)
-        except OSError:  # another process cached it first
-            pass
-    finally:
-        if staging.exists():
-            for child in staging.iterdir():
-                child.unlink()
-            staging.rmdir()
-    return result
+@cache.tidy(SOURCE, nationalities.SOURCE)
+def load(data_dir: Path, kind: str) -> MonthlyVisas:
+    """Like `read`, but from the tidy-table cache (`safecity.cache`) when the raw files are unchanged."""
+    return read(data_dir, kind)

@@ -23,5 +23,5 @@ def restrictions(data_dir: Path) -> pd.DataFrame:
 
 
 def dates(data_dir: Path) -> pd.DataFrame:
-    """Dates of the orders: date, label, event, recalled (added from memory, not checked), source; in date order."""
+    """Dates of the orders and of the rulings on them: date, label, event, source, source_url; in date order."""
     return read_table(data_dir, SOURCE, "travel_ban_dates").sort_values(["date", "label"]).reset_index(drop=True)

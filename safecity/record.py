@@ -1,0 +1,132 @@
+"""Chapter results records: computed once by a chapter's notebook, read by every other page.
+
+A chapter notebook calls :func:`publish` once. It glues the chapter's text into the page, writes the
+chapter's CSV downloads and writes `results/<notebook>.json` beside the executed notebook: the
+values, the exact text the page shows for them, the parameters they were computed under and the
+digests of the input files they came from. The claims ledger, the intro's findings, the downloads
+page and `python -m safecity diff` read these records; none of them recomputes a chapter.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from pathlib import Path
+
+from .validate import sha256
+
+RESULTS = "results"
+DOWNLOADS = Path("_static", "downloads")
+
+
+def _plain(value):
+    """A JSON-ready copy of a value: numpy scalars become Python ones, NaN becomes null, keys become text."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):  # numpy scalar
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, float):
+        return round(value, 10)  # the last bits of a float differ between machines' libms; 10 places never show
+    return value
+
+
+def input_digests(data_dir, sources: list[str]) -> dict[str, str]:
+    """sha256 of every file of the named sources (`raw/<source>`), keyed by path relative to the data dir."""
+    found = {}
+    for source in sources:
+        folder = Path(data_dir, "raw", source)
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            found[path.relative_to(data_dir).as_posix()] = "sha256:" + sha256(path)  # hashed once per build
+    return found
+
+
+def write_csv(frame, path: Path) -> None:
+    """A table as CSV with fixed formatting, so the same data give the same bytes (unchanged files are not touched)."""
+    text = frame.to_csv(index=False, lineterminator="\n", date_format="%Y-%m-%d")
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
+def publish(module, *, notebook: str, values: dict, text: dict, data_dir, parameters: dict,
+            overridden: list[str], tables: dict | None = None, glue: bool = True) -> dict:
+    """Publish a chapter's results: glue `text` for the prose, write its tables and its results record.
+
+    `module` is the chapter module (it names `CHAPTER`, `TITLE`, `SOURCES` and `LABELS`); `parameters`
+    are the values the notebook ran with and `overridden` the names a parameter file changed.
+    """
+    from .book import as_text
+
+    tables = tables or {}
+    unknown = sorted(set(module.LABELS) - set(text))
+    if unknown:
+        raise ValueError(f"{notebook}: labelled values without text: {', '.join(unknown)}")
+    downloads = []
+    for name, frame in tables.items():
+        write_csv(frame, DOWNLOADS / f"{name}.csv")
+        downloads.append({"file": f"{name}.csv", "rows": len(frame), "columns": [str(c) for c in frame.columns]})
+    record = {
+        "notebook": notebook,
+        "chapter": module.CHAPTER,
+        "title": module.TITLE,
+        "parameters": _plain(parameters),
+        "overridden": sorted(overridden),
+        "inputs": input_digests(data_dir, module.SOURCES),
+        "values": _plain(values),
+        "text": {k: as_text(v) for k, v in text.items() if v is not None},
+        "labels": dict(module.LABELS),
+        "downloads": downloads,
+    }
+    path = Path(RESULTS, f"{notebook}.json")
+    path.parent.mkdir(exist_ok=True)
+    body = json.dumps(record, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+    if not path.exists() or path.read_text(encoding="utf-8") != body:
+        path.write_text(body, encoding="utf-8")
+    if glue:
+        from myst_nb import glue as myst_glue
+
+        for name, value in record["text"].items():
+            myst_glue(name, value, display=False)
+    return record
+
+
+def read(notebook: str, folder: Path | str = RESULTS) -> dict:
+    """One chapter's record, by notebook name."""
+    path = Path(folder, f"{notebook}.json")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: no results record; run the notebook {notebook} first") from None
+
+
+def read_all(folder: Path | str = RESULTS, exclude: tuple[str, ...] = ()) -> dict[str, dict]:
+    """Every record in `folder` but those of the `exclude`d chapters, keyed by the chapter name claims.csv uses."""
+    found = {}
+    for path in sorted(Path(folder).glob("*.json")):
+        record = json.loads(path.read_text(encoding="utf-8"))
+        if record["chapter"] not in exclude:
+            found[record["chapter"]] = record
+    return found
+
+
+def describe(value) -> str:
+    return json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else f'"{value}"'
+
+
+def notice(record: dict):
+    """What a page says at its top when it was run with parameters other than its defaults (nothing otherwise)."""
+    from IPython.display import HTML
+
+    if not record["overridden"]:
+        return None
+    settings = "; ".join(f"{name} = {describe(record['parameters'][name])}" for name in record["overridden"])
+    return HTML('<div class="admonition warning safecity-run-notice"><p class="admonition-title">'
+                "Computed with other parameters</p><p>"
+                + html.escape(f"This page was computed with parameters set for this run, not the book's defaults: "
+                              f"{settings}. The claims ledger checks the article's claims only on the article's own "
+                              f"terms.") + "</p></div>")

@@ -1,0 +1,236 @@
+"""Results records: computed once per chapter, read everywhere; words follow the numbers on every page.
+
+The end-to-end tests run the real notebooks with papermill in a temporary copy of the project,
+as an analyst would, and read what each page would show: the executed notebooks' glued text
+and the results records.
+"""
+
+from __future__ import annotations
+
+import ast
+import html
+import json
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from safecity import claims, pipeline, record
+
+from conftest import ROOT
+
+CHAPTERS = ["01_arrests_by_area", "02_offences", "03_visas", "04_refugees"]
+LEDGER = "07_claims_ledger"
+
+
+def glued(notebook: Path) -> dict[str, str]:
+    """What a page shows for each glued name (myst-nb stores it as a display output with its name)."""
+    nb = nbformat.read(notebook, as_version=4)
+    found = {}
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            scrap = output.get("metadata", {}).get("scrapbook", {})
+            if scrap.get("name"):
+                text = output["data"][scrap["mime_prefix"] + "text/plain"]
+                found[scrap["name"]] = ast.literal_eval(text)  # glue stores the repr of the text
+    return found
+
+
+def page_text(notebook: Path) -> str:
+    """The prose, glued text and HTML outputs of an executed notebook, as one string to search."""
+    nb = nbformat.read(notebook, as_version=4)
+    parts = []
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            parts.append(cell.source)
+        for output in cell.get("outputs", []):
+            parts.extend(str(v) for k, v in output.get("data", {}).items() if k in ("text/html", "text/plain"))
+    return "\n".join(parts)
+
+
+def verdicts(folder: Path) -> dict[str, str]:
+    ledger = record.read(LEDGER, folder)
+    return {cid: c["verdict"] for cid, c in ledger["values"]["claims"].items()}
+
+
+# --- The committed book -----------------------------------------------------------------------------------
+
+
+def test_every_toc_chapter_has_a_record_naming_its_parameters_and_inputs():
+    books = {nb.name for nb in pipeline.notebooks(ROOT)}
+    assert set(CHAPTERS) | {LEDGER} <= books
+    for name in CHAPTERS:
+        rec = record.read(name, ROOT / "book" / "results")
+        assert rec["notebook"] == name and rec["overridden"] == []
+        assert rec["inputs"] and all(v.startswith("sha256:") for v in rec["inputs"].values())
+        assert all(not str(p).startswith("..") for p in rec["parameters"].values())  # no machine paths
+        assert set(rec["labels"]) <= set(rec["text"])
+
+
+def test_each_page_shows_the_text_its_record_holds():
+    for name in CHAPTERS + [LEDGER]:
+        rec = record.read(name, ROOT / "book" / "results")
+        shown = glued(ROOT / "book" / f"{name}.ipynb")
+        assert shown == rec["text"], name
+
+
+def test_a_value_shown_on_two_pages_is_the_same_value():
+    """The ledger and the intro state chapter values: each must be the text the chapter page shows."""
+    folder = ROOT / "book" / "results"
+    chapters = record.read_all(folder, exclude=(claims.CHAPTER,))
+    table = claims.evaluate(claims.load(ROOT / "data"), chapters)
+    raw = claims.load(ROOT / "data").set_index("id")
+    compared = 0
+    for row in table.itertuples():
+        chapter = chapters.get(raw.at[row.id, "chapter"])
+        key = raw.at[row.id, "key"]
+        if (chapter and raw.at[row.id, "rule"] in ("equal", "percent", "near_zero") and key in chapter["text"]
+                and row.computed):
+            assert row.computed == chapter["text"][key], row.id
+            compared += 1
+    assert compared >= 5
+    # The intro's findings are the ledger's; each figure they quote is one its chapter page shows.
+    intro = (ROOT / "book" / "intro.md").read_text(encoding="utf-8")
+    ledger = glued(ROOT / "book" / f"{LEDGER}.ipynb")
+    for chapter in ("arrests", "offences", "visas", "refugees"):
+        for part in ("head", "body"):
+            assert f"{LEDGER}.ipynb::finding_{chapter}_{part}" in intro
+        shown = set(chapters[chapter]["text"].values())
+        for figure in re.findall(r"[-+]?\d[\d,.]*%?", ledger[f"finding_{chapter}_body"]):
+            figure = figure.rstrip(".,")
+            assert any(figure in text for text in shown), (chapter, figure)
+
+
+def test_committed_ledger_verdicts():
+    verdict = verdicts(ROOT / "book" / "results")
+    assert verdict["total"] == claims.MATCHES
+    assert verdict["place-los-angeles-county"] == claims.DIFFERS
+    assert verdict["places-sum"] == claims.DIFFERS
+    assert verdict["refugee-lowest"] == claims.OUTDATED
+    assert verdict["politico-six"] == claims.MATCHES
+    assert set(verdict.values()) <= set(claims.VERDICTS)
+
+
+# --- Re-running as an analyst would -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def book(tmp_path):
+    """A copy of the project's book, notebooks and data, to run notebooks in without touching the real ones."""
+    for name in ("_toc.yml", "_config.yml"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    for name in ("notebooks", "book", "data"):
+        shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns(".executing"))
+    return tmp_path
+
+
+def _run(project: Path, only: list[str], params: dict | None = None):
+    params_file = None
+    if params:
+        params_file = project / "params.yml"
+        params_file.write_text(json.dumps(params), encoding="utf-8")  # JSON is YAML
+    pipeline.run(project / "data", root=project, only=only, params_file=params_file, jobs=2, echo=lambda _: None)
+
+
+def test_a_parameter_override_is_said_on_the_page_and_not_passed_off_as_the_claim(book):
+    _run(book, ["03_visas", LEDGER], {"03_visas": {"window_start": "2018-03", "window_end": "2018-08"}})
+    results = book / "book" / "results"
+    visas = record.read("03_visas", results)
+    assert visas["overridden"] == ["window_end", "window_start"]
+    assert visas["text"]["window_label"] == "March–August 2018"
+    assert "Computed with other parameters" in page_text(book / "book" / "03_visas.ipynb")
+    verdict = verdicts(results)
+    for claim_id in ("politico-six", "politico-arab", "politico-muslim", "politico-all"):
+        assert verdict[claim_id] == claims.NOT_CHECKED, claim_id
+    ledger = glued(book / "book" / f"{LEDGER}.ipynb")
+    assert ledger["finding_visas_head"] == "Politico's visa figures were not checked in this run."
+    assert "reproduce" not in ledger["finding_visas_head"].replace("not checked", "")
+    assert visas["text"]["six_change"] in ledger["finding_visas_body"]
+    assert "March–August 2018" in ledger["finding_visas_body"]
+
+
+def test_article_places_that_add_up_flip_the_words_on_every_page(book):
+    places = book / "data" / "raw" / "ice-safe-city" / "article_places.csv"
+    text = places.read_text(encoding="utf-8")
+    assert "Operation Safe City,Los Angeles County,167," in text
+    places.write_text(text.replace("Operation Safe City,Los Angeles County,167,",
+                                   "Operation Safe City,Los Angeles County,101,"), encoding="utf-8")
+    # The article's figures are also the stated values of its claims: a corrected table is corrected there too.
+    claims_csv = book / "data" / "raw" / "article-claims" / "claims.csv"
+    text = claims_csv.read_text(encoding="utf-8")
+    claims_csv.write_text(text.replace("Los Angeles County: 167,167,", "Los Angeles County: 101,101,")
+                          .replace("(they add up to 564),564,", "(they add up to 498),498,"), encoding="utf-8")
+    _run(book, ["01_arrests_by_area", LEDGER])
+    arrests = record.read("01_arrests_by_area", book / "book" / "results")
+    assert arrests["values"]["article_total"] == arrests["values"]["stated_total"]
+    assert arrests["text"]["article_vs_stated"] == "exactly the stated total"
+    page = page_text(book / "book" / "01_arrests_by_area.ipynb")
+    assert "more arrests than" not in page and "overshoot" not in page
+    assert "The article and ICE agree on every area" in page
+    verdict = verdicts(book / "book" / "results")
+    assert verdict["places-sum"] == claims.MATCHES and verdict["place-los-angeles-county"] == claims.MATCHES
+    ledger = glued(book / "book" / f"{LEDGER}.ipynb")
+    assert ledger["finding_arrests_head"] == "The places add up to the total."
+    assert "more than" not in ledger["finding_arrests_body"]
+
+
+def test_later_ceilings_all_higher_flip_lowest_since_on_every_page(book):
+    mpi = next((book / "data" / "raw" / "mpi-refugee-admissions").glob("*.csv"))
+    lines = mpi.read_text(encoding="cp1252").splitlines(keepends=True)
+    for index, line in enumerate(lines):
+        year = line.split(",", 1)[0].strip('"').rstrip("*")
+        if year.isdigit() and int(year) > 2018 and int(year) != 2021:  # FY2021 ends at 62,500 either way
+            lines[index] = re.sub(r'^([^,]+),"[\d,]+ "', r'\1,"50,000 "', line)
+    mpi.write_text("".join(lines), encoding="cp1252")
+    facts = book / "data" / "raw" / "refugee-policy" / "policy_facts.csv"
+    text = facts.read_text(encoding="utf-8")
+    facts.write_text(text.replace("2021,ceiling_set,15000,", "2021,ceiling_set,55000,")
+                     .replace("2026,ceiling_set,7500,", "2026,ceiling_set,50000,"), encoding="utf-8")
+    _run(book, ["04_refugees", LEDGER])
+    refugees = record.read("04_refugees", book / "book" / "results")
+    assert refugees["values"]["later_lower"] == {}
+    assert refugees["text"]["later_sentence"] == "No later ceiling, as first set, has gone below 45,000"
+    page = page_text(book / "book" / "04_refugees.ipynb")
+    assert "went lower" not in page.replace("no later ceiling went lower", "")
+    assert verdicts(book / "book" / "results")["refugee-lowest"] == claims.MATCHES
+    ledger = glued(book / "book" / f"{LEDGER}.ipynb")
+    assert ledger["finding_refugees_head"] == '"Lowest since 1980" was true when written, and still is.'
+    assert "did not last" not in ledger["finding_refugees_body"]
+
+
+def test_records_are_byte_identical_across_two_runs(book):
+    _run(book, ["01_arrests_by_area"])
+    first = (book / "book" / "results" / "01_arrests_by_area.json").read_bytes()
+    pipeline.run(book / "data", root=book, only=["01_arrests_by_area"], force=True, echo=lambda _: None)
+    assert (book / "book" / "results" / "01_arrests_by_area.json").read_bytes() == first
+    assert first == (ROOT / "book" / "results" / "01_arrests_by_area.json").read_bytes()
+
+
+# --- The book holds itself to its own standard --------------------------------------------------------------
+
+
+def test_every_claim_quotes_the_article():
+    table = claims.load(ROOT / "data")
+    assert table["quote"].notna().all() and (table["quote"].str.strip() != "").all()
+    ledger = record.read(LEDGER, ROOT / "book" / "results")["values"]["claims"]
+    assert all(c["quote"] for c in ledger.values())
+
+
+def test_no_page_and_no_data_file_holds_recalled_data():
+    for path in sorted((ROOT / "data" / "raw").rglob("*")):
+        if path.suffix in (".csv", ".json", ".md"):
+            assert "recalled" not in path.read_text(encoding="utf-8", errors="replace").lower(), path
+    for path in sorted((ROOT / "book").glob("*.ipynb")):
+        assert "recalled" not in page_text(path).lower(), path
+
+
+def test_the_majority_muslim_list_is_described_in_the_same_words_everywhere():
+    from safecity.sources import country_groups
+
+    words = country_groups.group(ROOT / "data", "raw/country-groups/muslim-majority-countries.csv").description
+    assert "Pew Research Center" in words
+    assert record.read("03_visas", ROOT / "book" / "results")["text"]["muslim_list_description"] == words
+    assert "03_visas.ipynb::muslim_list_description" in (ROOT / "book" / "methods.md").read_text(encoding="utf-8")
+    assert words in html.unescape(page_text(ROOT / "book" / "05_sources.ipynb"))
