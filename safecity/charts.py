@@ -221,10 +221,24 @@ def table_html(frame: pd.DataFrame, caption: str | None = None, columns: Columns
         for c in shown) + "</tr></thead>")
     lines.append("<tbody>")
     for i in range(len(frame)):
-        lines.append("<tr>" + "".join(f'<td{_cell_class(c["kind"])}>{esc(c["cells"][i])}</td>' for c in shown)
+        lines.append("<tr>" + "".join(f'<td{_cell_class(c["kind"])}>{_linked(c["cells"][i])}</td>' for c in shown)
                      + "</tr>")
     lines += ["</tbody>", "</table>"]
     return "\n".join(lines)
+
+
+_URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:)]")
+
+
+def _linked(text: str) -> str:
+    """A cell's text escaped, with each web address in it made a link (shown without its scheme)."""
+    out, last = [], 0
+    for match in _URL.finditer(text):
+        url = match.group(0)
+        out += [html.escape(text[last:match.start()]),
+                f'<a href="{html.escape(url)}">{html.escape(url.split("://", 1)[1])}</a>']
+        last = match.end()
+    return "".join(out) + html.escape(text[last:])
 
 
 def _cell_class(kind: str) -> str:

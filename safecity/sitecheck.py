@@ -392,7 +392,7 @@ _SIDEWAYS_JS = """
   };
   const wide = Array.from(document.querySelectorAll('body *')).find(el => {
     const r = el.getBoundingClientRect();
-    return r.width && r.right > width + 1 && !inScroller(el);
+    return r.width && r.right > width + 1 && !inScroller(el) && getComputedStyle(el).position !== 'fixed';
   });
   const name = el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
     + (typeof el.className === 'string' && el.className.trim() ? '.' + el.className.trim().split(/\\s+/)[0] : '');
