@@ -221,8 +221,8 @@ def table_html(frame: pd.DataFrame, caption: str | None = None, columns: Columns
         for c in shown) + "</tr></thead>")
     lines.append("<tbody>")
     for i in range(len(frame)):
-        lines.append("<tr>" + "".join(f'<td{_cell_class(c["kind"])}>{_linked(c["cells"][i])}</td>' for c in shown)
-                     + "</tr>")
+        cells = (f'<td{_cell_class(c["kind"])}>{link_addresses(c["cells"][i])}</td>' for c in shown)
+        lines.append("<tr>" + "".join(cells) + "</tr>")
     lines += ["</tbody>", "</table>"]
     return "\n".join(lines)
 
@@ -230,7 +230,7 @@ def table_html(frame: pd.DataFrame, caption: str | None = None, columns: Columns
 _URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:)]")
 
 
-def _linked(text: str) -> str:
+def link_addresses(text: str) -> str:
     """A cell's text escaped, with each web address in it made a link (shown without its scheme)."""
     out, last = [], 0
     for match in _URL.finditer(text):
@@ -296,7 +296,8 @@ class Figure:
             f'<figcaption>{caption}Source: {esc(self.source)}. '
             f'<a download="{esc(self.name)}.csv" href="{csv_data_uri(self.data)}">Download the data (CSV)</a>.'
             f'<br><span class="safecity-alt">{esc(self.alt_text)}</span></figcaption>\n'
-            f"<details><summary>The numbers behind this chart</summary>\n{table_html(self.data, columns=self.columns)}</details>\n"
+            "<details><summary>The numbers behind this chart</summary>\n"
+            f"{table_html(self.data, columns=self.columns)}</details>\n"
             "</figure>"
         )
 

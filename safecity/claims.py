@@ -447,6 +447,8 @@ def to_html(table: pd.DataFrame) -> str:
     """
     import html
 
+    from .charts import link_addresses
+
     esc = html.escape
     verdicts = list(VERDICTS) + [v for v in dict.fromkeys(table["verdict"]) if v not in VERDICTS]
     counts = table["verdict"].value_counts()
@@ -479,13 +481,16 @@ def to_html(table: pd.DataFrame) -> str:
     has_quote = "quote" in table.columns
     for row in table.to_dict("records"):
         row = {k: ("" if not isinstance(v, (list, dict)) and pd.isna(v) else v) for k, v in row.items()}
-        claim = esc(str(row["claim"]))
+        claim = link_addresses(str(row["claim"]))
         if has_quote and str(row["quote"]).strip():
-            claim += f'<span class="safecity-quote">The article: <q>{esc(str(row["quote"]).strip())}</q></span>'
+            quote = link_addresses(str(row["quote"]).strip())
+            claim += f'<span class="safecity-quote">The article: <q>{quote}</q></span>'
         stated = esc(f"{row['stated']} {row.get('unit', '')}".strip())
         evidence = str(row.get("evidence", ""))
         link = f'<a href="{esc(evidence)}">{esc(str(row.get("evidence_title") or "chapter"))}</a>' if evidence else ""
-        why = esc(str(row["reason"])) + (f'<span class="safecity-evidence">Evidence: {link}</span>' if link else "")
+        why = link_addresses(str(row["reason"]))
+        if link:
+            why += f'<span class="safecity-evidence">Evidence: {link}</span>'
         cells = [("Claim", claim), ("Verdict", chip(str(row["verdict"]))), ("As stated", stated),
                  ("From the data", esc(str(row["computed"])) or "none"), ("Why", why)]
         lines.append(f'<tr id="claim-{esc(str(row["id"]))}" data-verdict="{esc(badge(str(row["verdict"]))[1])}">'

@@ -391,8 +391,8 @@ def test_checker_reports_a_chart_drawn_with_no_size(tiny_problems):
 
 def test_checker_reports_accessibility_violations(tiny_problems):
     found = _for(tiny_problems, "inaccessible.html")
-    assert any(p.startswith("inaccessible.html: accessibility: label-content-name-mismatch (serious)") for p in found), \
-        found
+    mismatch = "inaccessible.html: accessibility: label-content-name-mismatch (serious)"
+    assert any(p.startswith(mismatch) for p in found), found
     assert any(p.startswith("inaccessible.html: accessibility: label (critical) on 1 element(s)") for p in found), found
     phone_found = _for(tiny_problems, "inaccessible.html (at 390 px)")
     assert any("label (critical)" in p for p in phone_found), phone_found

@@ -77,7 +77,8 @@ def test_numbers_are_formatted_for_a_reader():
     table = _shown(frame)
     assert table.labels == ["fiscal year", "ceiling", "admissions", "difference", "rate", "small", "points",
                             "stated", "as objects", "line"]
-    assert table.rows == [["1980", "231,700", "207,116", "−66", "12.3", "0.253", "−43.9", "−44", "119,772", "2899"],
+    assert table.rows == [["1980", "231,700", "207,116", "−66", "12.3", "0.253", "−43.9", "−44", "119,772",
+                           "2899"],
                           ["2018", "45,000", "missing", "3", "1.5", "0.125", "0.1", "8", "missing", "12001"]]
 
 
@@ -218,7 +219,8 @@ def test_ledger_filter_offers_each_verdict_present_with_its_count():
     assert '<div class="safecity-ledger-filter" role="group" aria-labelledby="ledger-filter" hidden>' in page
     buttons = re.findall(r'<button type="button" data-verdict="([^"]*)" aria-pressed="(true|false)">([^<]+)</button>',
                          page)
-    assert buttons == [("", "true", "All (3)"), ("matches", "false", "Matches (2)"), ("differs", "false", "Differs (1)")]
+    assert buttons == [("", "true", "All (3)"), ("matches", "false", "Matches (2)"),
+                       ("differs", "false", "Differs (1)")]
 
 
 def test_ledger_shows_the_articles_quote_when_present():
@@ -226,3 +228,11 @@ def test_ledger_shows_the_articles_quote_when_present():
     assert '<span class="safecity-quote">The article: <q>nearly &lt;500&gt; people</q></span>' in page
     assert page.count("safecity-quote") == 1
     assert "safecity-quote" not in claims.to_html(_ledger([claims.MATCHES]))
+
+
+def test_ledger_links_web_addresses_in_its_text():
+    table = _ledger([claims.UNCHECKABLE])
+    table["reason"] = "reported by https://www.example.org/story/, not in the data"
+    page = claims.to_html(table)
+    assert ('reported by <a href="https://www.example.org/story/">www.example.org/story/</a>, not in the data'
+            in page)
