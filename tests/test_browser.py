@@ -247,6 +247,12 @@ def test_reads_on_a_phone_without_sideways_scrolling(page_name, phone):
     assert state["boxes"] == [], state
 
 
+def test_ledger_fits_a_desktop_page(visit):
+    """On a desktop every column of the ledger is in view: the table does not scroll sideways in its box."""
+    state = visit(LEDGER).page.evaluate(sitecheck._SIDEWAYS_JS)
+    assert state["boxes"] == [], state
+
+
 def test_ledger_on_a_phone_shows_each_claim_with_its_verdict(phone):
     """On a phone each claim is a card: its words and its verdict badge both inside the screen's width."""
     page = phone(LEDGER).page
