@@ -7,7 +7,7 @@ import numbers
 import pandas as pd
 from IPython.display import HTML
 
-from .charts import table_html
+from .charts import Columns, table_html
 
 
 def fmt_int(value) -> str:
@@ -39,9 +39,22 @@ def publish(**values) -> None:
         glue(name, as_text(value), display=False)
 
 
-def show_table(frame: pd.DataFrame, caption: str | None = None) -> HTML:
-    """Display a table with every cell escaped (a label holding markup is shown as text)."""
-    return HTML(table_html(frame, caption))
+def show_table(frame: pd.DataFrame, caption: str | None = None, columns: Columns | None = None,
+               collapsed: str | None = None) -> HTML:
+    """Display a table formatted for a reader (see `charts.reader_table`), every cell escaped.
+
+    `columns` maps a column to its label, or to (label, kind), e.g. {"share": ("share of ceiling", "share")}.
+    `collapsed` puts appendix material behind a closed disclosure: its text, with the number of rows,
+    is what the reader sees until they open it.
+    """
+    table = table_html(frame, caption, columns)
+    if collapsed is None:
+        return HTML(table)
+    import html
+
+    rows = f"{len(frame):,} row{'' if len(frame) == 1 else 's'}"
+    return HTML(f'<details class="safecity-appendix"><summary>{html.escape(collapsed)} ({rows})</summary>\n'
+                f"{table}\n</details>")
 
 
 def publish_results(values: dict) -> None:

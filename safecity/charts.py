@@ -13,10 +13,13 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import numbers
+import re
 import urllib.parse
 from pathlib import Path
 
 import altair as alt
+import numpy as np
 import pandas as pd
 
 #: Okabe-Ito palette: distinguishable with the common forms of colour blindness.
@@ -92,21 +95,165 @@ def csv_data_uri(frame: pd.DataFrame) -> str:
     return "data:text/csv;charset=utf-8," + urllib.parse.quote(frame.to_csv(index=False, lineterminator="\n"))
 
 
-def table_html(frame: pd.DataFrame, caption: str | None = None) -> str:
-    """An accessible HTML table; every value is escaped so labels cannot inject markup."""
-    # pandas renders pd.NA in nullable columns as "<NA>" whatever na_rep says: replace every kind of missing.
-    shown = frame.astype(object).where(frame.notna(), "missing")
-    out = shown.to_html(index=False, escape=True, border=0, classes=["safecity-table"])
+#: How a column is shown: a label, or (label, kind). Kinds: "count" (1,234), "number" (decimals chosen from
+#: the values), "share" (a fraction shown as 12.3%), "percent" (a number of percent, 12.3%), "year" (1980),
+#: "fy" (FY1980), "plain" (a line number or code: 2899), "month" ("2017-03" → Mar 2017), "yes/no",
+#: "checksum" (kept whole, wrapped), "text".
+Columns = dict[str, "str | tuple[str, str]"]
+
+KINDS = ("count", "number", "share", "percent", "year", "plain", "fy", "month", "yes/no", "checksum", "text")
+_NUMERIC = {"count", "number", "share", "percent"}
+MISSING = "missing"
+_HEX = re.compile(r"[0-9a-f]{32,}")
+_YEAR_NAME = re.compile(r"(^|[_ ])year$|^fy$", re.IGNORECASE)
+_CODE_NAME = re.compile(r"(^|[_ ])(line|row|id|code)$", re.IGNORECASE)
+
+
+def _minus(text: str) -> str:
+    """A true minus sign (−) for a negative number, as in the book's prose."""
+    return "\u2212" + text[1:] if text.startswith("-") else text
+
+
+def _guess_kind(name: str, values: pd.Series) -> str:
+    """The kind a column is shown as when nothing says otherwise: from its values (and a name ending in "year")."""
+    present = values.dropna()
+    if pd.api.types.is_bool_dtype(values) or (len(present) and all(isinstance(v, (bool, np.bool_)) for v in present)):
+        return "yes/no"
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return "text"
+    numeric = pd.api.types.is_numeric_dtype(values) or all(
+        isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_)) for v in present)
+    if numeric and len(present):
+        integral = all(float(v).is_integer() for v in present)
+        if integral and _YEAR_NAME.search(name) and all(1800 <= v <= 2200 for v in present):
+            return "year"
+        if integral and _CODE_NAME.search(name):
+            return "plain"
+        return "count" if integral else "number"
+    if len(present) and all(isinstance(v, str) and _HEX.fullmatch(v) for v in present):
+        return "checksum"
+    return "text"
+
+
+def _decimals(values: pd.Series) -> int:
+    """Decimals for a column of numbers: the fewest (up to 3) that show every value exactly (12.5 and 3 as
+    12.5 and 3.0); for values with more, one if all are 1 or more, else three."""
+    present = [abs(float(v)) for v in values.dropna()]
+    for digits in range(4):
+        if all(abs(round(v, digits) - v) < 1e-9 * max(1.0, v) for v in present):
+            return digits
+    smallest = min((v for v in present if v), default=1.0)
+    return 1 if smallest >= 1 else 3
+
+
+def format_cell(value, kind: str, decimals: int = 1) -> str:
+    """One value as a reader sees it in a table; a missing value is the word "missing"."""
+    if value is None or (not isinstance(value, (str, list, dict)) and pd.isna(value)):
+        return MISSING
+    if kind == "yes/no" and isinstance(value, (bool, np.bool_)):
+        return "Yes" if value else "No"
+    if isinstance(value, str) and kind in _NUMERIC | {"year", "plain"}:
+        try:  # a number kept as text (so that a CSV can hold it next to gaps) is still a number
+            value = float(value.replace(",", ""))
+        except ValueError:
+            return value
+    elif isinstance(value, str) and kind not in ("month", "fy"):
+        return value
+    if kind == "count":
+        return _minus(f"{int(round(float(value))):,}")
+    if kind == "number":
+        return _minus(f"{float(value):,.{decimals}f}")
+    if kind == "share":
+        return _minus(f"{float(value) * 100:,.1f}%")
+    if kind == "percent":
+        return _minus(f"{float(value):,.1f}%")
+    if kind in ("year", "plain"):
+        return _minus(str(int(value)))
+    if kind == "fy":
+        return str(value) if str(value).startswith("FY") else f"FY{int(value)}"
+    if kind == "month":
+        stamp = pd.Timestamp(str(value)) if isinstance(value, str) else pd.Timestamp(value)
+        return stamp.strftime("%b %Y")
+    if isinstance(value, pd.Timestamp):
+        return f"{value.day} {value:%b %Y}" if value == value.normalize() else value.isoformat()
+    return str(value)
+
+
+def reader_table(frame: pd.DataFrame, columns: Columns | None = None) -> list[dict]:
+    """Each column as shown: {"name", "label", "kind", "cells"}. The one formatting step behind every table.
+
+    `columns` maps a column to its label, or to (label, kind); columns not named keep their name (with
+    spaces for underscores) and are shown by their values: whole numbers with thousands separators (but
+    years plain in a column named like "fiscal_year", and line numbers in one named "line"), other numbers
+    with sensible decimals, booleans as Yes/No, long hexadecimal strings as checksums.
+    """
+    columns = columns or {}
+    unknown = sorted(set(columns) - set(map(str, frame.columns)))
+    if unknown:
+        raise KeyError(f"columns {unknown} are not in the table (it has {list(map(str, frame.columns))})")
+    shown = []
+    for name in frame.columns:
+        spec = columns.get(str(name), str(name).replace("_", " "))
+        label, kind = (spec, None) if isinstance(spec, str) else spec
+        values = frame[name]
+        kind = kind or _guess_kind(str(name), values)
+        if kind not in KINDS:
+            raise ValueError(f"column {name!r}: unknown kind {kind!r} (known: {', '.join(KINDS)})")
+        decimals = _decimals(values) if kind == "number" else 1
+        shown.append({"name": str(name), "label": label, "kind": kind,
+                      "cells": [format_cell(v, kind, decimals) for v in values]})
+    return shown
+
+
+def table_html(frame: pd.DataFrame, caption: str | None = None, columns: Columns | None = None) -> str:
+    """An accessible HTML table of `frame` formatted for a reader; every value is escaped.
+
+    Each header keeps the frame's own column name in `data-column`, so a table can be matched with the
+    machine-friendly CSV of the same frame.
+    """
+    esc = html.escape
+    shown = reader_table(frame, columns)
+    lines = ['<table class="safecity-table">']
     if caption:
-        out = out.replace(">\n", f">\n<caption>{html.escape(caption)}</caption>\n", 1)
-    return out
+        lines.append(f"<caption>{esc(caption)}</caption>")
+    lines.append("<thead><tr>" + "".join(
+        f'<th scope="col" data-column="{esc(c["name"])}"{_cell_class(c["kind"])}>{esc(c["label"])}</th>'
+        for c in shown) + "</tr></thead>")
+    lines.append("<tbody>")
+    for i in range(len(frame)):
+        cells = (f'<td{_cell_class(c["kind"])}>{link_addresses(c["cells"][i])}</td>' for c in shown)
+        lines.append("<tr>" + "".join(cells) + "</tr>")
+    lines += ["</tbody>", "</table>"]
+    return "\n".join(lines)
+
+
+_URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:)]")
+
+
+def link_addresses(text: str) -> str:
+    """A cell's text escaped, with each web address in it made a link (shown without its scheme)."""
+    out, last = [], 0
+    for match in _URL.finditer(text):
+        url = match.group(0)
+        out += [html.escape(text[last:match.start()]),
+                f'<a href="{html.escape(url)}">{html.escape(url.split("://", 1)[1])}</a>']
+        last = match.end()
+    return "".join(out) + html.escape(text[last:])
+
+
+def _cell_class(kind: str) -> str:
+    if kind in _NUMERIC:
+        return ' class="safecity-num"'
+    if kind == "checksum":
+        return ' class="safecity-checksum"'
+    return ""
 
 
 class Figure:
     """A chart with its title, caption, text alternative and data, displayable in Jupyter and the book."""
 
     def __init__(self, chart: alt.TopLevelMixin, *, name: str, title: str, source: str, alt_text: str,
-                 data: pd.DataFrame, note: str = ""):
+                 data: pd.DataFrame, note: str = "", columns: Columns | None = None):
         self.chart = chart
         self.name = name
         self.title = title
@@ -114,6 +261,8 @@ class Figure:
         self.alt_text = alt_text
         self.data = data
         self.note = note
+        #: How the table of numbers labels and formats `data`'s columns (the CSV keeps `data` as it is).
+        self.columns = columns
 
     @property
     def spec(self) -> dict:
@@ -147,7 +296,8 @@ class Figure:
             f'<figcaption>{caption}Source: {esc(self.source)}. '
             f'<a download="{esc(self.name)}.csv" href="{csv_data_uri(self.data)}">Download the data (CSV)</a>.'
             f'<br><span class="safecity-alt">{esc(self.alt_text)}</span></figcaption>\n'
-            f"<details><summary>The numbers behind this chart</summary>\n{table_html(self.data)}</details>\n"
+            "<details><summary>The numbers behind this chart</summary>\n"
+            f"{table_html(self.data, columns=self.columns)}</details>\n"
             "</figure>"
         )
 

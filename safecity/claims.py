@@ -417,27 +417,83 @@ def _refugees(table, text, values):
 FINDINGS = {"arrests": _arrests, "offences": _offences, "visas": _visas, "refugees": _refugees}
 
 
-VERDICT_CLASSES = {MATCHES: "matches", DIFFERS: "differs", OUTDATED: "outdated", BEYOND: "beyond",
-                   NOT_CHECKED: "not-checked", UNCHECKABLE: "uncheckable"}
+#: Verdict → (short badge text, CSS class suffix). A verdict not listed here gets a badge with its own words.
+BADGES = {
+    MATCHES: ("Matches", "matches"),
+    DIFFERS: ("Differs", "differs"),
+    OUTDATED: ("No longer true", "outdated"),
+    BEYOND: ("Goes beyond the data", "beyond"),
+    NOT_CHECKED: ("Not checked", "unchecked"),
+    UNCHECKABLE: ("Can't be checked", "uncheckable"),
+}
+
+
+def badge(verdict: str) -> tuple[str, str]:
+    """The short badge text and CSS class of a verdict; an unknown verdict keeps its words and a plain class."""
+    import re
+
+    if verdict in BADGES:
+        return BADGES[verdict]
+    return verdict[:1].upper() + verdict[1:], "other-" + (re.sub(r"[^a-z0-9]+", "-", verdict.lower()).strip("-") or "x")
 
 
 def to_html(table: pd.DataFrame) -> str:
-    """The ledger as an HTML table; text is escaped, only the evidence links are markup."""
+    """The ledger for readers: a legend of verdict badges, a filter by verdict, and one row per claim.
+
+    Claim and verdict come first, so they stay in view; on a narrow screen the stylesheet stacks each row
+    into a card with labelled fields. The filter buttons are shown by `_static/safecity-ledger.js`
+    (without scripts the whole ledger is shown). Text is escaped; only the evidence links are markup.
+    An optional `quote` column (the article's exact words) is shown under the claim.
+    """
     import html
 
-    head = ["Claim", "As stated", "From the data", "Verdict", "Why", "Evidence"]
-    lines = ['<table class="safecity-table safecity-ledger">',
-             "<caption>Every figure in the article, checked</caption>",
-             "<thead><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr></thead>", "<tbody>"]
-    for row in table.itertuples():
-        link = (f'<a href="{html.escape(row.evidence)}">{html.escape(row.evidence_title or "chapter")}</a>'
-                if row.evidence else "")
-        quote = f'<br><q class="safecity-quote">{html.escape(row.quote)}</q>' if row.quote else ""
-        lines.append(
-            f'<tr id="claim-{html.escape(str(row.id))}"><td>{html.escape(row.claim)}{quote}</td>'
-            f"<td>{html.escape(row.stated)}</td><td>{html.escape(row.computed)}</td>"
-            f'<td><span class="verdict verdict-{VERDICT_CLASSES.get(row.verdict, "other")}">'
-            f"{html.escape(row.verdict)}</span></td>"
-            f"<td>{html.escape(row.reason)}</td><td>{link}</td></tr>")
-    lines += ["</tbody>", "</table>"]
+    from .charts import link_addresses
+
+    esc = html.escape
+    verdicts = list(VERDICTS) + [v for v in dict.fromkeys(table["verdict"]) if v not in VERDICTS]
+    counts = table["verdict"].value_counts()
+
+    def chip(verdict: str) -> str:
+        text, css = badge(verdict)
+        return f'<span class="verdict verdict-{css}">{esc(text)}</span>'
+
+    lines = ['<div class="safecity-ledger">',
+             '<p class="safecity-ledger-legend-title" id="ledger-legend">What the verdicts mean</p>',
+             '<ul class="safecity-ledger-legend" aria-labelledby="ledger-legend">']
+    for verdict in verdicts:
+        n = int(counts.get(verdict, 0))
+        lines.append(f"<li>{chip(verdict)} {esc(verdict)} ({n} claim{'' if n == 1 else 's'})</li>")
+    lines.append("</ul>")
+    lines.append('<div class="safecity-ledger-filter" role="group" aria-labelledby="ledger-filter" hidden>'
+                 '<span id="ledger-filter">Show:</span> '
+                 f'<button type="button" data-verdict="" aria-pressed="true">All ({len(table)})</button>')
+    for verdict in verdicts:
+        n = int(counts.get(verdict, 0))
+        if n:
+            lines.append(f'<button type="button" data-verdict="{esc(badge(verdict)[1])}" aria-pressed="false">'
+                         f"{esc(badge(verdict)[0])} ({n})</button>")
+    lines += ["</div>", '<p class="safecity-ledger-status" role="status" aria-live="polite"></p>']
+
+    head = ["Claim", "Verdict", "As stated", "From the data", "Why, and the evidence"]
+    lines += ['<table class="safecity-table safecity-ledger-table">',
+              "<caption>Every figure in the article, checked</caption>",
+              "<thead><tr>" + "".join(f'<th scope="col">{h}</th>' for h in head) + "</tr></thead>", "<tbody>"]
+    has_quote = "quote" in table.columns
+    for row in table.to_dict("records"):
+        row = {k: ("" if not isinstance(v, (list, dict)) and pd.isna(v) else v) for k, v in row.items()}
+        claim = link_addresses(str(row["claim"]))
+        if has_quote and str(row["quote"]).strip():
+            quote = link_addresses(str(row["quote"]).strip())
+            claim += f'<span class="safecity-quote">The article: <q>{quote}</q></span>'
+        stated = esc(f"{row['stated']} {row.get('unit', '')}".strip())
+        evidence = str(row.get("evidence", ""))
+        link = f'<a href="{esc(evidence)}">{esc(str(row.get("evidence_title") or "chapter"))}</a>' if evidence else ""
+        why = link_addresses(str(row["reason"]))
+        if link:
+            why += f'<span class="safecity-evidence">Evidence: {link}</span>'
+        cells = [("Claim", claim), ("Verdict", chip(str(row["verdict"]))), ("As stated", stated),
+                 ("From the data", esc(str(row["computed"])) or "none"), ("Why", why)]
+        lines.append(f'<tr id="claim-{esc(str(row["id"]))}" data-verdict="{esc(badge(str(row["verdict"]))[1])}">'
+                     + "".join(f'<td data-label="{label}">{value}</td>' for label, value in cells) + "</tr>")
+    lines += ["</tbody>", "</table>", "</div>"]
     return "\n".join(lines)

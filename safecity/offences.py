@@ -446,7 +446,8 @@ def national_chart(series: pd.DataFrame, criminality: pd.DataFrame, operation: s
         "share convicted": [fmt_pct(operation_share)], "basis": ["computed from the published count"]})],
         ignore_index=True)
     return charts.Figure(chart, name="national-share-convicted", title=title, source=source, alt_text=alt_text,
-                         data=numbers)
+                         data=numbers, columns={"arrests": ("arrests", "count"),
+                                                "people convicted": ("people convicted", "count")})
 
 
 # --- The chapter's results --------------------------------------------------------------------------

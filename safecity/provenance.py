@@ -72,8 +72,12 @@ def datasets_html(table: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+SIZE = "size (bytes)"
+STATUS = "file against its recorded checksum"
+
+
 def files(data_dir: Path) -> pd.DataFrame:
-    """One row per file: size, recorded checksum, and whether the file on disk still matches it."""
+    """One row per file: size, its whole checksum, and whether the file on disk still matches the recorded one."""
     rows = []
     for package_path in package_paths(data_dir):
         folder = package_path.parent
@@ -90,18 +94,18 @@ def files(data_dir: Path) -> pd.DataFrame:
                     status = "not recorded per file" if actual else "missing"
                 rows.append({"file": f"{folder.name}/{rel}", "format": resource.get("format", ""),
                              "encoding": resource.get("encoding", ""),
-                             "bytes": path.stat().st_size if path.exists() else None,
-                             "sha256": (actual or recorded).removeprefix("sha256:")[:16] + "…",
-                             "checksum": status, "resource": resource.get("name", "")})
+                             SIZE: path.stat().st_size if path.exists() else None,
+                             "SHA-256 checksum": (actual or recorded).removeprefix("sha256:") or None,
+                             STATUS: status, "resource": resource.get("name", "")})
     return pd.DataFrame(rows)
 
 
 def summary(data_dir: Path) -> dict:
     table = files(data_dir)
     return {"n_datasets": len(package_paths(data_dir)), "n_files": len(table),
-            "n_bytes": int(table["bytes"].fillna(0).sum()),
-            "n_checksums_match": int((table["checksum"] == "matches").sum()),
-            "n_checksums_recorded": int(table["checksum"].isin(["matches", "differs", "missing"]).sum())}
+            "n_bytes": int(table[SIZE].fillna(0).sum()),
+            "n_checksums_match": int((table[STATUS] == "matches").sum()),
+            "n_checksums_recorded": int(table[STATUS].isin(["matches", "differs", "missing"]).sum())}
 
 
 def schema(data_dir: Path) -> pd.DataFrame:
@@ -110,8 +114,19 @@ def schema(data_dir: Path) -> pd.DataFrame:
     for package_path in package_paths(data_dir):
         for resource in load_descriptor(package_path).get("resources", []):
             for field in resource.get("schema", {}).get("fields", []):
-                constraints = ", ".join(f"{k} {v}" for k, v in field.get("constraints", {}).items())
-                rows.append({"resource": f"{package_path.parent.name}/{resource['name']}", "column": field["name"],
+                constraints = "; ".join(_constraint(k, v) for k, v in field.get("constraints", {}).items())
+                rows.append({"table": f"{package_path.parent.name}/{resource['name']}", "column": field["name"],
                              "type": field.get("type", "string"), "constraints": constraints,
                              "description": field.get("description", "")})
     return pd.DataFrame(rows)
+
+
+def _constraint(name: str, value) -> str:
+    """A Table Schema constraint in words: `required: true` → "required", `enum: [a, b]` → "one of: a, b"."""
+    if isinstance(value, bool):
+        return name if value else f"not {name}"
+    if name == "enum":
+        return "one of: " + ", ".join(map(str, value))
+    words = {"minimum": "at least", "maximum": "at most", "minLength": "at least this many characters:",
+             "maxLength": "at most this many characters:", "pattern": "matches the pattern"}
+    return f"{words.get(name, name)} {value}"

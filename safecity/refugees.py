@@ -447,7 +447,10 @@ def ceiling_chart(years: pd.DataFrame, as_set: LowestCeiling, source: str) -> ch
 
     title = chart_title(as_set, years)
     return charts.Figure(chart, name="refugee-ceilings", title=title, source=source,
-                         alt_text=ceiling_alt_text(years), data=table)
+                         alt_text=ceiling_alt_text(years), data=table,
+                         columns={"fiscal_year": ("fiscal year", "fy"), "ceiling_first_set": "ceiling as first set",
+                                  "ceiling_year_end": "ceiling at year end", "admissions": "refugees admitted",
+                                  "partial_year": "partial year"})
 
 
 def later_lower_text(verdict: LowestCeiling, years: pd.DataFrame) -> str:
@@ -539,7 +542,11 @@ def share_chart(share_table: pd.DataFrame, far_below: float, source: str) -> cha
                           for r in share_table[share_table["partial"]].itertuples()))
     table = share_table.rename(columns={"ceiling_final": "ceiling_year_end"})
     return charts.Figure(chart, name="refugee-share-of-ceiling", title=title, source=source, alt_text=alt_text,
-                         data=table)
+                         data=table, columns={"fiscal_year": ("fiscal year", "fy"),
+                                              "ceiling_year_end": "ceiling at year end",
+                                              "admissions": "refugees admitted",
+                                              "share": ("admitted, share of ceiling", "share"),
+                                              "partial": "partial year"})
 
 
 def group_year_chart(by_year: pd.DataFrame, source: str) -> charts.Figure:
@@ -576,7 +583,9 @@ def group_year_chart(by_year: pd.DataFrame, source: str) -> charts.Figure:
              f"{int(low['admissions']):,} in {fy(low['fiscal_year'])}")
     table = by_year.rename(columns={"group": "countries_named_by"})
     return charts.Figure(chart, name="refugees-listed-countries-by-year", title=title, source=source,
-                         alt_text=alt_text, data=table)
+                         alt_text=alt_text, data=table,
+                         columns={"countries_named_by": "countries named by", "fiscal_year": ("fiscal year", "fy"),
+                                  "admissions": "refugees admitted", "partial": "partial year"})
 
 
 def group_month_chart(monthly: pd.DataFrame, facts: pd.DataFrame, first: int, last: int,
@@ -628,7 +637,9 @@ def group_month_chart(monthly: pd.DataFrame, facts: pd.DataFrame, first: int, la
     table = inside[["group", "fiscal_year", "month", "admissions"]].assign(
         month=inside["month"].dt.strftime("%Y-%m")).rename(columns={"group": "countries_named_by"})
     return charts.Figure(chart, name="refugees-listed-countries-by-month", title=title, source=source,
-                         alt_text=alt_text, data=table.reset_index(drop=True))
+                         alt_text=alt_text, data=table.reset_index(drop=True),
+                         columns={"countries_named_by": "countries named by", "fiscal_year": ("fiscal year", "fy"),
+                                  "month": ("month", "month"), "admissions": "refugees admitted"})
 
 
 # --------------------------------------------------------------------------- headline values

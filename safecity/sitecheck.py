@@ -9,9 +9,12 @@ returns one line per problem:
 - a chart container (`.safecity-chart`) without rendered marks, or drawn with no width or height;
 - a chart without its title, source caption, text alternative, table of numbers
   or a working CSV download;
-- a chart whose marks show no tooltip with a number when hovered.
+- a chart whose marks show no tooltip with a number when hovered;
+- a serious or critical accessibility violation found by axe-core (WCAG 2.1 A/AA and best practice;
+  the copy bundled in `axe-playwright-python`, so nothing is fetched), on a desktop and on a phone;
+- a page that scrolls sideways on a 390-px phone.
 
-It can keep a full-page screenshot of every page. Run it by hand with
+It can keep full-page screenshots of every page, at a desktop's and at a phone's width. Run it by hand with
 `python -m safecity.sitecheck _build/html`.
 """
 
@@ -34,6 +37,10 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-sync", "--no-first-run"]
 #: How long a chart may take to render, and how long a page may take to load.
 TIMEOUT_MS = 10_000
+
+#: The desktop window pages are opened in, and a phone's (an iPhone 12 to 15, in CSS pixels).
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
 
 #: Schemes that never leave the page (a CSV download is a data: URI).
 _LOCAL_SCHEMES = {"data", "blob", "about", "chrome-extension"}
@@ -101,12 +108,14 @@ def launch(executable: str = CHROMIUM):
 class PageVisit:
     """One page open in a fresh browser context, with everything it asked for and complained about."""
 
-    def __init__(self, browser, server: SiteServer, page: str):
+    def __init__(self, browser, server: SiteServer, page: str, viewport: dict | None = None):
         self.name = page
         self.server = server
         self.requests: list[str] = []
         self.problems: list[str] = []
-        self.context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True,
+        phone = viewport is not None and viewport["width"] <= PHONE["width"]
+        self.context = browser.new_context(viewport=viewport or DESKTOP, is_mobile=phone, has_touch=phone,
+                                           accept_downloads=True,
                                            service_workers="block")
         self.context.set_default_timeout(TIMEOUT_MS)
         self.context.route("**/*", self._route)
@@ -295,7 +304,9 @@ def _check_csv_downloads(visit: PageVisit, charts, count: int) -> None:
             visit.report(f"chart #{cid}: CSV download failed ({_one_line(str(exc))[:120]})")
             continue
         rows = list(csv.reader(io.StringIO(text)))
-        head = figure.locator("details table thead th").all_text_contents()
+        # The table shows plain-language headers; each keeps the CSV's column name in `data-column`.
+        head = figure.locator("details table thead th").evaluate_all(
+            "ths => ths.map(th => th.dataset.column !== undefined ? th.dataset.column : th.textContent)")
         body = figure.locator("details table tbody tr").count()
         if not download.suggested_filename.endswith(".csv"):
             visit.report(f"chart #{cid}: CSV download is named {download.suggested_filename!r}")
@@ -334,14 +345,109 @@ def _move_away(page) -> None:
         pass
 
 
-def screenshot_name(page: str) -> str:
-    """The file a page's screenshot is kept in (`book/intro.html` -> `book_intro.png`)."""
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", page.removesuffix(".html")) + ".png"
+def screenshot_name(page: str, phone: bool = False) -> str:
+    """The file a page's screenshot is kept in (`book/intro.html` -> `book_intro.png`, `book_intro.phone.png`)."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", page.removesuffix(".html")) + (".phone" if phone else "") + ".png"
+
+
+#: What axe-core checks: WCAG 2.1 levels A and AA and Deque's best practices, plus the rule behind WCAG 2.5.3
+#: "label in name", which axe still files as experimental.
+AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]},
+               "rules": {"label-content-name-mismatch": {"enabled": True}},
+               "resultTypes": ["violations"],
+               # axe's stylesheet preload resolves the theme's `@import "../basic.css"` against the page, not
+               # the stylesheet, and asks the server for a file that does not exist; no rule run here needs it.
+               "preload": False}
+#: Violations of these impacts are problems; axe's "moderate" and "minor" findings are reported only if asked for.
+AXE_FAILING = ("critical", "serious")
+
+
+def axe_violations(page) -> list[dict]:
+    """Run axe-core (bundled in the `axe-playwright-python` package, so nothing is fetched) on the open page."""
+    from axe_playwright_python.base import AXE_SCRIPT
+
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(AXE_SCRIPT)
+    return page.evaluate("options => axe.run(document, options).then(r => r.violations)", AXE_OPTIONS)
+
+
+def check_accessibility(visit: PageVisit, impacts=AXE_FAILING) -> None:
+    """One problem line per axe rule violated (of the given impacts), with how many elements and the first."""
+    for v in axe_violations(visit.page):
+        if v.get("impact") in impacts:
+            first = " ".join(str(part) for part in v["nodes"][0]["target"]) if v["nodes"] else ""
+            visit.report(f"accessibility: {v['id']} ({v['impact']}) on {len(v['nodes'])} element(s), "
+                         f"first {_one_line(first)[:120]}: {_one_line(v['help'])}")
+
+
+_SIDEWAYS_JS = """
+() => {
+  const width = document.documentElement.clientWidth;
+  // Content that scrolls inside its own box (a wide table) is fine; only the page must not scroll.
+  const inScroller = el => {
+    for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+      if (getComputedStyle(p).overflowX !== 'visible') return true;
+    }
+    return false;
+  };
+  const wide = Array.from(document.querySelectorAll('body *')).find(el => {
+    const r = el.getBoundingClientRect();
+    return r.width && r.right > width + 1 && !inScroller(el) && getComputedStyle(el).position !== 'fixed';
+  });
+  const name = el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
+    + (typeof el.className === 'string' && el.className.trim() ? '.' + el.className.trim().split(/\\s+/)[0] : '');
+  // Boxes a reader has to scroll sideways within (a wide table in its output area, a long code line).
+  const boxes = Array.from(document.querySelectorAll('body *')).filter(el => {
+    const style = getComputedStyle(el);
+    return (style.overflowX === 'auto' || style.overflowX === 'scroll') && el.scrollWidth > el.clientWidth + 1
+      && !el.closest('pre, .highlight')
+      && el.getClientRects().length && style.visibility !== 'hidden';
+  }).map(name);
+  return {scroll: document.documentElement.scrollWidth, width: width, first: wide ? name(wide) : '', boxes: boxes};
+}
+"""
+
+
+def check_phone(browser, server: SiteServer, page: str, impacts=AXE_FAILING, screenshots: Path | None = None,
+                render_timeout_ms: int = TIMEOUT_MS) -> list[str]:
+    """The page opened on a phone-sized screen: no sideways scrolling of the page, axe again, a screenshot.
+
+    A fresh window of the phone's size (not a resized one), so the theme's scripts set the page up as on a phone.
+    """
+    visit = PageVisit(browser, server, page, viewport=PHONE)
+    try:
+        visit.open()
+        visit.name = f"{page} (at {PHONE['width']} px)"  # how its problems are reported
+        if visit.page.locator(".safecity-chart").count():
+            try:
+                visit.page.wait_for_function(
+                    "() => Array.from(document.querySelectorAll('.safecity-chart'))"
+                    ".every(el => el.querySelector('svg g.role-mark, canvas'))", timeout=render_timeout_ms)
+            except Exception:  # noqa: BLE001 - an undrawn chart is reported by the desktop check
+                pass
+        state = visit.page.evaluate(_SIDEWAYS_JS)
+        if state["scroll"] > state["width"] + 1:
+            visit.report(f"scrolls sideways: the page is {state['scroll']} px wide"
+                         + (f" (first too wide: {state['first']})" if state["first"] else ""))
+        if impacts:
+            check_accessibility(visit, impacts)
+        if screenshots is not None:
+            Path(screenshots).mkdir(parents=True, exist_ok=True)
+            visit.page.screenshot(path=str(Path(screenshots, screenshot_name(page, phone=True))), full_page=True)
+        visit.page.wait_for_timeout(100)
+        return visit.problems
+    finally:
+        visit.close()
 
 
 def check_page(browser, server: SiteServer, page: str, *, screenshots: Path | None = None,
-               tooltips: bool = True, downloads: bool = True, render_timeout_ms: int = TIMEOUT_MS) -> list[str]:
-    """Open `page` (a path relative to the site root) and return its problems."""
+               tooltips: bool = True, downloads: bool = True, render_timeout_ms: int = TIMEOUT_MS,
+               accessibility=AXE_FAILING, phone: bool = True) -> list[str]:
+    """Open `page` (a path relative to the site root) and return its problems.
+
+    `accessibility` lists the axe impacts that count as problems (empty: axe is not run); `phone` also
+    checks the page at a phone's width. Screenshots are kept at both widths.
+    """
     visit = PageVisit(browser, server, page)
     try:
         try:
@@ -350,15 +456,19 @@ def check_page(browser, server: SiteServer, page: str, *, screenshots: Path | No
             visit.report(f"did not load: {_one_line(str(exc))[:200]}")
             return visit.problems
         check_charts(visit, render_timeout_ms)
+        if accessibility:
+            check_accessibility(visit, accessibility)
         if screenshots is not None:
             Path(screenshots).mkdir(parents=True, exist_ok=True)
             visit.page.screenshot(path=str(Path(screenshots, screenshot_name(page))), full_page=True)
         # After the screenshot, so that it shows the page as a reader first sees it.
         check_interactions(visit, tooltips=tooltips, downloads=downloads)
         visit.page.wait_for_timeout(100)  # let late console messages arrive
-        return visit.problems
     finally:
         visit.close()
+    if phone:
+        return visit.problems + check_phone(browser, server, page, accessibility, screenshots, render_timeout_ms)
+    return visit.problems
 
 
 def site_pages(html_dir: Path) -> list[str]:

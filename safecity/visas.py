@@ -566,7 +566,8 @@ def proclamation_chart(series: pd.DataFrame, dates: pd.DataFrame, source: str, a
     table["immigrant visas"] = table["immigrant visas"].astype("Int64")
     return charts.Figure(chart, name="visas-proclamation-countries", title=title, source=source, alt_text=alt_text,
                          data=table, note="Visas issued each month; every panel has its own scale. Dashed lines: "
-                                          "the dates in the table below (hover for each).")
+                                          "the dates in the table below (hover for each).",
+                         columns={"month": ("month", "month")})
 
 
 # --------------------------------------------------------------------------- results

@@ -1,9 +1,11 @@
 """The site as readers meet it: every page of the toc opened in a real (headless) Chromium, offline.
 
 Debian's Chromium (`/usr/bin/chromium`) is driven by Playwright; the site is served from 127.0.0.1
-by a plain static file server, and any request to another host is blocked and reported. Screenshots
-of every page are kept in `_build/screenshots/` for inspection. The checks themselves live in
-`safecity.sitecheck`, which the last tests here try out on a small site with known faults.
+by a plain static file server, and any request to another host is blocked and reported. Every page is
+also checked with axe-core (WCAG 2.1 A/AA and best practice; bundled, so it runs offline) on a desktop
+and on a 390-px phone. Screenshots of every page at both widths are kept in `_build/screenshots/`
+(`<page>.png`, `<page>.phone.png`) for inspection. The checks themselves live in `safecity.sitecheck`,
+which the last tests here try out on a small site with known faults.
 """
 
 from __future__ import annotations
@@ -77,10 +79,12 @@ def visit(browser, server):
 
 @pytest.mark.parametrize("page", TOC_PAGES + ["index.html", "search.html", "genindex.html"])
 def test_page_in_the_browser(page, browser, server):
-    """No other host, no console or page error, every chart drawn and complete, tooltips, CSV; screenshot."""
+    """No other host, no console or page error, every chart drawn and complete, tooltips, CSV; no serious or
+    critical axe violation and no sideways scrolling on a phone; screenshots at both widths."""
     problems = sitecheck.check_page(browser, server, page, screenshots=SCREENSHOTS)
     assert not problems, "\n".join(problems)
     assert (SCREENSHOTS / sitecheck.screenshot_name(page)).stat().st_size > 0
+    assert (SCREENSHOTS / sitecheck.screenshot_name(page, phone=True)).stat().st_size > 0
 
 
 def test_every_page_of_the_site_is_checked(built_site):
@@ -172,6 +176,98 @@ def test_tooltip_shows_exact_values(visit, built_site):
     assert numbers & set(re.findall(r"[\d,.]+\d|\d", table)), (values, "not among the chart's numbers")
 
 
+LEDGER = next(p for p in TOC_PAGES if "claims_ledger" in p)
+INTRO = TOC_PAGES[0]
+
+
+@pytest.fixture
+def phone(browser, server):
+    """Opens a page in a fresh phone-sized window (390 px); fails the test on any console or network problem."""
+    opened: list[sitecheck.PageVisit] = []
+
+    def open_page(page: str) -> sitecheck.PageVisit:
+        v = sitecheck.PageVisit(browser, server, page, viewport=sitecheck.PHONE)
+        opened.append(v)
+        v.open()
+        return v
+
+    yield open_page
+    problems = [line for v in opened for line in v.problems]
+    for v in opened:
+        v.close()
+    assert not problems, "\n".join(problems)
+
+
+def _visible_rows(page) -> list[str]:
+    return page.locator(".safecity-ledger-table tbody tr:visible").evaluate_all("rows => rows.map(r => r.id)")
+
+
+def test_ledger_filters_by_verdict_from_the_keyboard(visit):
+    """A reader tabs to a verdict button and presses Enter: only those claims stay; "All" brings every one back."""
+    page = visit(LEDGER).page
+    rows = page.locator(".safecity-ledger-table tbody tr")
+    everyone = _visible_rows(page)
+    assert len(everyone) == rows.count() > 0
+    buttons = page.locator(".safecity-ledger-filter button")
+    assert buttons.first.is_visible() and buttons.first.get_attribute("aria-pressed") == "true"
+    verdicts = rows.evaluate_all("rows => rows.map(r => r.dataset.verdict)")
+    target = next(i for i in range(1, buttons.count()) if buttons.nth(i).get_attribute("data-verdict") != verdicts[0])
+    chosen = buttons.nth(target)
+    wanted = chosen.get_attribute("data-verdict")
+    chosen.focus()  # then the keyboard, as a reader without a mouse would
+    page.keyboard.press("Enter")
+    expected = [r for r, v in zip(everyone, verdicts) if v == wanted]
+    assert _visible_rows(page) == expected and 0 < len(expected) < len(everyone)
+    assert chosen.get_attribute("aria-pressed") == "true" and buttons.first.get_attribute("aria-pressed") == "false"
+    count = int(re.search(r"\((\d+)\)$", chosen.inner_text()).group(1))
+    assert count == len(expected)
+    assert page.locator(".safecity-ledger-status").inner_text() == (
+        f"Showing {len(expected)} of {len(everyone)} claims: {chosen.inner_text().rsplit(' (', 1)[0]}.")
+    for _ in range(target):  # back along the buttons to "All"
+        page.keyboard.press("Shift+Tab")
+    assert page.evaluate("() => document.activeElement.dataset.verdict") == ""
+    page.keyboard.press("Space")  # a button answers to Space too
+    assert _visible_rows(page) == everyone
+
+
+def test_ledger_legend_names_every_verdict_shown(visit):
+    """Every badge in the table is explained in the legend above it."""
+    page = visit(LEDGER).page
+    legend = set(page.locator(".safecity-ledger-legend .verdict").all_inner_texts())
+    used = set(page.locator(".safecity-ledger-table .verdict").all_inner_texts())
+    assert used and used <= legend
+
+
+@pytest.mark.parametrize("page_name", [INTRO, LEDGER])
+def test_reads_on_a_phone_without_sideways_scrolling(page_name, phone):
+    """At 390 px neither the page nor any box in it scrolls sideways (code cells aside)."""
+    page = phone(page_name).page
+    state = page.evaluate(sitecheck._SIDEWAYS_JS)
+    assert state["scroll"] <= state["width"] + 1, state
+    assert state["boxes"] == [], state
+
+
+def test_ledger_fits_a_desktop_page(visit):
+    """On a desktop every column of the ledger is in view: the table does not scroll sideways in its box."""
+    state = visit(LEDGER).page.evaluate(sitecheck._SIDEWAYS_JS)
+    assert state["boxes"] == [], state
+
+
+def test_ledger_on_a_phone_shows_each_claim_with_its_verdict(phone):
+    """On a phone each claim is a card: its words and its verdict badge both inside the screen's width."""
+    page = phone(LEDGER).page
+    width = page.evaluate("() => document.documentElement.clientWidth")
+    boxes = page.locator(".safecity-ledger-table tbody tr").evaluate_all("""rows => rows.map(r => {
+        const claim = r.querySelector('td[data-label="Claim"]').getBoundingClientRect();
+        const badge = r.querySelector('.verdict').getBoundingClientRect();
+        return [claim.left, claim.right, badge.left, badge.right, badge.top - claim.bottom];
+    })""")
+    assert boxes
+    for left, right, badge_left, badge_right, gap in boxes:
+        assert 0 <= left and right <= width and 0 <= badge_left and badge_right <= width
+        assert 0 <= gap < 40, "the verdict sits right under its claim"
+
+
 def test_site_works_under_a_sub_path(browser, built_site):
     """Published under /sub/dir/ (as on GitHub Pages) the front door redirects and a chart still renders."""
     chart_page = _chart_page(built_site)
@@ -198,7 +294,9 @@ def _chart_page(built_site) -> str | None:
 # --- the checker finds what it should ----------------------------------------------------------
 
 def _figure_page(body: str, title: str = "t") -> str:
+    # (like the book's pages, with a viewport tag: without one a phone lays a page out 980 px wide)
     return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
             '<link rel="icon" href="data:,"><link rel="stylesheet" href="_static/safecity.css">'
             '<script src="_static/vega-bundle.js"></script></head><body>' + body + "</body></html>")
 
@@ -241,6 +339,12 @@ def tiny_site(tmp_path_factory):
         # No role/aria-label on the container, no visible text alternative.
         "no-alt.html": _figure_page(re.sub(r' role="img" aria-label="[^"]*"', "", good._repr_html_())
                                     .replace("safecity-alt", "other")),
+        # A button whose spoken name is not its visible label (serious), and a text box with no label (critical).
+        "inaccessible.html": _figure_page('<main><h1>Form</h1><button aria-label="Close">Open the menu</button>'
+                                          '<input type="text"></main>'),
+        # A fixed-width block wider than a phone: the whole page scrolls sideways at 390 px.
+        "too-wide.html": _figure_page('<main><h1>Wide</h1><p style="width: 900px">A line set 900 pixels wide.</p>'
+                                      "</main>"),
     }
     for name, text in pages.items():
         (site / name).write_text(text, encoding="utf-8")
@@ -289,6 +393,27 @@ def test_checker_reports_missing_tooltip_and_text_alternative(tiny_problems):
 def test_checker_reports_a_chart_drawn_with_no_size(tiny_problems):
     found = _for(tiny_problems, "zero-width.html")
     assert any(re.search(r"chart #vis-good-\w+ is drawn 0x\d+ px", p) for p in found), found
+
+
+def test_checker_reports_accessibility_violations(tiny_problems):
+    found = _for(tiny_problems, "inaccessible.html")
+    mismatch = "inaccessible.html: accessibility: label-content-name-mismatch (serious)"
+    assert any(p.startswith(mismatch) for p in found), found
+    assert any(p.startswith("inaccessible.html: accessibility: label (critical) on 1 element(s)") for p in found), found
+    phone_found = _for(tiny_problems, "inaccessible.html (at 390 px)")
+    assert any("label (critical)" in p for p in phone_found), phone_found
+
+
+def test_checker_reports_a_page_too_wide_for_a_phone(tiny_problems):
+    assert _for(tiny_problems, "too-wide.html") == []
+    found = _for(tiny_problems, "too-wide.html (at 390 px)")
+    assert any(re.search(r"scrolls sideways: the page is 9\d\d px wide \(first too wide: p\)", p) for p in found), found
+
+
+def test_checker_keeps_screenshots_at_both_widths(tiny_site, browser, tmp_path):
+    problems = sitecheck.check_site(tiny_site, ["good.html"], browser=browser, screenshots=tmp_path)
+    assert problems == []
+    assert (tmp_path / "good.png").stat().st_size and (tmp_path / "good.phone.png").stat().st_size
 
 
 def test_checker_problems_are_one_line(tiny_problems):

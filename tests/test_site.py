@@ -83,3 +83,47 @@ def test_two_builds_are_byte_identical(built_site, tmp_path):
     assert first.keys() == second.keys()
     differing = sorted(str(path) for path in first if first[path] != second[path])
     assert not differing, f"files differ between two builds: {differing[:5]}"
+
+
+class _Cells(HTMLParser):
+    """Header and cell texts of every `safecity-table` on a page (with each cell's class)."""
+
+    def __init__(self):
+        super().__init__()
+        self.headers: list[str] = []
+        self.cells: list[tuple[str, str]] = []
+        self._depth = 0
+        self._cell = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "table" and "safecity-table" in (attrs.get("class") or ""):
+            self._depth += 1
+        elif self._depth and tag in ("th", "td"):
+            self._cell = [tag, attrs.get("class") or "", ""]
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell[2] += data
+
+    def handle_endtag(self, tag):
+        if tag == "table" and self._depth:
+            self._depth -= 1
+        elif self._cell is not None and tag == self._cell[0]:
+            kind, css, text = self._cell
+            (self.headers.append(text.strip()) if kind == "th" else self.cells.append((css, text.strip())))
+            self._cell = None
+
+
+def test_tables_show_values_a_reader_can_read(built_site):
+    """No code-level values in any table a reader sees: column names, booleans, raw integers, long decimals."""
+    for page in _pages(built_site):
+        found = _Cells()
+        found.feed(page.read_text(encoding="utf-8"))
+        where = page.relative_to(built_site)
+        assert not [h for h in found.headers if re.fullmatch(r"[a-z]+(_[a-z]+)+", h)], f"{where}: snake_case headers"
+        texts = [text for _, text in found.cells]
+        assert not {"True", "False", "nan", "NaN", "None", "<NA>", "NaT"} & set(texts), f"{where}: code-level values"
+        assert not [t for t in texts if re.fullmatch(r"[−-]?\d{5,}(\.\d+)?", t)], f"{where}: numbers without separators"
+        assert not [t for t in texts if re.fullmatch(r"[−-]?\d*\.\d{4,}", t)], f"{where}: numbers with 4+ decimals"
+        assert not [t for t in texts if re.fullmatch(r"[0-9a-f]{8,63}…", t)], f"{where}: a checksum cut short"
