@@ -10,6 +10,7 @@ notebook produces byte-identical output.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import json
@@ -264,9 +265,11 @@ class Figure:
         #: How the table of numbers labels and formats `data`'s columns (the CSV keeps `data` as it is).
         self.columns = columns
 
-    @property
+    @functools.cached_property
     def spec(self) -> dict:
-        # "$schema" is a URL only used by editors; leaving it out keeps every host name out of the page.
+        """The Vega-Lite spec, validated by Altair once (validating a spec with its data inline is slow).
+
+        "$schema" is a URL only used by editors; leaving it out keeps every host name out of the page."""
         spec = self.chart.to_dict()
         spec.pop("$schema", None)
         return spec
