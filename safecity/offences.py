@@ -24,7 +24,7 @@ import pandas as pd
 
 from . import charts
 from .book import fmt_pct
-from .text import fy, join_and
+from .text import count, fy, join_and
 
 #: The split of everyone arrested into convicted / not convicted.
 CONVICTION_STATUS = "conviction status"
@@ -571,6 +571,7 @@ def words(values: dict) -> dict:
     out = {k: v for k, v in values.items()
            if v is not None and not isinstance(v, (float, list, dict)) and k != "fiscal_year"}
     out["fy"] = fy(values["fiscal_year"])
+    out["n_categories_text"] = count(values["n_categories"], "category", "categories")
     for name in ("convicted_share", "not_convicted_share", "itemised_share", "not_itemised_share", "dui_share",
                  "national_share", "national_share_fy2017"):
         if values.get(name) is not None:

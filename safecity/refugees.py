@@ -19,7 +19,7 @@ import pandas as pd
 
 from . import charts
 from .errors import DataError, Problem
-from .text import fy, join_and
+from .text import count, fy, join_and
 
 MEASURES = {"ceiling_set": "as first set", "ceiling_final": "at year end"}
 MPI_SOURCE = "Migration Policy Institute tabulation of State Department (WRAPS) data"
@@ -845,6 +845,7 @@ def words(values: dict, facts: pd.DataFrame) -> dict:
         "tested_share": fmt_pct(values["tested_share"]) if values["tested_share"] is not None else "not known",
         "far_below_pct": fmt_pct(values["far_below"], 0),
         "n_far_below": len(values["far_below_years"]),
+        "n_far_below_text": count(len(values["far_below_years"]), "full year"),
         "far_below_list": fy_list(values["far_below_years"]),
         "partial_list": fy_list(values["partial_years"]),
         "partial_note": values["partial_note"] or "none",
@@ -858,6 +859,7 @@ def words(values: dict, facts: pd.DataFrame) -> dict:
             f"{fy(y)}: MPI {d['mpi']:,}, workbook {d['prm']:,} ({d['prm'] - d['mpi']:+,})"
             for y, d in values["reconcile_admissions_differ"].items()) or "none",
         "n_reconcile_ceilings": values["reconcile_ceilings_compared"],
+        "n_reconcile_ceilings_text": count(values["reconcile_ceilings_compared"], "year sheet"),
         "reconcile_ceilings_differ": "; ".join(
             f"{fy(y)}: MPI {d['mpi']:,}, workbook {d['prm']:,}"
             for y, d in values["reconcile_ceilings_differ"].items()) or "none",

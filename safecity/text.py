@@ -16,3 +16,8 @@ def join_and(items: Iterable[str]) -> str:
 def fy(year) -> str:
     """A US federal fiscal year as the sources write it: FY2017 (October 2016 to September 2017)."""
     return f"FY{int(year)}"
+
+
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """A count with its noun agreeing: "1 month", "28 months", "1 full year" ("0 months")."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"

@@ -25,7 +25,7 @@ import pandas as pd
 from . import charts
 from .book import fmt_pct
 from .sources import country_groups, nationalities, politico, state_dept_annual, state_dept_monthly, travel_ban
-from .text import join_and as _join
+from .text import count, join_and as _join
 
 CHAPTER = "visas"
 TITLE = "Visa declines under the travel ban"
@@ -787,6 +787,7 @@ def words(data: VisaData, comparison: Comparison, values: dict, averages: pd.Dat
     first, last = data.monthly["nonimmigrant"].months["month"].agg(["min", "max"])
     charted = dates[(dates["date"] >= first) & (dates["date"] <= last + pd.offsets.MonthEnd(0))]
     out["n_dates"] = str(len(charted))
+    out["n_dates_text"] = count(len(charted), "date")
     # What the import found
     niv, iv = data.monthly["nonimmigrant"], data.monthly["immigrant"]
     out["niv_missing_months"] = _spans(niv.missing_months)
@@ -799,11 +800,13 @@ def words(data: VisaData, comparison: Comparison, values: dict, averages: pd.Dat
     out["iv_rows"] = f"{len(iv.issuances):,}"
     off = niv.totals[niv.totals["difference"].fillna(0) != 0]
     out["n_total_mismatch"] = str(len(off))
+    out["n_total_mismatch_text"] = count(len(off), "month")
     out["total_mismatch_spans"] = _spans(list(off["month"]))
     out["max_total_mismatch"] = f"{int(off['difference'].abs().max()):,}" if len(off) else "0"
     over = off[off["difference"] < 0]
     under = off[off["difference"] > 0]
     out["n_rows_over_total"] = str(len(over))
+    out["n_rows_over_total_text"] = count(len(over), "month")
     out["rows_over_spans"] = _spans(list(over["month"]))
     out["n_rows_under_total"] = str(len(under))
     out["rows_under_spans"] = _spans(list(under["month"]))
@@ -811,6 +814,7 @@ def words(data: VisaData, comparison: Comparison, values: dict, averages: pd.Dat
     out["iv_totals_from"] = f"{iv_total_months['month'].min():%B %Y}" if len(iv_total_months) else "never"
     out["iv_total_mismatch"] = str(int((iv_total_months["difference"] != 0).sum()))
     out["n_repairs"] = str(sum(len(v.repairs) for v in data.monthly.values()))
+    out["n_repairs_text"] = count(int(out["n_repairs"]), "repair")
     spellings = pd.concat([v.spellings for v in data.monthly.values()]).drop_duplicates(["spelling", "nationality"])
     out["n_spellings"] = str(len(spellings))
     out["n_names"] = str(spellings["nationality"].nunique())

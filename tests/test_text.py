@@ -12,3 +12,13 @@ def test_lists_read_as_prose():
 
 def test_fiscal_years_are_written_as_the_sources_write_them():
     assert fy(2017) == "FY2017" and fy("2018") == "FY2018" and fy(2019.0) == "FY2019"
+
+
+def test_count_agrees_with_its_noun():
+    from safecity.text import count
+
+    assert count(1, "full year") == "1 full year"
+    assert count(5, "full year") == "5 full years"
+    assert count(1, "category", "categories") == "1 category"
+    assert count(8, "category", "categories") == "8 categories"
+    assert count(0, "month") == "0 months"
