@@ -378,7 +378,6 @@ def words(values: dict) -> dict:
     for name in ("start_date", "end_date", "release_date"):
         day = pd.Timestamp(values[name])
         out[f"{name}_text"] = f"{day:%A} {day.day} {day:%B %Y}"
-    out["n_differ_text"] = f"{values['n_differ']} area" + ("" if values["n_differ"] == 1 else "s")
     return out
 
 

@@ -57,12 +57,6 @@ def show_table(frame: pd.DataFrame, caption: str | None = None, columns: Columns
                 f"{table}\n</details>")
 
 
-def publish_results(values: dict) -> None:
-    """Publish every scalar of a chapter's `results()` (nested tables and unknown values are skipped)."""
-    publish(**{name: value for name, value in values.items()
-               if value is not None and not isinstance(value, (dict, list, float))})
-
-
 def csv_download(frame: pd.DataFrame, name: str, label: str) -> HTML:
     """A link that downloads `frame` as `<name>.csv` (the data travel inside the page, no file to host)."""
     import html

@@ -679,10 +679,6 @@ def without_members(data: VisaData, comparison: Comparison, key: str, leave_out:
     return change(total, len(months), baseline(data, comparison.baseline_fy, kept).total)
 
 
-def _count(n: int, total: int) -> str:
-    return "all" if n == total and n > 1 else "none" if n == 0 else f"{n} of the {total}"
-
-
 def _of_politico(n: int, total: int) -> str:
     """'all 3 of Politico's figures', 'none of Politico's 3 figures', '2 of Politico's 3 figures'."""
     if n == total and n > 1:
@@ -723,7 +719,6 @@ def words(data: VisaData, comparison: Comparison, values: dict, averages: pd.Dat
     n_politico = sum(1 for g in comparison.groups.values() if not np.isnan(g.politico_pct))
     out["n_within"] = str(len(close))
     out["n_politico"] = str(n_politico)
-    out["within_text"] = _count(len(close), n_politico)
     out["tolerance_text"] = (f"{TOLERANCE_POINTS:g} percentage point" + ("" if TOLERANCE_POINTS == 1 else "s"))
     out["reproduce_sentence"] = (f"The records reproduce {_of_politico(len(close), n_politico)} within "
                                  f"{out['tolerance_text']}")
@@ -734,7 +729,6 @@ def words(data: VisaData, comparison: Comparison, values: dict, averages: pd.Dat
                                         f"more than ±{out['near_zero_text']}, which does not bear out")
     coverage = class_coverage(data, comparison)
     out.update({k: f"{v:,}" for k, v in coverage.items()})
-    out["bcc_column_zero"] = "Yes" if coverage["baseline_bcc_column"] == 0 else "No"
     six = comparison.groups.get("six")
     for key in ("arab", "muslim"):
         if key in comparison.groups and six is not None:
