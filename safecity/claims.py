@@ -270,6 +270,7 @@ def evaluate(claims: pd.DataFrame, records: dict[str, dict]) -> pd.DataFrame:
         page = record.get("notebook", "")
         link = f"{page}.html" + (f"#{claim['section']}" if claim["section"] else "") if page else ""
         rows.append({"id": claim["id"], "claim": claim["claim"], "quote": claim.get("quote", ""),
+                     "quote_verified": str(claim.get("quote_verified", "")).lower() != "false",
                      "stated": stated_text(claim), "computed": verdict.computed, "verdict": verdict.verdict,
                      "reason": verdict.reason, "evidence": link, "evidence_title": record.get("title", "")})
     return pd.DataFrame(rows)
@@ -282,7 +283,8 @@ def ledger(data_dir: Path, records: dict[str, dict]) -> pd.DataFrame:
 
 def record_values(table: pd.DataFrame) -> dict:
     """What the ledger's results record keeps: each claim's words, figures and verdict, and the tally."""
-    return {"claims": {str(r.id): {"claim": r.claim, "quote": r.quote, "stated": r.stated, "computed": r.computed,
+    return {"claims": {str(r.id): {"claim": r.claim, "quote": r.quote, "quote_verified": bool(r.quote_verified),
+                                   "stated": r.stated, "computed": r.computed,
                                    "verdict": r.verdict} for r in table.itertuples()},
             "tally": tally(table)}
 
@@ -484,7 +486,10 @@ def to_html(table: pd.DataFrame) -> str:
         claim = link_addresses(str(row["claim"]))
         if has_quote and str(row["quote"]).strip():
             quote = link_addresses(str(row["quote"]).strip())
-            claim += f'<span class="safecity-quote">The article: <q>{quote}</q></span>'
+            unverified = str(row.get("quote_verified", "")).lower() == "false"
+            claim += (f'<span class="safecity-quote">The article: <q>{quote}</q>'
+                      + (" (wording from the project's notes; not read in the article's full text)" if unverified
+                         else "") + "</span>")
         stated = esc(f"{row['stated']} {row.get('unit', '')}".strip())
         evidence = str(row.get("evidence", ""))
         link = f'<a href="{esc(evidence)}">{esc(str(row.get("evidence_title") or "chapter"))}</a>' if evidence else ""

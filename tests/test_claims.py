@@ -142,3 +142,11 @@ def test_ledger_html_escapes_text_and_links_evidence():
     html = claims.to_html(table)
     assert "<script>alert" not in html and "&lt;script&gt;" in html and "<b>q" not in html
     assert '<a href="01_arrests_by_area.html#a">Arrests by area</a>' in html
+
+
+def test_a_quote_not_read_in_the_article_says_so():
+    rows = claims.evaluate(pd.concat([_claim(id="a", quote="read", quote_verified=True, stated_value="1"),
+                                      _claim(id="b", quote="noted", quote_verified=False, stated_value="1")]), {"arrests": _record({"v": 1})})
+    assert rows["quote_verified"].tolist() == [True, False]
+    html = claims.to_html(rows)
+    assert html.count("not read in the article's full text") == 1
