@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import DataError, Problem
-from .text import join_and
+from .text import count, join_and
 from .validate import display_path, read_table
 
 SOURCE = "article-claims"
@@ -169,7 +169,7 @@ def rule_percent(claim, record) -> Verdict:
         return Verdict(UNCHECKABLE, "missing", _with_note("a month in the span has no data", claim["note"]))
     computed = float(value) * 100
     gap = computed - _number(claim["stated_value"])
-    points = f"{tolerance:g} percentage point" + ("" if tolerance == 1 else "s")
+    points = count(tolerance, "percentage point")
     if abs(gap) <= tolerance:
         return Verdict(MATCHES, _pct(computed), _with_note(f"{abs(gap):.1f} points from the stated figure, within "
                                                            f"{points}", claim["note"]))

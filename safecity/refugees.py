@@ -655,28 +655,61 @@ LABELS = {
 }
 
 
-def results(inputs: Inputs, *, tested_year: int, since_year: int, first_year: int, last_year: int | None,
+@dataclass(frozen=True)
+class Analysis:
+    """What the chapter computes from its inputs under one set of parameters: computed once, then charted,
+    tabled and summed up in `results`."""
+
+    parameters: dict
+    years: pd.DataFrame
+    shown: pd.DataFrame
+    as_set: LowestCeiling
+    year_end: LowestCeiling
+    share_table: pd.DataFrame
+    monthly: pd.DataFrame
+    by_year: pd.DataFrame
+    countries: pd.DataFrame
+    recon: pd.DataFrame
+
+
+def analyse(inputs: Inputs, *, tested_year: int, since_year: int, first_year: int, last_year: int | None,
             far_below: float, groups_first_year: int, groups_last_year: int | None, months_first_year: int,
-            months_last_year: int) -> dict:
-    """The chapter's values as plain numbers and strings, for its prose, the claims ledger and the intro."""
+            months_last_year: int) -> Analysis:
+    """Ceilings by year, the 'lowest since' test on both readings, shares, the listed countries' admissions and
+    the two sources reconciled."""
     years = fiscal_years(inputs.mpi, inputs.facts, inputs.facts_file)
     shown = shown_years(years, first_year, last_year)
-    as_set = lowest_since(years, tested_year, since_year, "ceiling_set")
-    year_end = lowest_since(years, tested_year, since_year, "ceiling_final")
-    share_table = shares(shown, far_below)
+    monthly = group_months(inputs.prm, inputs.groups, inputs.names)
+    parameters = dict(tested_year=tested_year, since_year=since_year, first_year=first_year, last_year=last_year,
+                      far_below=far_below, groups_first_year=groups_first_year, groups_last_year=groups_last_year,
+                      months_first_year=months_first_year, months_last_year=months_last_year)
+    return Analysis(parameters=parameters, years=years, shown=shown,
+                    as_set=lowest_since(years, tested_year, since_year, "ceiling_set"),
+                    year_end=lowest_since(years, tested_year, since_year, "ceiling_final"),
+                    share_table=shares(shown, far_below), monthly=monthly,
+                    by_year=group_years(monthly, inputs.prm, groups_first_year, groups_last_year),
+                    countries=country_table(inputs.prm, inputs.groups, inputs.names, groups_first_year,
+                                            groups_last_year),
+                    recon=reconcile(inputs.mpi, inputs.prm))
+
+
+def results(inputs: Inputs, analysis: Analysis) -> dict:
+    """The chapter's values as plain numbers and strings, for its prose, the claims ledger and the intro."""
+    a, p = analysis, analysis.parameters
+    tested_year, since_year, far_below = p["tested_year"], p["since_year"], p["far_below"]
+    months_first_year, months_last_year = p["months_first_year"], p["months_last_year"]
+    years, shown, as_set, year_end, share_table = a.years, a.shown, a.as_set, a.year_end, a.share_table
+    monthly, by_year, recon = a.monthly, a.by_year, a.recon
     far = far_below_years(share_table, far_below)
     tested = years.set_index("fiscal_year").loc[tested_year]
     facts = inputs.facts
     article = facts[(facts["fact"] == "ceiling_in_article") & (facts["fiscal_year"] == tested_year)]
     article_ceiling = int(article["value"].iloc[0]) if not article.empty else None
     quoted = re.search(r"'([^']+)'", article["description"].iloc[0]) if not article.empty else None
-    recon = reconcile(inputs.mpi, inputs.prm)
     both = recon[recon["mpi_admissions"].notna() & recon["prm_summary"].notna()]
     differ = both[both["summary_minus_mpi"] != 0]
     ceilings_both = recon[recon["mpi_ceiling"].notna() & recon["prm_ceiling"].notna()]
     ceilings_differ = ceilings_both[ceilings_both["ceiling_prm_minus_mpi"] != 0]
-    monthly = group_months(inputs.prm, inputs.groups, inputs.names)
-    by_year = group_years(monthly, inputs.prm, groups_first_year, groups_last_year)
     share_row = share_table[share_table["fiscal_year"] == tested_year]
     suspended = years[years["suspended_from"].notna()]
     in_months = monthly[(monthly["fiscal_year"] >= months_first_year) & (monthly["fiscal_year"] <= months_last_year)
@@ -885,9 +918,7 @@ def words(values: dict, facts: pd.DataFrame) -> dict:
     return out
 
 
-def tables(inputs: Inputs, *, groups_first_year: int, groups_last_year: int | None) -> dict[str, pd.DataFrame]:
+def tables(analysis: Analysis) -> dict[str, pd.DataFrame]:
     """The chapter's tables for the Downloads page (machine-friendly columns)."""
-    return {"refugees_ceilings_admissions": fiscal_years(inputs.mpi, inputs.facts, inputs.facts_file),
-            "refugees_listed_countries": country_table(inputs.prm, inputs.groups, inputs.names, groups_first_year,
-                                                       groups_last_year),
-            "refugees_sources_reconciled": reconcile(inputs.mpi, inputs.prm)}
+    return {"refugees_ceilings_admissions": analysis.years, "refugees_listed_countries": analysis.countries,
+            "refugees_sources_reconciled": analysis.recon}

@@ -18,6 +18,7 @@ def fy(year) -> str:
     return f"FY{int(year)}"
 
 
-def count(n: int, noun: str, plural: str | None = None) -> str:
-    """A count with its noun agreeing: "1 month", "28 months", "1 full year" ("0 months")."""
-    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
+def count(n: float, noun: str, plural: str | None = None) -> str:
+    """A count with its noun agreeing: "1 month", "28 months", "1 full year" ("0 months", "1.5 points")."""
+    shown = f"{n:,}" if isinstance(n, int) else f"{n:g}"
+    return f"{shown} {noun if n == 1 else plural or noun + 's'}"

@@ -14,6 +14,7 @@ nationality with at least one visa issued).
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,6 +79,16 @@ class VisaData:
     restrictions: pd.DataFrame
     dates: pd.DataFrame
     crosswalk: nationalities.Crosswalk
+
+    @functools.cached_property
+    def proclamation(self) -> pd.DataFrame:
+        """The proclamation countries' visas month by month (see `proclamation_series`), computed once."""
+        return proclamation_series(self)
+
+    @functools.cached_property
+    def proclamation_averages(self) -> pd.DataFrame:
+        """Their monthly averages over `PERIODS` (see `period_averages`), computed once."""
+        return period_averages(self.proclamation)
 
 
 def load(data_dir: Path, groups: dict[str, str] | None = None, *, cached: bool = True) -> VisaData:
@@ -493,8 +504,8 @@ def politico_chart(comparison: Comparison, source: str) -> charts.Figure:
     chart = (zero + dots).properties(width="container", height=200)
     close = within(comparison)
     n = sum(1 for g in groups if not np.isnan(g.politico_pct))
-    points = f"{TOLERANCE_POINTS:g} percentage point" + ("" if TOLERANCE_POINTS == 1 else "s")
-    title = f"The State Department's records reproduce {_of_politico(len(close), n)} within {points}"
+    title = (f"The State Department's records reproduce {_of_politico(len(close), n)} within "
+             f"{count(TOLERANCE_POINTS, 'percentage point')}")
     parts = [f"{label[g.key]}: Politico {_politico_text(g)}, records {fmt_change(g.change)}" for g in groups]
     alt_text = (f"Dot chart of the change in the monthly average of non-immigrant visas issued, {comparison.label} "
                 f"against FY{comparison.baseline_fy}, for {len(groups)} groups of countries. " + "; ".join(parts) + ".")
@@ -615,7 +626,7 @@ def results(data: VisaData, comparison: Comparison) -> dict:
     coverage = class_coverage(data, comparison)
     out.update({f"classes_{k}": v for k, v in coverage.items()})
     out["proclamation_country_list"] = list(data.restrictions["nationality"])
-    averages = period_averages(proclamation_series(data))
+    averages = data.proclamation_averages
     together = averages[averages["country"].str.startswith("All ")].set_index("kind")
     first, during = list(PERIODS)[:2]
     for kind in state_dept_monthly.KINDS:
@@ -719,7 +730,7 @@ def words(data: VisaData, comparison: Comparison, values: dict, averages: pd.Dat
     n_politico = sum(1 for g in comparison.groups.values() if not np.isnan(g.politico_pct))
     out["n_within"] = str(len(close))
     out["n_politico"] = str(n_politico)
-    out["tolerance_text"] = (f"{TOLERANCE_POINTS:g} percentage point" + ("" if TOLERANCE_POINTS == 1 else "s"))
+    out["tolerance_text"] = count(TOLERANCE_POINTS, "percentage point")
     out["reproduce_sentence"] = (f"The records reproduce {_of_politico(len(close), n_politico)} within "
                                  f"{out['tolerance_text']}")
     if ALL in comparison.groups:
@@ -831,4 +842,4 @@ def tables(data: VisaData, comparison: Comparison) -> dict[str, pd.DataFrame]:
     return {"visas_monthly_by_nationality": pd.concat(monthly, ignore_index=True),
             "visas_months_available": pd.concat(months, ignore_index=True),
             "visas_politico_comparison": comparison_table(comparison),
-            "visas_proclamation_monthly": proclamation_series(data)}
+            "visas_proclamation_monthly": data.proclamation}

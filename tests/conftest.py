@@ -48,7 +48,8 @@ def offences_values(data_dir, operation: str) -> dict:
 def refugees_values(data_dir, **parameters) -> dict:
     from safecity import refugees
 
-    return refugees.results(refugees.load(data_dir), **(defaults("04_refugees") | parameters))
+    inputs = refugees.load(data_dir)
+    return refugees.results(inputs, refugees.analyse(inputs, **(defaults("04_refugees") | parameters)))
 
 
 def visas_values(data_dir, data=None, **parameters) -> dict:

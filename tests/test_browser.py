@@ -57,13 +57,12 @@ def server(built_site):
         yield srv
 
 
-@pytest.fixture
-def visit(browser, server):
-    """Opens pages in fresh browser contexts; fails the test on any console or network problem."""
+def _visits(browser, server, **options):
+    """Yields a page opener (fresh browser context per page); afterwards fails on any console or network problem."""
     opened: list[sitecheck.PageVisit] = []
 
     def open_page(page: str) -> sitecheck.PageVisit:
-        v = sitecheck.PageVisit(browser, server, page)
+        v = sitecheck.PageVisit(browser, server, page, **options)
         opened.append(v)
         v.open()
         return v
@@ -73,6 +72,12 @@ def visit(browser, server):
     for v in opened:
         v.close()
     assert not problems, "\n".join(problems)
+
+
+@pytest.fixture
+def visit(browser, server):
+    """Opens pages in fresh desktop-sized browser contexts."""
+    yield from _visits(browser, server)
 
 
 # --- every page --------------------------------------------------------------------------------
@@ -182,20 +187,8 @@ INTRO = TOC_PAGES[0]
 
 @pytest.fixture
 def phone(browser, server):
-    """Opens a page in a fresh phone-sized window (390 px); fails the test on any console or network problem."""
-    opened: list[sitecheck.PageVisit] = []
-
-    def open_page(page: str) -> sitecheck.PageVisit:
-        v = sitecheck.PageVisit(browser, server, page, viewport=sitecheck.PHONE)
-        opened.append(v)
-        v.open()
-        return v
-
-    yield open_page
-    problems = [line for v in opened for line in v.problems]
-    for v in opened:
-        v.close()
-    assert not problems, "\n".join(problems)
+    """Opens a page in a fresh phone-sized window (390 px)."""
+    yield from _visits(browser, server, viewport=sitecheck.PHONE)
 
 
 def _visible_rows(page) -> list[str]:

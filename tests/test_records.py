@@ -126,6 +126,15 @@ def book(tmp_path):
     return tmp_path
 
 
+def edit(path: Path, *replacements: tuple[str, str], encoding: str = "utf-8") -> None:
+    """Replace text in a data file, failing if a text to replace is not there (the test would prove nothing)."""
+    text = path.read_text(encoding=encoding)
+    for old, new in replacements:
+        assert old in text, (path.name, old)
+        text = text.replace(old, new)
+    path.write_text(text, encoding=encoding)
+
+
 def _run(project: Path, only: list[str], params: dict | None = None):
     params_file = None
     if params:
@@ -152,16 +161,12 @@ def test_a_parameter_override_is_said_on_the_page_and_not_passed_off_as_the_clai
 
 
 def test_article_places_that_add_up_flip_the_words_on_every_page(book):
-    places = book / "data" / "raw" / "ice-safe-city" / "article_places.csv"
-    text = places.read_text(encoding="utf-8")
-    assert "Operation Safe City,Los Angeles County,167," in text
-    places.write_text(text.replace("Operation Safe City,Los Angeles County,167,",
-                                   "Operation Safe City,Los Angeles County,101,"), encoding="utf-8")
+    edit(book / "data" / "raw" / "ice-safe-city" / "article_places.csv",
+         ("Operation Safe City,Los Angeles County,167,", "Operation Safe City,Los Angeles County,101,"))
     # The article's figures are also the stated values of its claims: a corrected table is corrected there too.
-    claims_csv = book / "data" / "raw" / "article-claims" / "claims.csv"
-    text = claims_csv.read_text(encoding="utf-8")
-    claims_csv.write_text(text.replace("Los Angeles County: 167,167,", "Los Angeles County: 101,101,")
-                          .replace("(they add up to 564),564,", "(they add up to 498),498,"), encoding="utf-8")
+    edit(book / "data" / "raw" / "article-claims" / "claims.csv",
+         ("Los Angeles County: 167,167,", "Los Angeles County: 101,101,"),
+         ("(they add up to 564),564,", "(they add up to 498),498,"))
     _run(book, ["01_arrests_by_area", LEDGER])
     arrests = record.read("01_arrests_by_area", book / "book" / "results")
     assert arrests["values"]["article_total"] == arrests["values"]["stated_total"]
@@ -184,10 +189,8 @@ def test_later_ceilings_all_higher_flip_lowest_since_on_every_page(book):
         if year.isdigit() and int(year) > 2018 and int(year) != 2021:  # FY2021 ends at 62,500 either way
             lines[index] = re.sub(r'^([^,]+),"[\d,]+ "', r'\1,"50,000 "', line)
     mpi.write_text("".join(lines), encoding="cp1252")
-    facts = book / "data" / "raw" / "refugee-policy" / "policy_facts.csv"
-    text = facts.read_text(encoding="utf-8")
-    facts.write_text(text.replace("2021,ceiling_set,15000,", "2021,ceiling_set,55000,")
-                     .replace("2026,ceiling_set,7500,", "2026,ceiling_set,50000,"), encoding="utf-8")
+    edit(book / "data" / "raw" / "refugee-policy" / "policy_facts.csv",
+         ("2021,ceiling_set,15000,", "2021,ceiling_set,55000,"), ("2026,ceiling_set,7500,", "2026,ceiling_set,50000,"))
     _run(book, ["04_refugees", LEDGER])
     refugees = record.read("04_refugees", book / "book" / "results")
     assert refugees["values"]["later_lower"] == {}

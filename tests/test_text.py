@@ -22,3 +22,5 @@ def test_count_agrees_with_its_noun():
     assert count(1, "category", "categories") == "1 category"
     assert count(8, "category", "categories") == "8 categories"
     assert count(0, "month") == "0 months"
+    assert count(1.0, "percentage point") == "1 percentage point"
+    assert count(1.5, "percentage point") == "1.5 percentage points"
