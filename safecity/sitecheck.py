@@ -105,6 +105,10 @@ def launch(executable: str = CHROMIUM):
             browser.close()
 
 
+#: True once the page is loaded and is not a redirect page that is about to navigate away.
+_SETTLED_JS = "() => document.readyState === 'complete' && !document.querySelector('meta[http-equiv=refresh i]')"
+
+
 class PageVisit:
     """One page open in a fresh browser context, with everything it asked for and complained about."""
 
@@ -164,7 +168,11 @@ class PageVisit:
             self.report(f"request failed: {request.url} ({request.failure})")
 
     def open(self, url: str | None = None):
+        """Load the page; a redirect page (the site root's meta refresh) is followed to where it leads."""
         self.page.goto(url or self.server.url(self.name), wait_until="load")
+        # The refresh navigates after "load"; checking the page before it lands would race the navigation.
+        self.page.wait_for_function(_SETTLED_JS)
+        self.page.wait_for_load_state("load")
         return self.page
 
     def close(self):
