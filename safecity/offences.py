@@ -427,7 +427,8 @@ def national_chart(series: pd.DataFrame, criminality: pd.DataFrame, operation: s
                  f"'convicted' share for {fy(operation_year)}")
     else:
         gap = operation_share - national_same
-        title = (f"{operation} had a {'smaller' if gap < 0 else 'larger'} share with a conviction than ICE's arrests "
+        compared = _relation(gap, "a smaller share", "a larger share", "the same share")
+        title = (f"{operation} had {compared} with a conviction {_relation(gap, 'than', 'than', 'as')} ICE's arrests "
                  f"nationwide in {fy(operation_year)}: {fmt_pct(operation_share)} against {fmt_pct(national_same)}")
     listed = "; ".join(f"{fy(r['fiscal_year'])} {share_text(r)}" for _, r in known.iterrows())
     gaps_text = _years_text([int(y) for y in series.loc[series["share"].isna(), "fiscal_year"]])
@@ -565,6 +566,13 @@ def results(ch: Chapter) -> dict:
     }
 
 
+def _relation(gap: float, lower: str, higher: str, same: str) -> str:
+    """The word for a gap between two shares: `same` when it does not show at the one decimal a page prints."""
+    if round(gap * 1000) == 0:
+        return same
+    return lower if gap < 0 else higher
+
+
 def words(values: dict) -> dict:
     """What the page shows: counts and names as they are, shares and years formatted, comparison words chosen
     from the numbers; unknowns left out."""
@@ -594,10 +602,9 @@ def words(values: dict) -> dict:
             f"category among them could be {'larger' if rest > top else 'as large'}")
     if values.get("share_gap") is not None:
         gap = values["share_gap"]
-        out["share_gap_text"] = ("the same" if round(gap * 1000) == 0 else
-                                 f"{abs(gap) * 100:.1f} percentage points {'lower' if gap < 0 else 'higher'}")
-        out["share_vs_national"] = ("the same as" if round(gap * 1000) == 0 else
-                                    "below" if gap < 0 else "above")
+        out["share_gap_text"] = _relation(gap, f"{abs(gap) * 100:.1f} percentage points lower",
+                                          f"{abs(gap) * 100:.1f} percentage points higher", "the same")
+        out["share_vs_national"] = _relation(gap, "below", "above", "the same as")
     out["national_years_text"] = _years_text(values["national_years"])
     out["national_missing_years_text"] = _years_text(values["national_missing_years"])
     return out

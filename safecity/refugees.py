@@ -579,8 +579,12 @@ def group_year_chart(by_year: pd.DataFrame, source: str) -> charts.Figure:
     rows = by_year[(by_year["group"] == lead)].set_index("fiscal_year")["admissions"]
     full = by_year[(by_year["group"] == lead) & ~by_year["partial"]]
     low = full.loc[full["admissions"].idxmin()]
-    title = (f"Refugees from the {lead} countries fell from {int(rows[first]):,} in {fy(first)} to "
-             f"{int(low['admissions']):,} in {fy(low['fiscal_year'])}")
+    if low["admissions"] < rows[first]:
+        title = (f"Refugees from the {lead} countries fell from {int(rows[first]):,} in {fy(first)} to "
+                 f"{int(low['admissions']):,} in {fy(low['fiscal_year'])}")
+    else:
+        title = (f"Refugees from the {lead} countries did not fall below {int(rows[first]):,} ({fy(first)}) in any "
+                 f"full year: the fewest were {int(low['admissions']):,}, in {fy(low['fiscal_year'])}")
     table = by_year.rename(columns={"group": "countries_named_by"})
     return charts.Figure(chart, name="refugees-listed-countries-by-year", title=title, source=source,
                          alt_text=alt_text, data=table,
@@ -631,9 +635,11 @@ def group_month_chart(monthly: pd.DataFrame, facts: pd.DataFrame, first: int, la
     rows = inside[(inside["group"] == lead) & inside["admissions"].notna()]
     first_month = rows.iloc[0]
     last_year = rows[rows["fiscal_year"] == rows["fiscal_year"].max()]
-    title = (f"Monthly arrivals from the {lead} countries fell from {int(first_month['admissions']):,} in "
-             f"{first_month['month_label']} to at most {int(last_year['admissions'].max()):,} a month in "
-             f"{fy(last_year['fiscal_year'].iloc[0])}")
+    most = int(last_year["admissions"].max())
+    went = "fell from" if most < first_month["admissions"] else "went from"
+    bound = "at most" if most < first_month["admissions"] else "as many as"
+    title = (f"Monthly arrivals from the {lead} countries {went} {int(first_month['admissions']):,} in "
+             f"{first_month['month_label']} to {bound} {most:,} a month in {fy(last_year['fiscal_year'].iloc[0])}")
     table = inside[["group", "fiscal_year", "month", "admissions"]].assign(
         month=inside["month"].dt.strftime("%Y-%m")).rename(columns={"group": "countries_named_by"})
     return charts.Figure(chart, name="refugees-listed-countries-by-month", title=title, source=source,

@@ -22,3 +22,12 @@ def count(n: float, noun: str, plural: str | None = None) -> str:
     """A count with its noun agreeing: "1 month", "28 months", "1 full year" ("0 months", "1.5 points")."""
     shown = f"{n:,}" if isinstance(n, int) else f"{n:g}"
     return f"{shown} {noun if n == 1 else plural or noun + 's'}"
+
+
+def moved(before: float, after: float, down: str = "fell to", up: str = "rose to", same: str = "stayed at",
+          unknown: str = "was") -> str:
+    """The verb for a move from `before` to `after`, chosen from the numbers ("fell to", "rose to", ...);
+    `unknown` when either is missing (NaN)."""
+    if before != before or after != after:  # NaN is the only value not equal to itself
+        return unknown
+    return down if after < before else up if after > before else same

@@ -26,7 +26,7 @@ import pandas as pd
 from . import charts
 from .book import fmt_pct
 from .sources import country_groups, nationalities, politico, state_dept_annual, state_dept_monthly, travel_ban
-from .text import count, join_and as _join
+from .text import count, join_and as _join, moved
 
 CHAPTER = "visas"
 TITLE = "Visa declines under the travel ban"
@@ -50,13 +50,16 @@ ALL = "all"
 
 #: The proclamation the chapter follows, as its signing is named in `travel-ban-dates.csv`.
 PROCLAMATION = "Proclamation 9645"
-#: Periods for following the Proclamation 9645 countries: key → (label, first month, last month).
+#: Periods for following the Proclamation 9645 countries: key → (label, first month, last month). The
+#: first is Politico's window, the second the first twelve months with the proclamation fully in effect;
+#: `VisaData.periods` adds the latest twelve months of records.
 PERIODS = {
     "before": ("Mar-Aug 2017", "2017-03", "2017-08"),
     "first_year": ("Dec 2017-Nov 2018", "2017-12", "2018-11"),
     "y2019": ("Jan-Dec 2019", "2019-01", "2019-12"),
-    "latest": ("Jun 2024-May 2025", "2024-06", "2025-05"),
 }
+#: The event in `travel-ban-dates.csv` that ended the proclamation.
+REVOKED = f"{PROCLAMATION} revoked"
 KIND_LABELS = {"nonimmigrant": "Non-immigrant", "immigrant": "Immigrant"}
 #: Short names for charts.
 SHORT_LABELS = {"six": "Six order countries", "arab": "Arab nations", "muslim": "Majority-Muslim countries",
@@ -86,9 +89,16 @@ class VisaData:
         return proclamation_series(self)
 
     @functools.cached_property
+    def periods(self) -> dict[str, tuple[str, str, str]]:
+        """`PERIODS` plus "latest": the last twelve months that both kinds of monthly table reach."""
+        end = min(table.months["month"].max() for table in self.monthly.values())
+        start = end - pd.DateOffset(months=11)
+        return {**PERIODS, "latest": (f"{start:%b %Y}-{end:%b %Y}", f"{start:%Y-%m}", f"{end:%Y-%m}")}
+
+    @functools.cached_property
     def proclamation_averages(self) -> pd.DataFrame:
-        """Their monthly averages over `PERIODS` (see `period_averages`), computed once."""
-        return period_averages(self.proclamation)
+        """Their monthly averages over `periods` (see `period_averages`), computed once."""
+        return period_averages(self.proclamation, self.periods)
 
 
 def load(data_dir: Path, groups: dict[str, str] | None = None, *, cached: bool = True) -> VisaData:
@@ -453,8 +463,10 @@ def period_averages(series: pd.DataFrame, periods: dict[str, tuple[str, str, str
     return pd.concat([frame, together[frame.columns]], ignore_index=True)
 
 
-def period_table(averages: pd.DataFrame, periods: dict[str, tuple[str, str, str]] = PERIODS) -> pd.DataFrame:
-    """The reader's table of `period_averages`: formatted, with the change from the first period to the second."""
+def period_table(data: VisaData) -> pd.DataFrame:
+    """The reader's table of the proclamation countries' period averages: formatted, with the change from the
+    first period to the second."""
+    averages, periods = data.proclamation_averages, data.periods
     first, second = list(periods)[:2]
     out = pd.DataFrame({"country": averages["country"], "visas": averages["kind"].map(KIND_LABELS)})
     for key, (label, _, _) in periods.items():
@@ -557,16 +569,17 @@ def proclamation_chart(series: pd.DataFrame, dates: pd.DataFrame, source: str, a
     totals = together[[first, during]]
     niv_change = period_change(totals.at["nonimmigrant", first], totals.at["nonimmigrant", during])
     iv_change = period_change(totals.at["immigrant", first], totals.at["immigrant", during])
-    first_label, during_label = PERIODS[first][0], PERIODS[during][0]
-    title = (f"Visas to the eight countries fell once the proclamation took full effect: non-immigrant "
-             f"{fmt_pct(-niv_change, 0)} and immigrant {fmt_pct(-iv_change, 0)} lower a month "
+    first_label, during_label = (PERIODS[key][0].replace("-", "–") for key in (first, during))
+    title = (f"Visas to the {len(countries)} countries {_direction([niv_change, iv_change])} once the proclamation "
+             f"took full effect: monthly non-immigrant visas {fmt_change(niv_change)}, immigrant {fmt_change(iv_change)} "
              f"({during_label} against {first_label})")
     missing = series.loc[series["nonimmigrant"].isna(), "month"].drop_duplicates()
     missing_text = (", ".join(f"{m:%B %Y}" for m in missing) + " is missing for non-immigrant visas and shown as a "
                     "gap") if len(missing) else "no month is missing"
     alt_text = (f"Line charts, one per country ({', '.join(countries)}), of non-immigrant and immigrant visas issued "
                 f"each month from {series['month'].min():%B %Y} to {series['month'].max():%B %Y}, with dashed "
-                f"vertical lines at {len(dates)} dates of the travel-ban orders. Together the eight countries averaged "
+                f"vertical lines at {len(dates)} dates of the travel-ban orders. Together the {len(countries)} "
+                f"countries averaged "
                 f"{totals.at['nonimmigrant', first]:,.0f} non-immigrant and {totals.at['immigrant', first]:,.0f} "
                 f"immigrant visas a month in {first_label}, and {totals.at['nonimmigrant', during]:,.0f} and "
                 f"{totals.at['immigrant', during]:,.0f} in {during_label}. "
@@ -630,7 +643,7 @@ def results(data: VisaData, comparison: Comparison) -> dict:
     together = averages[averages["country"].str.startswith("All ")].set_index("kind")
     first, during = list(PERIODS)[:2]
     for kind in state_dept_monthly.KINDS:
-        for key in PERIODS:
+        for key in data.periods:
             out[f"proclamation_{kind}_{key}_monthly_average"] = float(together.at[kind, key])
         out[f"proclamation_{kind}_first_year_change"] = float(period_change(together.at[kind, first],
                                                                             together.at[kind, during]))
@@ -688,6 +701,15 @@ def without_members(data: VisaData, comparison: Comparison, key: str, leave_out:
     months = window(comparison.start, comparison.end)
     total = span_total(monthly_series(data.monthly["nonimmigrant"], kept), months)
     return change(total, len(months), baseline(data, comparison.baseline_fy, kept).total)
+
+
+def _direction(changes: list[float]) -> str:
+    """"fell" when every change is a fall, "rose" when every one is a rise, else "changed"."""
+    if all(c < 0 for c in changes):
+        return "fell"
+    if all(c > 0 for c in changes):
+        return "rose"
+    return "changed"
 
 
 def _of_politico(n: int, total: int) -> str:
@@ -769,16 +791,29 @@ def words(data: VisaData, comparison: Comparison, values: dict, averages: pd.Dat
     out["procl_countries"] = _join(countries)
     out["procl_n"] = str(len(countries))
     together = averages[~averages["country"].isin(countries)].set_index("kind")
+    periods = data.periods
+    for key, (label, _, _) in periods.items():
+        out[f"period_{key}"] = label.replace("-", "–")
     for kind, short in (("nonimmigrant", "niv"), ("immigrant", "iv")):
-        for key, (label, _, _) in PERIODS.items():
+        for key in periods:
             out[f"procl_{short}_{key}"] = _fmt_number(together.at[kind, key])
-            out[f"period_{key}"] = label.replace("-", "–")
-        first, during = list(PERIODS)[:2]
-        out[f"procl_{short}_first_year_change"] = fmt_change(period_change(together.at[kind, first],
-                                                                           together.at[kind, during]))
-        latest = list(PERIODS)[-1]
-        out[f"procl_{short}_latest_vs_before"] = fmt_change(period_change(together.at[kind, first],
-                                                                          together.at[kind, latest]))
+        out[f"procl_{short}_first_year_moved"] = moved(together.at[kind, "before"], together.at[kind, "first_year"],
+                                                      unknown="were")
+        out[f"procl_{short}_first_year_change"] = fmt_change(period_change(together.at[kind, "before"],
+                                                                           together.at[kind, "first_year"]))
+        out[f"procl_{short}_latest_vs_before"] = fmt_change(period_change(together.at[kind, "before"],
+                                                                          together.at[kind, "latest"]))
+    gaps = [f"{KIND_LABELS[kind].lower()} visas in {label.replace('-', '–')}"
+            for key, (label, _, _) in periods.items() for kind in state_dept_monthly.KINDS
+            if np.isnan(together.at[kind, key])]
+    out["procl_missing_periods"] = (
+        f"An average over a period that includes a missing month is not computed, so there is none for "
+        f"{_join(gaps)}." if gaps else "Every period has a full set of months for both kinds of visa.")
+    revoked = data.dates.loc[data.dates["event"].str.startswith(REVOKED), "date"]
+    after = not revoked.empty and pd.Timestamp(periods["latest"][1]) > revoked.iloc[0]
+    out["procl_latest_intro"] = (f"In the latest twelve months of records ({out['period_latest']})"
+                                 + (f", after the proclamation was revoked on {revoked.iloc[0]:%-d %B %Y}," if after
+                                    else ","))
     niv_rows = averages[(averages["kind"] == "nonimmigrant") & averages["country"].isin(countries)]
     if "Venezuela" in set(niv_rows["country"]):
         venezuela = niv_rows[niv_rows["country"] == "Venezuela"].iloc[0]

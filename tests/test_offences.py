@@ -339,3 +339,19 @@ def test_a_figure_with_neither_count_nor_percentage_is_a_data_error(data):
           "2020,convicted or pending charges,,,")
     with pytest.raises(DataError, match=r"criminality\.csv, line 9, column 'people': neither a count"):
         ice_annual.criminality(data)
+
+
+@pytest.mark.parametrize("gap, word, title", [(-0.101, "below", "a smaller share with a conviction than"),
+                                              (0.0004, "the same as", "the same share with a conviction as"),
+                                              (0.101, "above", "a larger share with a conviction than")])
+def test_comparison_with_the_national_share_is_one_word_on_the_page_and_in_the_chart(gap, word, title):
+    """The prose and the chart title say the same thing about the same gap, and a gap that does not show at the
+    one decimal printed is "the same"."""
+    text = offences.words(offences_values(DATA, OP) | {"share_gap": gap})
+    assert text["share_vs_national"] == word
+    criminality = ice_annual.criminality(DATA)
+    series = offences.national_series(ice_annual.arrests(DATA), criminality)
+    total = 10_000_000
+    convicted = round((offences.national_share(series, 2017) + gap) * total)
+    figure = offences.national_chart(series, criminality, OP, 2017, convicted, total, "test")
+    assert title in figure.title

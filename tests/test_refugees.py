@@ -15,7 +15,7 @@ from safecity import refugees
 from safecity.errors import DataError
 from safecity.sources import mpi_refugees, prm_refugees, refugee_policy
 
-from conftest import DATA, FIXTURES, refugees_values
+from conftest import DATA, FIXTURES, defaults, refugees_values
 
 MPI = "mpi-refugee-admissions"
 PRM = "prm-refugee-admissions"
@@ -554,3 +554,27 @@ def test_new_fiscal_year_flows_through(tmp_path):
     assert values["no_admissions_years"] == [2027]
     assert refugees_values(data, tested_year=2026)["verdict"] == "lowest since 1980"
     assert refugees_values(data, tested_year=2026)["later_lower_years"] == [2027]
+
+
+def test_listed_country_chart_titles_follow_the_admissions():
+    """The titles say "fell" only when the numbers they quote fell; otherwise they say what the numbers show."""
+    inputs = refugees.load(DATA)
+    p = defaults("04_refugees")
+    analysis = refugees.analyse(inputs, **{k: v for k, v in p.items() if k not in ("data_dir", "overridden")})
+    by_year = analysis.by_year
+    assert refugees.group_year_chart(by_year, "test").title == (
+        "Refugees from the Proclamation 9645 countries fell from 25,400 in FY2016 to 496 in FY2018")
+    first = by_year["fiscal_year"] == by_year["fiscal_year"].min()
+    lowest_first = by_year.assign(admissions=by_year["admissions"].where(first, by_year["admissions"] + 30000))
+    assert refugees.group_year_chart(lowest_first, "test").title == (
+        "Refugees from the Proclamation 9645 countries did not fall below 25,400 (FY2016) in any full year: "
+        "the fewest were 25,400, in FY2016")
+
+    monthly, months = analysis.monthly, (p["months_first_year"], p["months_last_year"])
+    assert refugees.group_month_chart(monthly, inputs.facts, *months, "test").title == (
+        "Monthly arrivals from the Proclamation 9645 countries fell from 3,066 in Oct 2016 to at most 301 a month "
+        "in FY2018")
+    busier = monthly.assign(admissions=monthly["admissions"].where(monthly["fiscal_year"] != months[1], 5000))
+    assert refugees.group_month_chart(busier, inputs.facts, *months, "test").title == (
+        "Monthly arrivals from the Proclamation 9645 countries went from 3,066 in Oct 2016 to as many as 5,000 a "
+        "month in FY2018")

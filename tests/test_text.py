@@ -24,3 +24,13 @@ def test_count_agrees_with_its_noun():
     assert count(0, "month") == "0 months"
     assert count(1.0, "percentage point") == "1 percentage point"
     assert count(1.5, "percentage point") == "1.5 percentage points"
+
+
+def test_the_verb_for_a_move_comes_from_the_numbers():
+    from safecity.text import moved
+
+    assert moved(100, 40) == "fell to"
+    assert moved(40, 100) == "rose to"
+    assert moved(40, 40) == "stayed at"
+    assert moved(float("nan"), 40) == moved(40, float("nan")) == "was"
+    assert moved(1, 2, down="fell", up="grew") == "grew"

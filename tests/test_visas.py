@@ -350,6 +350,32 @@ def test_period_averages_refuse_to_span_the_missing_month(shipped):
     assert np.isfinite(averages[averages["kind"] == "immigrant"]["y2019"]).all()
 
 
+def test_proclamation_words_follow_the_averages(shipped):
+    """The direction words in the proclamation section and its chart title come from the averages beside them:
+    as shipped visas fell; with the first year's averages made higher than before, the same text says they rose."""
+    params = defaults("03_visas")
+    comparison = visas.compare(shipped, params["window_start"], params["window_end"], params["baseline_fy"])
+    values = visas.results(shipped, comparison)
+    averages = shipped.proclamation_averages
+    as_shipped = visas.words(shipped, comparison, values, averages)
+    assert as_shipped["procl_niv_first_year_moved"] == as_shipped["procl_iv_first_year_moved"] == "fell to"
+    assert as_shipped["procl_missing_periods"].endswith("so there is none for non-immigrant visas in Jan–Dec 2019.")
+    assert as_shipped["procl_latest_intro"] == ("In the latest twelve months of records (Jun 2024–May 2025), after "
+                                                "the proclamation was revoked on 20 January 2021,")
+    title = visas.proclamation_chart(shipped.proclamation, shipped.dates, "test", averages).title
+    assert title.startswith("Visas to the 8 countries fell once the proclamation took full effect: monthly "
+                            "non-immigrant visas -57.2%, immigrant -70.0% (Dec 2017–Nov 2018 against Mar–Aug 2017)")
+
+    rose = averages.assign(first_year=averages["before"] * 2)
+    changed = visas.words(shipped, comparison, values, rose)
+    assert changed["procl_niv_first_year_moved"] == changed["procl_iv_first_year_moved"] == "rose to"
+    assert changed["procl_niv_first_year_change"] == "+100.0%"
+    title = visas.proclamation_chart(shipped.proclamation, shipped.dates, "test", rose).title
+    assert title.startswith("Visas to the 8 countries rose once") and "non-immigrant visas +100.0%" in title
+    mixed = rose.assign(first_year=np.where(rose["kind"] == "immigrant", rose["before"] / 2, rose["first_year"]))
+    assert " changed once " in visas.proclamation_chart(shipped.proclamation, shipped.dates, "test", mixed).title
+
+
 def test_crosswalk_is_checked_against_its_schema(data_copy):
     path = data_copy / "raw" / "nationality-crosswalk" / "nationalities.csv"
     text = path.read_text(encoding="utf-8")
