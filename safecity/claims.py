@@ -12,6 +12,7 @@ claim hold or fail changes its verdict, and the intro's findings with it.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,7 +59,15 @@ def load(data_dir: Path, chapters: set[str] | None = None) -> pd.DataFrame:
             parse_terms(row.get("terms"))
         except ValueError as exc:
             raise DataError(Problem(shown, str(exc), line=index + 2, column="terms"))
+        if _given(row.get("stated_value")) == _given(row.get("stated_key")) and row["rule"] != "uncheckable":
+            raise DataError(Problem(shown, "give the stated value either as stated_value or as stated_key (the "
+                                           "chapter result that reads it from the article), not both or neither",
+                                    line=index + 2, column="stated_value"))
     return claims
+
+
+def _given(value) -> bool:
+    return not pd.isna(value) and bool(str(value).strip())
 
 
 def parse_terms(text) -> dict[str, str]:
@@ -221,12 +230,32 @@ def rule_same_set(claim, record) -> Verdict:
     return Verdict(DIFFERS, shown, "; ".join(parts))
 
 
-def rule_confirmed(claim, record) -> Verdict:
-    """A qualitative claim the chapter can confirm (true), or cannot settle with the published data (false)."""
-    confirmed = lookup(record["values"], claim["key"])
-    if confirmed:
-        return Verdict(MATCHES, str(claim["stated_value"]), claim["note"] or "confirmed by the data")
-    return Verdict(UNCHECKABLE, "", claim["note"] or "the published data cannot settle it")
+def rule_at_most(claim, record) -> Verdict:
+    """The stated figure is a part of the computed whole, so it must not be larger."""
+    computed, stated = _number(lookup(record["values"], claim["key"])), _number(claim["stated_value"])
+    if stated <= computed:
+        return Verdict(MATCHES, _fmt(computed), _with_note(f"{_fmt(stated)} is no more than {_fmt(computed)}",
+                                                           claim["note"]))
+    return Verdict(DIFFERS, _fmt(computed), _with_note(f"{_fmt(stated)} is {_fmt(stated - computed)} more than the "
+                                                       f"{_fmt(computed)} it is part of", claim["note"]))
+
+
+def rule_largest(claim, record) -> Verdict:
+    """The stated category must be the chapter's largest, and shown to be the largest of all. `key` is the prefix
+    of the chapter's `<key>_category` and `<key>_is_certain` values and of its `<key>_reason` text."""
+    values, prefix = record["values"], claim["key"]
+    category = lookup(values, f"{prefix}_category")
+    if category is None:
+        return Verdict(UNCHECKABLE, "", _with_note("the source itemises no categories", claim["note"]))
+    if str(category).casefold() != str(claim["stated_value"]).casefold():
+        return Verdict(DIFFERS, str(category), _with_note(f"the largest category the source itemises is {category}",
+                                                          claim["note"]))
+    if lookup(values, f"{prefix}_is_certain"):
+        return Verdict(MATCHES, str(category), _with_note(f"the source shows that {category} is the largest",
+                                                          claim["note"]))
+    reason = record.get("text", {}).get(f"{prefix}_reason", "the source does not show that it is the largest")
+    return Verdict(UNCHECKABLE, str(category), _with_note(f"{category} is the largest category the source "
+                                                          f"itemises, but {reason}", claim["note"]))
 
 
 def rule_uncheckable(claim, record) -> Verdict:
@@ -234,8 +263,8 @@ def rule_uncheckable(claim, record) -> Verdict:
 
 
 RULES = {"equal": rule_equal, "percent": rule_percent, "near_zero": rule_near_zero,
-         "lowest_since": rule_lowest_since, "same_set": rule_same_set, "confirmed": rule_confirmed,
-         "goes_beyond": rule_goes_beyond, "equal_date": rule_equal_date, "uncheckable": rule_uncheckable}
+         "lowest_since": rule_lowest_since, "same_set": rule_same_set, "at_most": rule_at_most,
+         "largest": rule_largest, "goes_beyond": rule_goes_beyond, "equal_date": rule_equal_date, "uncheckable": rule_uncheckable}
 
 
 def off_terms(claim: dict, record: dict) -> list[str]:
@@ -250,13 +279,18 @@ def off_terms(claim: dict, record: dict) -> list[str]:
     return off
 
 
-def evaluate(claims: pd.DataFrame, records: dict[str, dict]) -> pd.DataFrame:
-    """One row per claim: its words, the stated and computed values, the verdict, the reason and the evidence link."""
+def evaluate(claims: pd.DataFrame, records: dict[str, dict], source: str = "claims.csv") -> pd.DataFrame:
+    """One row per claim: its words, the stated and computed values, the verdict, the reason and the evidence link.
+
+    A claim with a `stated_key` takes the article's figure from the chapter that reads it from the article (the
+    places list), so the ledger and the chapter show one figure; an `equal` claim's quote must then contain it."""
     rows = []
-    for claim in claims.to_dict("records"):
+    for line, claim in enumerate(claims.to_dict("records"), start=2):
         claim = {k: ("" if not isinstance(v, (list, dict)) and pd.isna(v) else v) for k, v in claim.items()}
         record = records.get(claim["chapter"], {"values": {}, "parameters": {}})
         off = off_terms(claim, record) if claim["rule"] != "uncheckable" else []
+        if claim.get("stated_key") and not off:
+            claim["stated_value"] = _stated_from(claim, record, source, line)
         if off:
             verdict = Verdict(NOT_CHECKED, "", "this run used other terms than the claim's: " + "; ".join(off))
         else:
@@ -276,9 +310,26 @@ def evaluate(claims: pd.DataFrame, records: dict[str, dict]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _stated_from(claim: dict, record: dict, source: str, line: int) -> str:
+    """The article's figure as the chapter's record holds it; for an `equal` claim, checked against its quote."""
+    try:
+        value = lookup(record["values"], claim["stated_key"])
+    except KeyError:
+        raise DataError(Problem(source, f"chapter '{claim['chapter']}' has no result '{claim['stated_key']}'",
+                                line=line, column="stated_key")) from None
+    if claim["rule"] == "equal" and isinstance(value, int):
+        # Matched as a whole number, so that 167 is not found inside 1,167.
+        if not re.search(rf"(?<!\d)(?<!\d,)(?:{value}|{value:,})(?!\d)(?!,\d)", claim["quote"]):
+            raise DataError(Problem(source, f"the quote does not contain {value:,}, the article's figure as the "
+                                            f"{claim['chapter']} chapter reads it ({claim['stated_key']})",
+                                    line=line, column="quote"))
+    return str(value)
+
+
 def ledger(data_dir: Path, records: dict[str, dict]) -> pd.DataFrame:
     """The article's claims, each judged against the chapters' results records."""
-    return evaluate(load(data_dir, set(records)), records)
+    return evaluate(load(data_dir, set(records)), records,
+                    display_path(Path(data_dir, "raw", SOURCE, "claims.csv")))
 
 
 def record_values(table: pd.DataFrame) -> dict:
@@ -376,8 +427,8 @@ def _offences(table, text, values):
         body += f", {text['share_vs_national']} ICE's national {text['national_pct']} in {text['fy']}"
     body += "."
     if "largest_certainty" in text:
-        body += (f" Drunk driving ({text['dui']}) is the largest conviction category ICE itemised. "
-                 f"{text['largest_certainty']}: {text['largest_reason']}.")
+        body += (f" The largest conviction category ICE itemised is {text['largest_category']} "
+                 f"({text['largest_category_people']} people). {text['largest_certainty']}: {text['largest_reason']}.")
     return head, body
 
 

@@ -511,7 +511,7 @@ LABELS = {
     "convicted_pct": "share of those arrested with convictions",
     "dui": "people whose most serious conviction was DUI",
     "national_pct": "ICE's national share with convictions that year",
-    "largest_is_certain": "whether DUI is certainly the most common conviction",
+    "largest_is_certain": "whether the largest itemised category is certainly the most common conviction",
 }
 
 
@@ -590,16 +590,23 @@ def words(values: dict) -> dict:
     if values.get("largest_category_people") is not None:
         out["largest_category_pct"] = fmt_pct(share(values["largest_category_people"], values["convicted"]))
     if values.get("largest_is_certain") is not None:
-        out["largest_certainty"] = ("The release shows that it was also the most common conviction overall, as the "
-                                    "article says" if values["largest_is_certain"] else
-                                    "The release cannot show that it was the most common conviction overall, as the "
-                                    "article says")
-        rest, top = values["not_itemised"], values["largest_category_people"]
-        out["largest_reason"] = (
-            f"the {rest:,} people not itemised are fewer than its {top:,}, so no other category can be larger"
-            if values["largest_is_certain"] else
-            f"the {rest:,} people not itemised are {'more than' if rest > top else 'as many as'} its {top:,}, so one "
-            f"category among them could be {'larger' if rest > top else 'as large'}")
+        rest, top, largest = values["not_itemised"], values["largest_category_people"], values["largest_category"]
+        if largest != DUI:
+            out["largest_certainty"] = ("The release does not bear out the article's drunk driving as the most "
+                                        "common conviction")
+            out["largest_reason"] = (f"{largest} ({top:,}) is larger than {DUI} ({values['dui'] or 0:,})"
+                                     if " and " not in largest else f"{largest} are tied, with {top:,} each")
+        elif values["largest_is_certain"]:
+            out["largest_certainty"] = ("The release shows that it was also the most common conviction overall, as "
+                                        "the article says")
+            out["largest_reason"] = (f"the {rest:,} people not itemised are fewer than its {top:,}, so no other "
+                                     f"category can be larger")
+        else:
+            out["largest_certainty"] = ("The release cannot show that it was the most common conviction overall, as "
+                                        "the article says")
+            out["largest_reason"] = (f"the {rest:,} people not itemised are {'more than' if rest > top else 'as many as'}"
+                                     f" its {top:,}, so one category among them could be "
+                                     f"{'larger' if rest > top else 'as large'}")
     if values.get("share_gap") is not None:
         gap = values["share_gap"]
         out["share_gap_text"] = _relation(gap, f"{abs(gap) * 100:.1f} percentage points lower",

@@ -70,10 +70,57 @@ def test_same_set_rule_names_the_difference():
     assert _verdict({"v": ["Chad", "Iran"]}, stated_value="Iran; Chad", rule="same_set")["verdict"] == claims.MATCHES
 
 
-def test_confirmed_and_uncheckable_rules():
-    assert _verdict({"v": True}, rule="confirmed", stated_value="DUI")["verdict"] == claims.MATCHES
-    assert _verdict({"v": False}, rule="confirmed", stated_value="DUI")["verdict"] == claims.UNCHECKABLE
+def test_uncheckable_rule():
     assert _verdict({}, rule="uncheckable", chapter="", note="no data")["reason"] == "no data"
+
+
+def test_at_most_rule():
+    within = _verdict({"v": 498}, rule="at_most", stated_value="498")
+    over = _verdict({"v": 498}, rule="at_most", stated_value="564")
+    assert (within["verdict"], over["verdict"]) == (claims.MATCHES, claims.DIFFERS)
+    assert over["reason"] == "564 is 66 more than the 498 it is part of"
+
+
+def test_largest_rule_checks_the_category_and_whether_it_must_be_the_largest():
+    def largest(category, certain):
+        record = _record({"largest_category": category, "largest_is_certain": certain})
+        record["text"] = {"largest_reason": "208 people are not itemised"}
+        return claims.evaluate(_claim(rule="largest", key="largest", stated_value="DUI"), {"arrests": record}).iloc[0]
+
+    assert largest("DUI", True)["verdict"] == claims.MATCHES
+    unsure = largest("DUI", False)
+    assert unsure["verdict"] == claims.UNCHECKABLE
+    assert unsure["reason"] == "DUI is the largest category the source itemises, but 208 people are not itemised"
+    other = largest("Assault", True)
+    assert (other["verdict"], other["computed"]) == (claims.DIFFERS, "Assault")
+    assert largest(None, None)["verdict"] == claims.UNCHECKABLE
+
+
+def test_a_stated_key_takes_the_articles_figure_from_the_chapter_and_checks_it_against_the_quote():
+    claim = dict(stated_key="by_place.LA.article", key="by_place.LA.ice", quote="Los Angeles County (167 arrests)")
+    row = _verdict({"by_place": {"LA": {"article": 167, "ice": 101}}}, **claim)
+    assert (row["stated"], row["computed"], row["verdict"]) == ("167", "101", claims.DIFFERS)
+    corrected = {"by_place": {"LA": {"article": 101, "ice": 101}}}
+    with pytest.raises(DataError, match=r"claims\.csv, line 2, column 'quote': the quote does not contain 101"):
+        _verdict(corrected, **claim)
+    row = _verdict(corrected, **(claim | {"quote": "Los Angeles County (101 arrests)"}))
+    assert (row["stated"], row["verdict"]) == ("101", claims.MATCHES)
+
+
+@pytest.mark.parametrize("stated_value, stated_key", [("167", "by_place.LA.article"), ("", "")])
+def test_a_claim_gives_its_stated_value_one_way(tmp_path, stated_value, stated_key):
+    data = tmp_path / "data"
+    shutil.copytree(DATA / "raw" / "article-claims", data / "raw" / "article-claims")
+    path = data / "raw" / "article-claims" / "claims.csv"
+    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+    rows[2].update(stated_value=stated_value, stated_key=stated_key)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    path.write_text(out.getvalue(), encoding="utf-8")
+    with pytest.raises(DataError, match=r"claims\.csv, line 4, column 'stated_value': give the stated value either"):
+        claims.load(data)
 
 
 def test_a_missing_result_key_is_an_error_naming_the_claim():
@@ -127,7 +174,7 @@ def test_unknown_rule_is_a_data_error(tmp_path):
     shutil.copytree(DATA / "raw" / "article-claims", data / "raw" / "article-claims")
     path = data / "raw" / "article-claims" / "claims.csv"
     rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
-    rows[3][5] = "guess"
+    rows[3][rows[0].index("rule")] = "guess"
     out = io.StringIO()
     csv.writer(out, lineterminator="\n").writerows(rows)
     path.write_text(out.getvalue(), encoding="utf-8")

@@ -355,3 +355,20 @@ def test_comparison_with_the_national_share_is_one_word_on_the_page_and_in_the_c
     convicted = round((offences.national_share(series, 2017) + gap) * total)
     figure = offences.national_chart(series, criminality, OP, 2017, convicted, total, "test")
     assert title in figure.title
+
+
+@pytest.mark.parametrize("changes, certainty, reason", [
+    ({}, "The release cannot show that it was the most common conviction overall, as the article says",
+     "the 208 people not itemised are more than its 86, so one category among them could be larger"),
+    ({"not_itemised": 40, "largest_is_certain": True},
+     "The release shows that it was also the most common conviction overall, as the article says",
+     "the 40 people not itemised are fewer than its 86, so no other category can be larger"),
+    ({"largest_category": "Assault", "largest_category_people": 120, "largest_is_certain": True},
+     "The release does not bear out the article's drunk driving as the most common conviction",
+     "Assault (120) is larger than DUI (86)"),
+])
+def test_the_most_common_conviction_words_follow_the_categories(changes, certainty, reason):
+    """Whether the page says the release bears out "the most common offense was drunk driving" depends on which
+    category is largest and whether the people not itemised could hide a larger one."""
+    text = offences.words(offences_values(DATA, OP) | changes)
+    assert (text["largest_certainty"], text["largest_reason"]) == (certainty, reason)

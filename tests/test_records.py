@@ -163,10 +163,10 @@ def test_a_parameter_override_is_said_on_the_page_and_not_passed_off_as_the_clai
 def test_article_places_that_add_up_flip_the_words_on_every_page(book):
     edit(book / "data" / "raw" / "ice-safe-city" / "article_places.csv",
          ("Operation Safe City,Los Angeles County,167,", "Operation Safe City,Los Angeles County,101,"))
-    # The article's figures are also the stated values of its claims: a corrected table is corrected there too.
+    # The ledger takes the article's figures from the arrests chapter; only the quote, the article's own words,
+    # is corrected with the table (the ledger refuses a quote that does not contain the figure).
     edit(book / "data" / "raw" / "article-claims" / "claims.csv",
-         ("Los Angeles County: 167,167,", "Los Angeles County: 101,101,"),
-         ("(they add up to 564),564,", "(they add up to 498),498,"))
+         ("Los Angeles County (167 arrests),", "Los Angeles County (101 arrests),"))
     _run(book, ["01_arrests_by_area", LEDGER])
     arrests = record.read("01_arrests_by_area", book / "book" / "results")
     assert arrests["values"]["article_total"] == arrests["values"]["stated_total"]
@@ -176,6 +176,9 @@ def test_article_places_that_add_up_flip_the_words_on_every_page(book):
     assert "The article and ICE agree on every area" in page
     verdict = verdicts(book / "book" / "results")
     assert verdict["places-sum"] == claims.MATCHES and verdict["place-los-angeles-county"] == claims.MATCHES
+    ledger_claims = record.read(LEDGER, book / "book" / "results")["values"]["claims"]
+    assert ledger_claims["place-los-angeles-county"]["stated"] == "101 arrests"
+    assert ledger_claims["places-sum"]["stated"] == "498 arrests"
     ledger = glued(book / "book" / f"{LEDGER}.ipynb")
     assert ledger["finding_arrests_head"] == "The places add up to the total."
     assert "more than" not in ledger["finding_arrests_body"]
