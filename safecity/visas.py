@@ -848,8 +848,17 @@ def words(data: VisaData, comparison: Comparison, values: dict, averages: pd.Dat
     out["n_rows_over_total"] = str(len(over))
     out["n_rows_over_total_text"] = count(len(over), "month")
     out["rows_over_spans"] = _spans(list(over["month"]))
-    out["n_rows_under_total"] = str(len(under))
     out["rows_under_spans"] = _spans(list(under["month"]))
+    # Whether the months short of their printed total are months whose files needed repairs.
+    repaired = {pd.Timestamp(Path(f).name.split(".")[0]) for f in niv.repairs["file"]}
+    n_repaired = sum(m in repaired for m in under["month"])
+    out["rows_under_clause"] = (
+        "and never to less" if not len(under) else
+        f"and to less in {count(len(under), 'month')} ({out['rows_under_spans']})" + (
+            ": the same months in which the parser mangled a page break (see the repairs below), which suggests it "
+            "lost rows there too" if n_repaired == len(under) else
+            f"; the import repaired rows in {n_repaired} of them (see the repairs below)" if n_repaired else
+            "; the import repaired no rows in those months"))
     iv_total_months = iv.totals[iv.totals["grand_total"].notna()]
     out["iv_totals_from"] = f"{iv_total_months['month'].min():%B %Y}" if len(iv_total_months) else "never"
     out["iv_total_mismatch"] = str(int((iv_total_months["difference"] != 0).sum()))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import hashlib
 import json
@@ -385,3 +386,22 @@ def test_crosswalk_is_checked_against_its_schema(data_copy):
     message = str(error.value)
     assert "nationalities.csv, line 10, column 'kind': 'country' is not one of" in message
     assert "nationalities.csv, line 10, column 'raw_name': duplicated value 'Iran'" in message
+
+
+def test_months_short_of_their_printed_total_are_tied_to_repairs_only_when_they_were_repaired(shipped):
+    """The page says the months whose rows fall short of the grand total are the months the import repaired only
+    while that is so."""
+    params = defaults("03_visas")
+    comparison = visas.compare(shipped, params["window_start"], params["window_end"], params["baseline_fy"])
+    values = visas.results(shipped, comparison)
+
+    def clause(data):
+        return visas.words(data, comparison, values, data.proclamation_averages)["rows_under_clause"]
+
+    assert clause(shipped) == ("and to less in 3 months (February to April 2022): the same months in which the parser "
+                               "mangled a page break (see the repairs below), which suggests it lost rows there too")
+    niv = shipped.monthly["nonimmigrant"]
+    unrepaired = dataclasses.replace(shipped, monthly={**shipped.monthly,
+                                                       "nonimmigrant": dataclasses.replace(niv, repairs=niv.repairs[:0])})
+    assert clause(unrepaired) == ("and to less in 3 months (February to April 2022); the import repaired no rows in "
+                                  "those months")
