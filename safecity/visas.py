@@ -721,6 +721,32 @@ def _of_politico(n: int, total: int) -> str:
     return f"{n} of Politico's {total} figure" + ("" if total == 1 else "s")
 
 
+
+def _grand_totals_sentence(off: pd.DataFrame, repairs: pd.DataFrame) -> str:
+    """How the sum of the rows compares with each month's printed grand total, and whether the import repaired rows
+    in the months that are off (a row lost or doubled by the parser would explain the gap there)."""
+    if not len(off):
+        return "They agree in every month."
+    repaired = {pd.Timestamp(Path(f).name.split(".")[0]) for f in repairs["file"]}
+
+    def part(months: pd.Series, relation: str, cause: str) -> str:
+        n_repaired = sum(m in repaired for m in months)
+        where = f"{relation} in {count(len(months), 'month')} ({_spans(list(months))})"
+        if n_repaired == len(months):
+            return (f"{where}: the same months in which the parser mangled a page break (see the repairs below), "
+                    f"which suggests it {cause} there too")
+        if n_repaired:
+            return f"{where}; the import repaired rows in {n_repaired} of them (see the repairs below)"
+        return f"{where}, which the files alone cannot explain"
+
+    over, under = off[off["difference"] < 0], off[off["difference"] > 0]
+    parts = [part(m["month"], relation, cause) for m, relation, cause in (
+        (over, "more than the printed total", "counted rows twice"),
+        (under, "less than the printed total", "lost rows")) if len(m)]
+    return (f"They differ in {count(len(off), 'month')}, by at most {int(off['difference'].abs().max()):,} visas: "
+            f"the rows add up to {'; and to '.join(parts)}.")
+
+
 def words(data: VisaData, comparison: Comparison, values: dict, averages: pd.DataFrame) -> dict[str, str]:
     """Every number and list the chapter's text uses, formatted, with the words that depend on them chosen here."""
     out: dict[str, str] = {
@@ -840,25 +866,7 @@ def words(data: VisaData, comparison: Comparison, values: dict, averages: pd.Dat
     out["iv_rows"] = f"{len(iv.issuances):,}"
     off = niv.totals[niv.totals["difference"].fillna(0) != 0]
     out["n_total_mismatch"] = str(len(off))
-    out["n_total_mismatch_text"] = count(len(off), "month")
-    out["total_mismatch_spans"] = _spans(list(off["month"]))
-    out["max_total_mismatch"] = f"{int(off['difference'].abs().max()):,}" if len(off) else "0"
-    over = off[off["difference"] < 0]
-    under = off[off["difference"] > 0]
-    out["n_rows_over_total"] = str(len(over))
-    out["n_rows_over_total_text"] = count(len(over), "month")
-    out["rows_over_spans"] = _spans(list(over["month"]))
-    out["rows_under_spans"] = _spans(list(under["month"]))
-    # Whether the months short of their printed total are months whose files needed repairs.
-    repaired = {pd.Timestamp(Path(f).name.split(".")[0]) for f in niv.repairs["file"]}
-    n_repaired = sum(m in repaired for m in under["month"])
-    out["rows_under_clause"] = (
-        "and never to less" if not len(under) else
-        f"and to less in {count(len(under), 'month')} ({out['rows_under_spans']})" + (
-            ": the same months in which the parser mangled a page break (see the repairs below), which suggests it "
-            "lost rows there too" if n_repaired == len(under) else
-            f"; the import repaired rows in {n_repaired} of them (see the repairs below)" if n_repaired else
-            "; the import repaired no rows in those months"))
+    out["grand_totals_sentence"] = _grand_totals_sentence(off, niv.repairs)
     iv_total_months = iv.totals[iv.totals["grand_total"].notna()]
     out["iv_totals_from"] = f"{iv_total_months['month'].min():%B %Y}" if len(iv_total_months) else "never"
     out["iv_total_mismatch"] = str(int((iv_total_months["difference"] != 0).sum()))

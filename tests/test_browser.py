@@ -11,6 +11,7 @@ which the last tests here try out on a small site with known faults.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import urllib.parse
@@ -26,6 +27,9 @@ from safecity import charts, pipeline, sitecheck
 from conftest import ROOT
 
 SKIP_REASON = f"browser tests skipped: {sitecheck.CHROMIUM} not found — install Debian's chromium"
+# CI sets SAFECITY_REQUIRE_BROWSER=1 so that a missing browser fails the run instead of skipping the readers' checks.
+if os.environ.get("SAFECITY_REQUIRE_BROWSER") == "1" and not Path(sitecheck.CHROMIUM).exists():
+    raise RuntimeError(f"{sitecheck.CHROMIUM} not found, and SAFECITY_REQUIRE_BROWSER=1: install Debian's chromium")
 pytestmark = pytest.mark.skipif(not Path(sitecheck.CHROMIUM).exists(), reason=SKIP_REASON)
 
 SCREENSHOTS = ROOT / "_build" / "screenshots"

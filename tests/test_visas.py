@@ -388,20 +388,27 @@ def test_crosswalk_is_checked_against_its_schema(data_copy):
     assert "nationalities.csv, line 10, column 'raw_name': duplicated value 'Iran'" in message
 
 
-def test_months_short_of_their_printed_total_are_tied_to_repairs_only_when_they_were_repaired(shipped):
-    """The page says the months whose rows fall short of the grand total are the months the import repaired only
-    while that is so."""
+def test_months_off_their_printed_total_are_tied_to_repairs_only_when_they_were_repaired(shipped):
+    """The page ties the months whose rows fall short of the grand total to the import's repairs only while the
+    import repaired those months, and never speaks of months that are not there."""
     params = defaults("03_visas")
     comparison = visas.compare(shipped, params["window_start"], params["window_end"], params["baseline_fy"])
     values = visas.results(shipped, comparison)
 
-    def clause(data):
-        return visas.words(data, comparison, values, data.proclamation_averages)["rows_under_clause"]
+    def sentence(niv):
+        data = dataclasses.replace(shipped, monthly={**shipped.monthly, "nonimmigrant": niv})
+        return visas.words(data, comparison, values, data.proclamation_averages)["grand_totals_sentence"]
 
-    assert clause(shipped) == ("and to less in 3 months (February to April 2022): the same months in which the parser "
-                               "mangled a page break (see the repairs below), which suggests it lost rows there too")
     niv = shipped.monthly["nonimmigrant"]
-    unrepaired = dataclasses.replace(shipped, monthly={**shipped.monthly,
-                                                       "nonimmigrant": dataclasses.replace(niv, repairs=niv.repairs[:0])})
-    assert clause(unrepaired) == ("and to less in 3 months (February to April 2022); the import repaired no rows in "
-                                  "those months")
+    shipped_sentence = sentence(niv)
+    assert ("less than the printed total in 3 months (February to April 2022): the same months in which the parser "
+            "mangled a page break (see the repairs below), which suggests it lost rows there too.") in shipped_sentence
+    assert "more than the printed total in" in shipped_sentence
+
+    unrepaired = sentence(dataclasses.replace(niv, repairs=niv.repairs[:0]))
+    assert "less than the printed total in 3 months (February to April 2022), which the files alone cannot explain" \
+        in unrepaired
+    assert "page break" not in unrepaired
+
+    agreeing = dataclasses.replace(niv, totals=niv.totals.assign(difference=niv.totals["difference"] * 0))
+    assert sentence(agreeing) == "They agree in every month."
