@@ -445,7 +445,7 @@ def proclamation_series(data: VisaData) -> pd.DataFrame:
 
 def period_averages(series: pd.DataFrame, periods: dict[str, tuple[str, str, str]] = PERIODS) -> pd.DataFrame:
     """Monthly average per country, kind and period (columns keyed as `periods`); NaN where a period spans a
-    missing month. A last pair of rows, country "All eight", sums the countries."""
+    missing month. A last pair of rows, country "All <n> countries", sums the countries."""
     rows = []
     for name, part in series.groupby("country", sort=False):
         indexed = part.set_index("month")
@@ -459,7 +459,7 @@ def period_averages(series: pd.DataFrame, periods: dict[str, tuple[str, str, str
     together = frame.groupby("kind", sort=False)[list(periods)].sum(min_count=1)
     together = together.where(frame.groupby("kind", sort=False)[list(periods)].apply(lambda f: f.notna().all()))
     n = frame["country"].nunique()
-    together = together.reset_index().assign(country=f"All {n}" if n != 8 else "All eight")
+    together = together.reset_index().assign(country=f"All {n} countries")
     return pd.concat([frame, together[frame.columns]], ignore_index=True)
 
 
