@@ -8,6 +8,7 @@ import pandas as pd
 from IPython.display import HTML
 
 from .charts import Columns, table_html
+from .text import minus
 
 
 def fmt_int(value) -> str:
@@ -17,7 +18,7 @@ def fmt_int(value) -> str:
 
 def fmt_pct(value: float, digits: int = 1, signed: bool = False) -> str:
     """A share or change given as a fraction (0.637) as a percentage ("63.7%")."""
-    return f"{value * 100:{'+' if signed else ''}.{digits}f}%"
+    return minus(f"{value * 100:{'+' if signed else ''}.{digits}f}%")
 
 
 def as_text(value) -> str:

@@ -23,6 +23,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from .text import minus
+
 #: Okabe-Ito palette: distinguishable with the common forms of colour blindness.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 
@@ -110,11 +112,6 @@ _YEAR_NAME = re.compile(r"(^|[_ ])year$|^fy$", re.IGNORECASE)
 _CODE_NAME = re.compile(r"(^|[_ ])(line|row|id|code)$", re.IGNORECASE)
 
 
-def _minus(text: str) -> str:
-    """A true minus sign (−) for a negative number, as in the book's prose."""
-    return "\u2212" + text[1:] if text.startswith("-") else text
-
-
 def _guess_kind(name: str, values: pd.Series) -> str:
     """The kind a column is shown as when nothing says otherwise: from its values (and a name ending in "year")."""
     present = values.dropna()
@@ -161,15 +158,15 @@ def format_cell(value, kind: str, decimals: int = 1) -> str:
     elif isinstance(value, str) and kind not in ("month", "fy"):
         return value
     if kind == "count":
-        return _minus(f"{int(round(float(value))):,}")
+        return minus(f"{int(round(float(value))):,}")
     if kind == "number":
-        return _minus(f"{float(value):,.{decimals}f}")
+        return minus(f"{float(value):,.{decimals}f}")
     if kind == "share":
-        return _minus(f"{float(value) * 100:,.1f}%")
+        return minus(f"{float(value) * 100:,.1f}%")
     if kind == "percent":
-        return _minus(f"{float(value):,.1f}%")
+        return minus(f"{float(value):,.1f}%")
     if kind in ("year", "plain"):
-        return _minus(str(int(value)))
+        return minus(str(int(value)))
     if kind == "fy":
         return str(value) if str(value).startswith("FY") else f"FY{int(value)}"
     if kind == "month":

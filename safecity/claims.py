@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import DataError, Problem
-from .text import count, join_and
+from .text import count, join_and, minus
 from .validate import display_path, read_table
 
 SOURCE = "article-claims"
@@ -109,7 +109,7 @@ def _fmt(value) -> str:
 
 
 def _pct(value: float) -> str:
-    return f"{value:+.1f}%"
+    return minus(f"{value:+.1f}%")
 
 
 def _with_note(text: str, note: str) -> str:
@@ -129,7 +129,7 @@ def stated_text(claim: dict) -> str:
     if claim["rule"] == "equal_date":
         return _date(value)
     if unit == "percent change":
-        return value
+        return minus(value)
     try:
         number = _number(value)
     except ValueError:

@@ -233,25 +233,39 @@ def share_text(row) -> str:
     return f"{row['percent']:g}%"
 
 
-def published_figures(arrests: pd.DataFrame, criminality: pd.DataFrame) -> pd.DataFrame:
-    """The reader's table: every figure ICE published per year, each with its definition; empty years included."""
+def published_data(arrests: pd.DataFrame, criminality: pd.DataFrame) -> pd.DataFrame:
+    """Every figure ICE published per year, each with its definition; empty years included (machine-friendly)."""
     rows = []
     by_year = criminality.groupby("fiscal_year", sort=True)
     published = set(criminality["fiscal_year"].astype(int))
     for r in arrests.sort_values("fiscal_year").itertuples():
         year, total = int(r.fiscal_year), int(r.arrests)
         if year not in published:
-            rows.append({"fiscal year": fy(year), "arrests": f"{total:,}", "definition": "(no figure available here)",
-                         "people": None, "published %": None, "people ÷ arrests": None})
+            rows.append({"fiscal_year": year, "arrests": total})
             continue
         for f in by_year.get_group(year).itertuples():
-            people = None if pd.isna(f.people) else f"{int(f.people):,}"
-            pct = None if pd.isna(f.percent) else f"{f.percent:g}%"
-            if pct and isinstance(f.qualifier, str) and f.qualifier:
-                pct = f"{f.qualifier} {pct}"
-            rows.append({"fiscal year": fy(year), "arrests": f"{total:,}", "definition": str(f.definition),
-                         "people": people, "published %": pct,
-                         "people ÷ arrests": None if people is None else fmt_pct(share(int(f.people), total))})
+            rows.append({"fiscal_year": year, "arrests": total, "definition": str(f.definition),
+                         "people": None if pd.isna(f.people) else int(f.people),
+                         "published_percent": None if pd.isna(f.percent) else float(f.percent),
+                         "percent_qualifier": f.qualifier if isinstance(f.qualifier, str) and f.qualifier else None,
+                         "people_share_of_arrests": None if pd.isna(f.people) else share(int(f.people), total)})
+    columns = ["fiscal_year", "arrests", "definition", "people", "published_percent", "percent_qualifier",
+               "people_share_of_arrests"]
+    return pd.DataFrame(rows, columns=columns).astype({"people": "Int64"})
+
+
+def published_figures(arrests: pd.DataFrame, criminality: pd.DataFrame) -> pd.DataFrame:
+    """The reader's table of `published_data`: formatted, a year without figures says so."""
+    rows = []
+    for r in published_data(arrests, criminality).itertuples():
+        pct = None if pd.isna(r.published_percent) else f"{r.published_percent:g}%"
+        if pct and isinstance(r.percent_qualifier, str):
+            pct = f"{r.percent_qualifier} {pct}"
+        rows.append({"fiscal year": fy(r.fiscal_year), "arrests": f"{r.arrests:,}",
+                     "definition": "(no figure available here)" if pd.isna(r.definition) else r.definition,
+                     "people": None if pd.isna(r.people) else f"{r.people:,}", "published %": pct,
+                     "people ÷ arrests": None if pd.isna(r.people_share_of_arrests)
+                     else fmt_pct(r.people_share_of_arrests)})
     columns = ["fiscal year", "arrests", "definition", "people", "published %", "people ÷ arrests"]
     return pd.DataFrame(rows, columns=columns).astype("str")
 
@@ -621,4 +635,4 @@ def tables(ch: Chapter) -> dict[str, pd.DataFrame]:
     """The chapter's tables for the Downloads page (machine-friendly columns)."""
     return {"offences_conviction_status": ch.status, "offences_conviction_categories": ch.category_table,
             "offences_attributes": ch.attribute_table,
-            "offences_national_published": published_figures(ch.arrests, ch.criminality)}
+            "offences_national_published": published_data(ch.arrests, ch.criminality)}

@@ -13,6 +13,7 @@ import contextlib
 import copy
 import hashlib
 import json
+import logging
 import multiprocessing
 import os
 import shutil
@@ -249,6 +250,12 @@ def _execute(nb: Notebook, parameters: dict, key: str, root: Path) -> float:
     sockets = tempfile.mkdtemp(prefix="safecity-kernel-")
     config = Config({"KernelManager": {"transport": "ipc", "ip": os.path.join(sockets, "kernel")}})
     quiet = ["--IPKernelApp.log_level=CRITICAL"]
+    # On our side, jupyter_client's message streams can log a message that arrives while the kernel shuts down
+    # (after a failing cell, on a loaded machine) as an "Uncaught exception in ZMQStream callback" with a
+    # traceback. The failure itself reaches us through papermill, so that noise stays out of the one-line report.
+    stream_log = logging.getLogger("tornado.general")
+    stream_level = stream_log.level
+    stream_log.setLevel(logging.CRITICAL)
     try:
         try:
             for attempt in (1, 2):
@@ -273,6 +280,7 @@ def _execute(nb: Notebook, parameters: dict, key: str, root: Path) -> float:
             nbformat.write(clean, handle)
         os.replace(tmp, nb.output)
     finally:
+        stream_log.setLevel(stream_level)
         shutil.rmtree(sockets, ignore_errors=True)
         if os.path.exists(tmp):
             os.unlink(tmp)

@@ -14,6 +14,7 @@ import pandas as pd
 
 from . import ROOT
 from .validate import load_descriptor, package_paths, sha256
+from .text import minus
 
 FOLDER_MENTION = re.compile(r"`data/raw/([a-z0-9-]+)/")
 
@@ -129,4 +130,5 @@ def _constraint(name: str, value) -> str:
         return "one of: " + ", ".join(map(str, value))
     words = {"minimum": "at least", "maximum": "at most", "minLength": "at least this many characters:",
              "maxLength": "at most this many characters:", "pattern": "matches the pattern"}
-    return f"{words.get(name, name)} {value}"
+    shown = minus(str(value)) if isinstance(value, (int, float)) else value
+    return f"{words.get(name, name)} {shown}"

@@ -19,7 +19,7 @@ import pandas as pd
 
 from . import charts
 from .errors import DataError, Problem
-from .text import count, fy, join_and
+from .text import count, fy, join_and, minus
 
 MEASURES = {"ceiling_set": "as first set", "ceiling_final": "at year end"}
 MPI_SOURCE = "Migration Policy Institute tabulation of State Department (WRAPS) data"
@@ -895,7 +895,7 @@ def words(values: dict, facts: pd.DataFrame) -> dict:
         "n_reconcile_years": values["reconcile_years_compared"],
         "n_reconcile_agree": values["reconcile_years_compared"] - len(values["reconcile_admissions_differ"]),
         "reconcile_admissions_differ": "; ".join(
-            f"{fy(y)}: MPI {d['mpi']:,}, workbook {d['prm']:,} ({d['prm'] - d['mpi']:+,})"
+            f"{fy(y)}: MPI {d['mpi']:,}, workbook {d['prm']:,} ({minus(format(d['prm'] - d['mpi'], '+,'))})"
             for y, d in values["reconcile_admissions_differ"].items()) or "none",
         "n_reconcile_ceilings": values["reconcile_ceilings_compared"],
         "n_reconcile_ceilings_text": count(values["reconcile_ceilings_compared"], "year sheet"),

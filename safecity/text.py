@@ -13,6 +13,11 @@ def join_and(items: Iterable[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
+def minus(text: str) -> str:
+    """A true minus sign (−) for a negative number, as typeset prose and tables show it ("-4.2%" -> "−4.2%")."""
+    return "\u2212" + text[1:] if text.startswith("-") else text
+
+
 def fy(year) -> str:
     """A US federal fiscal year as the sources write it: FY2017 (October 2016 to September 2017)."""
     return f"FY{int(year)}"

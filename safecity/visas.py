@@ -26,7 +26,7 @@ import pandas as pd
 from . import charts
 from .book import fmt_pct
 from .sources import country_groups, nationalities, politico, state_dept_annual, state_dept_monthly, travel_ban
-from .text import count, join_and as _join, moved
+from .text import count, join_and as _join, minus, moved
 
 CHAPTER = "visas"
 TITLE = "Visa declines under the travel ban"
@@ -292,7 +292,7 @@ def fmt_points(value: float) -> str:
     """A difference in percentage points, signed, one decimal ("+0.1 points")."""
     if np.isnan(value):
         return "n/a"
-    return f"{value:+.1f} points".replace("+0.0", "0.0").replace("-0.0", "0.0")
+    return minus(f"{value:+.1f} points".replace("+0.0", "0.0").replace("-0.0", "0.0"))
 
 
 def fmt_change(value: float) -> str:
@@ -318,6 +318,23 @@ def comparison_table(comparison: Comparison) -> pd.DataFrame:
             "country list": members,
         })
     return pd.DataFrame(rows)
+
+
+def comparison_data(comparison: Comparison) -> pd.DataFrame:
+    """`comparison_table` for the Downloads page: machine-friendly columns (changes as fractions, an empty cell
+    where Politico gave no number)."""
+    return pd.DataFrame([{
+        "group": g.key, "description": g.description,
+        "politico_change": None if np.isnan(g.politico_pct) else g.politico_pct / 100,
+        "politico_wording": g.politico_wording or None,
+        "records_change": None if np.isnan(g.change) else g.change,
+        "window_start": comparison.start, "window_end": comparison.end,
+        "window_monthly_average": g.window_average, "baseline_fiscal_year": comparison.baseline_fy,
+        "baseline_monthly_average": g.baseline_average,
+        "countries": None if g.key == ALL else len(g.members),
+        "country_list": None if g.key == ALL else "; ".join(g.members),
+        "without_records": "; ".join(g.without_records) or None,
+    } for g in comparison.groups.values()]).astype({"countries": "Int64"})
 
 
 def _fmt_number(value: float) -> str:
@@ -393,7 +410,7 @@ def totals_check(visas: state_dept_monthly.MonthlyVisas) -> pd.DataFrame:
         "month": [f"{m:%b %Y}" for m in off["month"]],
         "grand total": ["none" if pd.isna(v) else f"{int(v):,}" for v in off["grand_total"]],
         "sum of rows": [f"{int(v):,}" for v in off["rows_total"]],
-        "grand total minus rows": ["" if pd.isna(v) else f"{int(v):+,}" for v in off["difference"]],
+        "grand total minus rows": ["" if pd.isna(v) else minus(f"{int(v):+,}") for v in off["difference"]],
     }).reset_index(drop=True)
 
 
@@ -484,7 +501,7 @@ def period_table(data: VisaData) -> pd.DataFrame:
 def _politico_text(g: GroupChange) -> str:
     if np.isnan(g.politico_pct):
         return g.politico_wording or "no figure"
-    return f"{g.politico_pct:+.0f}%"
+    return minus(f"{g.politico_pct:+.0f}%")
 
 
 def politico_chart(comparison: Comparison, source: str) -> charts.Figure:
@@ -893,5 +910,5 @@ def tables(data: VisaData, comparison: Comparison) -> dict[str, pd.DataFrame]:
         months.append(available)
     return {"visas_monthly_by_nationality": pd.concat(monthly, ignore_index=True),
             "visas_months_available": pd.concat(months, ignore_index=True),
-            "visas_politico_comparison": comparison_table(comparison),
-            "visas_proclamation_monthly": data.proclamation}
+            "visas_politico_comparison": comparison_data(comparison),
+            "visas_proclamation_monthly": data.proclamation.astype({k: "Int64" for k in state_dept_monthly.KINDS})}

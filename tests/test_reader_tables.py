@@ -21,7 +21,7 @@ import pytest
 
 from safecity import book, charts, claims, provenance
 
-from conftest import DATA
+from conftest import DATA, ROOT
 
 
 class _Table(HTMLParser):
@@ -236,3 +236,17 @@ def test_ledger_links_web_addresses_in_its_text():
     page = claims.to_html(table)
     assert ('reported by <a href="https://www.example.org/story/">www.example.org/story/</a>, not in the data'
             in page)
+
+
+# A number written for people: "2,500", "−43.9%", "66%", "+0.1 points".
+_FORMATTED_NUMBER = re.compile(r"^[−+-]?\d{1,3}(,\d{3})+(\.\d+)?$|^[−+]?\d[\d.,]*\s*(%|points?)$|−\d")
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "book" / "_static" / "downloads").glob("*.csv")), ids=lambda p: p.name)
+def test_csv_downloads_keep_machine_friendly_values(path):
+    """The Downloads page's CSVs are for analysts: numbers as plain digits (no thousands separators, % signs,
+    'points' or typographic minus), so that a spreadsheet or pandas reads them as numbers."""
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    formatted = [(column, value) for column in frame.columns for value in frame[column]
+                 if _FORMATTED_NUMBER.search(value.strip())]
+    assert not formatted, f"{path.name}: values formatted for reading, e.g. {formatted[:3]}"

@@ -365,7 +365,7 @@ def test_proclamation_words_follow_the_averages(shipped):
                                                 "the proclamation was revoked on 20 January 2021,")
     title = visas.proclamation_chart(shipped.proclamation, shipped.dates, "test", averages).title
     assert title.startswith("Visas to the 8 countries fell once the proclamation took full effect: monthly "
-                            "non-immigrant visas -57.2%, immigrant -70.0% (Dec 2017–Nov 2018 against Mar–Aug 2017)")
+                            "non-immigrant visas −57.2%, immigrant −70.0% (Dec 2017–Nov 2018 against Mar–Aug 2017)")
 
     rose = averages.assign(first_year=averages["before"] * 2)
     changed = visas.words(shipped, comparison, values, rose)
