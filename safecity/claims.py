@@ -369,6 +369,16 @@ def tally_sentence(counts: dict[str, int]) -> str:
     return f"Of the article's {total:,} claims, {join_and(parts)}"
 
 
+def quotes_sentence(table: pd.DataFrame) -> str:
+    """How many claims quote the article's full text and how many quote the project's notes instead."""
+    unread = int((table["quote_verified"].astype(str).str.lower() == "false").sum())
+    read = len(table) - unread
+    if not unread:
+        return "each with the article's own words"
+    return (f"{count(read, 'claim')} with the article's own words, and {count(unread, 'claim')} with wording from "
+            "the project's notes, marked so, because that part of the article's full text was not read here")
+
+
 # --- Findings for the intro: headlines chosen from the verdicts, details from the chapters' own text ---------
 
 
@@ -538,9 +548,10 @@ def to_html(table: pd.DataFrame) -> str:
         if has_quote and str(row["quote"]).strip():
             quote = link_addresses(str(row["quote"]).strip())
             unverified = str(row.get("quote_verified", "")).lower() == "false"
-            claim += (f'<span class="safecity-quote">The article: <q>{quote}</q>'
-                      + (" (wording from the project's notes; not read in the article's full text)" if unverified
-                         else "") + "</span>")
+            # A quote nobody read in the article's full text is not presented as the article's words.
+            source = ("From the project's notes (not read in the article's full text)" if unverified
+                      else "The article")
+            claim += f'<span class="safecity-quote">{source}: <q>{quote}</q></span>'
         stated = esc(f"{row['stated']} {row.get('unit', '')}".strip())
         evidence = str(row.get("evidence", ""))
         link = f'<a href="{esc(evidence)}">{esc(str(row.get("evidence_title") or "chapter"))}</a>' if evidence else ""

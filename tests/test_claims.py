@@ -197,3 +197,9 @@ def test_a_quote_not_read_in_the_article_says_so():
     assert rows["quote_verified"].tolist() == [True, False]
     html = claims.to_html(rows)
     assert html.count("not read in the article's full text") == 1
+    assert "The article: <q>read</q>" in html
+    assert "The article: <q>noted</q>" not in html
+    assert "From the project's notes (not read in the article's full text): <q>noted</q>" in html
+    assert claims.quotes_sentence(rows).startswith("1 claim with the article's own words, and 1 claim with wording "
+                                                   "from the project's notes")
+    assert claims.quotes_sentence(rows[rows["quote_verified"]]) == "each with the article's own words"
