@@ -739,12 +739,12 @@ def _of_politico(n: int, total: int) -> str:
 
 
 
-def _grand_totals_sentence(off: pd.DataFrame, repairs: pd.DataFrame) -> str:
+def _grand_totals_sentence(off: pd.DataFrame, visas: state_dept_monthly.MonthlyVisas) -> str:
     """How the sum of the rows compares with each month's printed grand total, and whether the import repaired rows
     in the months that are off (a row lost or doubled by the parser would explain the gap there)."""
     if not len(off):
         return "They agree in every month."
-    repaired = {pd.Timestamp(Path(f).name.split(".")[0]) for f in repairs["file"]}
+    repaired = set(visas.months.loc[visas.months["file"].isin(visas.repairs["file"]), "month"])
 
     def part(months: pd.Series, relation: str, cause: str) -> str:
         n_repaired = sum(m in repaired for m in months)
@@ -882,8 +882,7 @@ def words(data: VisaData, comparison: Comparison, values: dict, averages: pd.Dat
     out["niv_rows"] = f"{len(niv.issuances):,}"
     out["iv_rows"] = f"{len(iv.issuances):,}"
     off = niv.totals[niv.totals["difference"].fillna(0) != 0]
-    out["n_total_mismatch"] = str(len(off))
-    out["grand_totals_sentence"] = _grand_totals_sentence(off, niv.repairs)
+    out["grand_totals_sentence"] = _grand_totals_sentence(off, niv)
     iv_total_months = iv.totals[iv.totals["grand_total"].notna()]
     out["iv_totals_from"] = f"{iv_total_months['month'].min():%B %Y}" if len(iv_total_months) else "never"
     out["iv_total_mismatch"] = str(int((iv_total_months["difference"] != 0).sum()))
