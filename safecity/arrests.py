@@ -8,7 +8,6 @@ import altair as alt
 import pandas as pd
 
 from . import charts
-from .text import join_and as _and
 
 
 @dataclass(frozen=True)
@@ -154,56 +153,28 @@ def reconcile(comparison: AreaComparison, components: pd.DataFrame) -> list[Find
     return found
 
 
-def _parts_text(finding: Finding) -> str:
-    text = _and(f"{n:,} in {name}" for name, n in finding.parts)
+def explain(comparison: AreaComparison, components: pd.DataFrame) -> pd.DataFrame:
+    """The reconciliation as a table of numbers: one row per area a later report breaks down or that differs."""
+    rows = [{"ICE area": f.area, "article place": f.place, "ICE": f.ice, "article": f.article,
+             "difference": f.difference} for f in reconcile(comparison, components)]
+    return pd.DataFrame(rows, columns=["ICE area", "article place", "ICE", "article", "difference"])
+
+
+def finding_values(finding: Finding) -> dict:
+    """One finding as plain values for the prose: its kind, both figures, the reported parts."""
+    ranged = None
     if finding.ranged:
         name, low, high, implied = finding.ranged
-        text += (f", which leaves {implied:,} in {name}, " + ("within" if low <= implied <= high else "outside")
-                 + f" the {low:,}–{high:,} reported")
-    return text
-
-
-def explain(comparison: AreaComparison, components: pd.DataFrame) -> pd.DataFrame:
-    """The reconciliation as a table: one row per finding, with a one-line summary."""
-    summaries = {
-        NO_REPORT: lambda f: "no later report explains the difference",
-        UNEXPLAINED: lambda f: "the reported parts do not account for the difference",
-        SUBSET: lambda f: (f"ICE's {f.ice:,} covers {f.covered} only; the article's {f.article:,} is the whole "
-                           f"area, {f.difference:,} more"),
-        SAME_FIGURE: lambda f: (f"same {f.ice:,} arrests under a different name, covering the {f.geography}: "
-                                + _parts_text(f)),
-    }
-    rows = [{"ICE area": f.area, "article place": f.place, "ICE": f.ice, "article": f.article,
-             "difference": f.difference, "finding": summaries[f.kind](f)} for f in reconcile(comparison, components)]
-    return pd.DataFrame(rows, columns=["ICE area", "article place", "ICE", "article", "difference", "finding"])
-
-
-def findings(comparison: AreaComparison, components: pd.DataFrame) -> str:
-    """The reconciliation as Markdown paragraphs, one per area a later report breaks down (every number computed)."""
-    paragraphs = []
-    for f in reconcile(comparison, components):
-        if f.kind == NO_REPORT:
-            continue
-        if f.kind == UNEXPLAINED:
-            paragraphs.append(f"**{f.area}.** ICE reported {f.ice:,}, the article {f.article:,}; the later "
-                              f"reports do not account for the difference.")
-        elif f.kind == SUBSET:
-            text = (f"**{f.area}.** ICE's {f.ice:,} are arrests in {f.covered}. The article's {f.article:,} also "
-                    f"counts {_parts_text(f)} (source: {f.source}).")
-            if f.explains_gap:
-                text += (f" This one area accounts for the whole gap of {comparison.article_excess:,} between "
-                         f"the article's places and its stated total.")
-            paragraphs.append(text)
-        else:
-            paragraphs.append(f"**{f.place}.** The article's \"{f.place}\" and ICE's \"{f.area}\" are the same "
-                              f"{f.ice:,} arrests, covering the {f.geography}. Later reports put {_parts_text(f)} "
-                              f"(source: {f.source}).")
-    return "\n\n".join(paragraphs)
+        ranged = {"name": name, "low": low, "high": high, "implied": implied, "within": low <= implied <= high}
+    return {"area": finding.area, "place": finding.place, "ice": finding.ice, "article": finding.article,
+            "geography": finding.geography, "kind": finding.kind, "covered": finding.covered,
+            "difference": finding.difference, "parts": [{"name": n, "arrests": v} for n, v in finding.parts],
+            "ranged": ranged, "source": finding.source, "explains_gap": finding.explains_gap}
 
 
 def renamed(comparison: AreaComparison) -> pd.DataFrame:
     """Areas the article names differently from ICE (spelling or place), for the reader to see both names."""
-    t = comparison.table[~comparison.table["same_name"]]
+    t = comparison.table[comparison.table["article_place"].notna() & ~comparison.table["same_name"]]
     return pd.DataFrame({"article place": t["article_place"], "ICE area": t["ice_area"],
                          "what ICE's figure covers": t["geography"]}).reset_index(drop=True)
 
@@ -236,8 +207,8 @@ def long_form(comparison: AreaComparison) -> pd.DataFrame:
     return out
 
 
-def dot_chart(comparison: AreaComparison, source: str) -> charts.Figure:
-    """Dot chart: each area's figure in ICE's release and in the article."""
+def dot_chart(comparison: AreaComparison, text: dict[str, str]) -> charts.Figure:
+    """Dot chart: each area's figure in ICE's release and in the article; its words are the record's `text`."""
     data = long_form(comparison)
     order = comparison.table.sort_values("ice_arrests", ascending=False)["ice_area"].astype(str).tolist()
     base = alt.Chart(data).encode(
@@ -255,25 +226,7 @@ def dot_chart(comparison: AreaComparison, source: str) -> charts.Figure:
                  alt.Tooltip("arrests:Q", title="Arrests", format=",")],
     )
     chart = (rule + dots).properties(width="container", height=320)
-    differ = comparison.differing
-    if comparison.table["article_arrests"].isna().all():
-        agreement = "The article gives no figures for this operation."
-        title = f"ICE's {comparison.ice_total:,} arrests, area by area"
-    elif differ.empty:
-        agreement = "The two lists give the same figure for every area."
-        title = "The article and ICE agree on every area"
-    else:
-        parts = [f"{r.ice_area} (ICE {r.ice_arrests}, article {r.article_arrests})" for r in differ.itertuples()]
-        agreement = (f"The two lists agree in {len(comparison.table) - len(differ)} of {len(comparison.table)} areas "
-                     f"and differ in {', '.join(parts)}.")
-        gap = comparison.article_total - comparison.ice_total
-        title = (f"The article's places add up to {comparison.article_total:,}, "
-                 + more_or_fewer(gap, "", f"ICE's {comparison.ice_total:,}", "the same as ICE's areas")
-                 + f": {_and(str(r.ice_area) for r in differ.itertuples())} counted differently")
-    alt_text = (f"Dot chart of arrests in {len(comparison.table)} areas, ICE's release against the article. "
-                f"{agreement}")
-    table = side_by_side(comparison)
-    return charts.Figure(chart, name="arrests-by-area", title=title, source=source, alt_text=alt_text, data=table)
+    return charts.Figure(chart, name="arrests-by-area", text=text, data=side_by_side(comparison))
 
 
 @dataclass(frozen=True)
@@ -284,6 +237,8 @@ class Loaded:
     comparison: AreaComparison
     components: pd.DataFrame
     facts: dict
+    ice: pd.DataFrame
+    article: pd.DataFrame
 
 
 def load(data_dir, operation: str, records: str) -> Loaded:
@@ -297,9 +252,10 @@ def load(data_dir, operation: str, records: str) -> Loaded:
     facts = ice_release.operation(data_dir, operation)
     ice = (ice_release.arrests_from_records(data_dir, operation, records) if records
            else ice_release.arrests_by_area(data_dir, operation))
-    comparison = compare(ice, ice_release.article_places(data_dir, operation), facts["stated_total"])
+    article = ice_release.article_places(data_dir, operation)
+    comparison = compare(ice, article, facts["stated_total"])
     facts = dict(facts) | {"release_date": ice_release.release(data_dir, operation)["published"]}
-    return Loaded(operation, comparison, ice_release.area_components(data_dir, operation), facts)
+    return Loaded(operation, comparison, ice_release.area_components(data_dir, operation), facts, ice, article)
 
 
 CHAPTER = "arrests"
@@ -313,72 +269,50 @@ LABELS = {
 }
 
 
+def _sources(frame: pd.DataFrame) -> list[str]:
+    return sorted({str(v) for v in frame["source"].dropna()})
+
+
 def results(loaded: Loaded) -> dict:
-    """The chapter's values as plain numbers, for its prose, the claims ledger and the intro."""
+    """The chapter's values and named conditions as plain data, for its prose, the claims ledger and the intro."""
     comparison, components, facts = loaded.comparison, loaded.components, loaded.facts
-    by_area = comparison.table.set_index("ice_area")
-    values = {
+    t = comparison.table
+    in_both = t[t["article_place"].notna()]
+    start, end = pd.Timestamp(facts["start_date"]), pd.Timestamp(facts["end_date"])
+    return {
         "operation": loaded.operation,
-        "start_date": f"{pd.Timestamp(facts['start_date']):%Y-%m-%d}",
-        "end_date": f"{pd.Timestamp(facts['end_date']):%Y-%m-%d}",
-        "operation_end": f"{pd.Timestamp(facts['end_date']):%Y-%m-%d}",
+        "start_date": f"{start:%Y-%m-%d}",
+        "end_date": f"{end:%Y-%m-%d}",
+        "operation_end": f"{end:%Y-%m-%d}",
         "release_date": f"{pd.Timestamp(facts['release_date']):%Y-%m-%d}",
-        "days": int((pd.Timestamp(facts["end_date"]) - pd.Timestamp(facts["start_date"])).days) + 1,
-        "n_areas_broken_down": len(set(components["ice_area"]) & set(comparison.table["ice_area"])),
+        "days": int((end - start).days) + 1,
         "stated_total": comparison.stated_total,
         "countries": None if pd.isna(facts["countries"]) else int(facts["countries"]),
         "ice_total": comparison.ice_total,
         "article_total": comparison.article_total,
         "article_excess": comparison.article_excess,
+        "article_minus_ice": comparison.article_total - comparison.ice_total,
         "ice_minus_stated": comparison.ice_total - comparison.stated_total,
-        "n_areas": len(comparison.table),
-        "n_article_places": int(comparison.table["article_place"].notna().sum()),
-        "n_agree": int((comparison.table["difference"] == 0).sum()),
+        "n_areas": len(t),
+        "n_article_places": len(in_both),
+        "n_both": len(in_both),
+        "n_agree": int((in_both["difference"] == 0).sum()),
         "n_differ": len(comparison.differing),
+        "ice_only": [str(a) for a in t.loc[t["article_place"].isna(), "ice_area"]],
+        "differing": [{"area": str(r.ice_area), "place": str(r.article_place), "ice": int(r.ice_arrests),
+                       "article": int(r.article_arrests), "difference": int(r.difference)}
+                      for r in comparison.differing.itertuples()],
         "differing_areas": [str(a) for a in comparison.differing["ice_area"]],
+        "n_renamed": int((~in_both["same_name"]).sum()),
+        "renamed": [{"place": str(r.article_place), "area": str(r.ice_area), "geography": str(r.geography)}
+                    for r in in_both[~in_both["same_name"]].itertuples()],
         "by_place": {str(r.article_place): {"article": int(r.article_arrests), "ice": int(r.ice_arrests),
-                                            "ice_area": str(r.ice_area)}
-                     for r in comparison.table.itertuples() if pd.notna(r.article_place)},
+                                            "ice_area": str(r.ice_area)} for r in in_both.itertuples()},
+        "findings": [finding_values(f) for f in reconcile(comparison, components)],
+        "n_areas_broken_down": len(set(components["ice_area"]) & set(t["ice_area"])),
+        "sources": {"ice": _sources(loaded.ice), "article": _sources(loaded.article),
+                    "reports": sorted({str(v) for v in components["source"]})},
     }
-    areas_with_parts = set(components["ice_area"])
-    if "Los Angeles" in by_area.index and "Los Angeles" in areas_with_parts:
-        la = breakdown(components, "Los Angeles")
-        la_county = la.part("Los Angeles County")[0]
-        values.update(la_ice=int(by_area.loc["Los Angeles", "ice_arrests"]),
-                      la_article=int(by_area.loc["Los Angeles", "article_arrests"]),
-                      la_county=la_county,
-                      la_other=int(by_area.loc["Los Angeles", "article_arrests"]) - la_county)
-        values["la_explains_excess"] = values["la_article"] - values["la_ice"] == comparison.article_excess
-    if "Portland, Ore." in by_area.index and "Portland, Ore." in areas_with_parts:
-        seattle = breakdown(components, "Portland, Ore.")
-        area_total = int(by_area.loc["Portland, Ore.", "ice_arrests"])
-        values.update(seattle_area=area_total, seattle_city=seattle.part("Seattle (city)")[0],
-                      seattle_oregon=seattle.part("Oregon")[0],
-                      seattle_rest_wa=seattle.remainder(area_total, "Washington outside Seattle"),
-                      seattle_rest_wa_reported="–".join(str(v) for v in sorted(set(
-                          seattle.part("Washington outside Seattle")))),
-                      seattle_parts_consistent=seattle.contains(area_total))
-    return values
-
-
-def more_or_fewer(difference: int, noun: str, than: str, same: str) -> str:
-    """'66 more arrests than …', '3 fewer arrests than …', or `same` when there is no difference."""
-    if difference == 0:
-        return same
-    return f"{abs(difference):,} {'more' if difference > 0 else 'fewer'}{' ' + noun if noun else ''} than {than}"
-
-
-def words(values: dict) -> dict:
-    """The text the chapter's prose shows: counts as they are, and every comparison phrase chosen from them."""
-    out = {k: v for k, v in values.items() if isinstance(v, (int, str)) and not isinstance(v, bool)}
-    out["ice_vs_stated"] = more_or_fewer(values["ice_minus_stated"], "arrests", "the total it states",
-                                         "exactly the total it states")
-    out["article_vs_stated"] = more_or_fewer(values["article_excess"], "arrests", "the stated total",
-                                             "exactly the stated total")
-    for name in ("start_date", "end_date", "release_date"):
-        day = pd.Timestamp(values[name])
-        out[f"{name}_text"] = f"{day:%A} {day.day} {day:%B %Y}"
-    return out
 
 
 def tables(loaded: Loaded) -> dict[str, pd.DataFrame]:

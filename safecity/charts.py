@@ -250,15 +250,20 @@ def _cell_class(kind: str) -> str:
 class Figure:
     """A chart with its title, caption, text alternative and data, displayable in Jupyter and the book."""
 
-    def __init__(self, chart: alt.TopLevelMixin, *, name: str, title: str, source: str, alt_text: str,
-                 data: pd.DataFrame, note: str = "", columns: Columns | None = None):
+    def __init__(self, chart: alt.TopLevelMixin, *, name: str, text: dict[str, str], data: pd.DataFrame,
+                 columns: Columns | None = None):
+        """`text` is the chapter record's text: the chart's words are its blocks `<name>_title`, `<name>_alt`
+        and `<name>_source` (with `-` in the name written `_`), and optionally `<name>_subtitle` and
+        `<name>_note`, so a chart's title and text alternative are in the record like every other word."""
+        key = name.replace("-", "_")
         self.chart = chart
         self.name = name
-        self.title = title
-        self.source = source
-        self.alt_text = alt_text
+        self.title = text[f"{key}_title"]
+        self.subtitle = text.get(f"{key}_subtitle", "")
+        self.source = text[f"{key}_source"]
+        self.alt_text = text[f"{key}_alt"]
+        self.note = text.get(f"{key}_note", "")
         self.data = data
-        self.note = note
         #: How the table of numbers labels and formats `data`'s columns (the CSV keeps `data` as it is).
         self.columns = columns
 
@@ -283,7 +288,8 @@ class Figure:
         return (
             f'<figure class="safecity-figure" id="figure-{esc(self.name)}">\n'
             f'<p class="safecity-figure-title"><strong>{esc(self.title)}</strong></p>\n'
-            f'<div id="{vid}" class="safecity-chart" role="img" aria-label="{esc(self.alt_text)}"></div>\n'
+            + (f'<p class="safecity-figure-subtitle">{esc(self.subtitle)}</p>\n' if self.subtitle else "")
+            + f'<div id="{vid}" class="safecity-chart" role="img" aria-label="{esc(self.alt_text)}"></div>\n'
             "<script>(function () {\n"
             f"  var el = document.getElementById({json.dumps(vid)});\n"
             "  if (typeof window.vegaEmbed !== 'function') {\n"

@@ -9,7 +9,6 @@ page and `python -m safecity diff` read these records; none of them recomputes a
 
 from __future__ import annotations
 
-import html
 import json
 import math
 from pathlib import Path
@@ -53,19 +52,30 @@ def write_csv(frame, path: Path) -> None:
         path.write_text(text, encoding="utf-8")
 
 
-def publish(module, *, notebook: str, values: dict, text: dict, data_dir, parameters: dict,
+def run_context(parameters: dict, overridden: list[str]) -> dict:
+    """What the templates know about the run: whether it used other parameters, and which."""
+    return {"other_parameters": bool(overridden),
+            "settings": [{"name": name, "value": describe(parameters[name])} for name in sorted(overridden)]}
+
+
+def publish(module, *, notebook: str, values: dict, data_dir, parameters: dict,
             overridden: list[str], tables: dict | None = None, glue: bool = True) -> dict:
-    """Publish a chapter's results: glue `text` for the prose, write its tables and its results record.
+    """Publish a chapter's results: render its words, glue them into the page, write its tables and its record.
 
     `module` is the chapter module (it names `CHAPTER`, `TITLE`, `SOURCES` and `LABELS`); `parameters`
-    are the values the notebook ran with and `overridden` the names a parameter file changed.
+    are the values the notebook ran with and `overridden` the names a parameter file changed. The words
+    are `templates/<notebook>.md` rendered from the record's own values, so the page, the record and
+    `safecity diff` can never disagree.
     """
-    from .book import as_text
+    from . import prose
 
     tables = tables or {}
-    unknown = sorted(set(module.LABELS) - set(text))
+    plain = _plain(values)
+    unknown = sorted(set(module.LABELS) - set(plain))
     if unknown:
-        raise ValueError(f"{notebook}: labelled values without text: {', '.join(unknown)}")
+        raise ValueError(f"{notebook}: labelled values that were not computed: {', '.join(unknown)}")
+    run = run_context(_plain(parameters), overridden)
+    text = prose.blocks(notebook, plain | {"run": run})
     downloads = []
     for name, frame in tables.items():
         write_csv(frame, DOWNLOADS / f"{name}.csv")
@@ -77,8 +87,8 @@ def publish(module, *, notebook: str, values: dict, text: dict, data_dir, parame
         "parameters": _plain(parameters),
         "overridden": sorted(overridden),
         "inputs": input_digests(data_dir, module.SOURCES),
-        "values": _plain(values),
-        "text": {k: as_text(v) for k, v in text.items() if v is not None},
+        "values": plain,
+        "text": text,
         "labels": dict(module.LABELS),
         "downloads": downloads,
     }
@@ -88,10 +98,11 @@ def publish(module, *, notebook: str, values: dict, text: dict, data_dir, parame
     if not path.exists() or path.read_text(encoding="utf-8") != body:
         path.write_text(body, encoding="utf-8")
     if glue:
+        from IPython.display import Markdown
         from myst_nb import glue as myst_glue
 
-        for name, value in record["text"].items():
-            myst_glue(name, value, display=False)
+        for name, value in text.items():
+            myst_glue(name, Markdown(value), display=False)
     return record
 
 
@@ -116,17 +127,3 @@ def read_all(folder: Path | str = RESULTS, exclude: tuple[str, ...] = ()) -> dic
 
 def describe(value) -> str:
     return json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else f'"{value}"'
-
-
-def notice(record: dict):
-    """What a page says at its top when it was run with parameters other than its defaults (nothing otherwise)."""
-    from IPython.display import HTML
-
-    if not record["overridden"]:
-        return None
-    settings = "; ".join(f"{name} = {describe(record['parameters'][name])}" for name in record["overridden"])
-    return HTML('<div class="admonition warning safecity-run-notice"><p class="admonition-title">'
-                "Computed with other parameters</p><p>"
-                + html.escape(f"This page was computed with parameters set for this run, not the book's defaults: "
-                              f"{settings}. The claims ledger checks the article's claims only on the article's own "
-                              f"terms.") + "</p></div>")

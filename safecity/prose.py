@@ -1,0 +1,170 @@
+"""The book's words: Jinja2 Markdown templates in `safecity/templates/`, rendered from computed values.
+
+One template per page (`templates/<notebook>.md`). Each `{% block name %}` is one glued block of the
+page: a paragraph or a few, a verdict, a chart title or text alternative. Code computes the values
+and named conditions; a template only chooses words from them, through the formatting filters below,
+and does no arithmetic (`tests/test_prose.py` checks every template for that).
+
+The filters refuse a missing value (None or NaN), so a template must say what is missing before it
+can show a number, and no "nan" or "None" can reach a page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Iterable
+
+import jinja2
+import jinja2.ext
+
+from .text import join_and
+
+
+class MissingValue(ValueError):
+    """A template tried to format a value that was not computed."""
+
+
+def _present(value, what: str):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        raise MissingValue(f"{what}: a missing value reached a number filter; the template must test for it first")
+    return value
+
+
+def _signed(text: str, negative: bool, signed: bool, positive: bool) -> str:
+    if negative:
+        return "\u2212" + text  # a true minus sign, as typeset prose shows it
+    return ("+" + text) if signed and positive else text
+
+
+def num(value, digits: int = 0, signed: bool = False, unsigned: bool = False) -> str:
+    """1234 -> "1,234"; 2.5 with digits=1 -> "2.5"; negatives with a true minus; `unsigned` drops the sign."""
+    value = _present(value, "num")
+    shown = f"{abs(value):,.{digits}f}"
+    return _signed(shown, value < 0 and not unsigned and float(shown.replace(",", "")) != 0, signed, value > 0)
+
+
+def pct(value, digits: int = 1, signed: bool = False, unsigned: bool = False) -> str:
+    """A fraction as a percentage: 0.637 -> "63.7%"; signed=True -> "+63.7%" / "−43.9%"."""
+    value = _present(value, "pct")
+    shown = f"{abs(value) * 100:.{digits}f}"
+    negative = value < 0 and not unsigned and float(shown) != 0
+    return _signed(shown, negative, signed, value > 0 and float(shown) != 0) + "%"
+
+
+def points(value, digits: int = 1, unsigned: bool = True) -> str:
+    """A difference of two fractions in percentage points: 0.012 -> "1.2 percentage points"."""
+    value = _present(value, "points")
+    shown = num(value * 100, digits, unsigned=unsigned)
+    return f"{shown} percentage point{'' if shown == '1' + ('.' + '0' * digits if digits else '') else 's'}"
+
+
+def count(value, noun: str, plural: str | None = None) -> str:
+    """A whole count with its noun agreeing: 1 month, 28 months, 0 areas."""
+    value = _present(value, "count")
+    return f"{num(value)} {noun if value == 1 else plural or noun + 's'}"
+
+
+def noun(value, singular: str, plural: str | None = None) -> str:
+    """The noun alone, agreeing with `value`: "area" for 1, "areas" otherwise."""
+    return singular if _present(value, "noun") == 1 else plural or singular + "s"
+
+
+def fy(year) -> str:
+    """A US federal fiscal year as the sources write it: FY2018."""
+    return f"FY{int(_present(year, 'fy'))}"
+
+
+def _day(value) -> dt.date:
+    return dt.date.fromisoformat(str(_present(value, "date"))[:10])
+
+
+def day(value) -> str:
+    """"2017-09-27" -> "Wednesday 27 September 2017"."""
+    d = _day(value)
+    return f"{d:%A} {d.day} {d:%B %Y}"
+
+
+def date(value) -> str:
+    """"2017-09-27" -> "27 September 2017"."""
+    d = _day(value)
+    return f"{d.day} {d:%B %Y}"
+
+
+def month(value) -> str:
+    """"2017-03" (or a date in it) -> "March 2017"."""
+    d = dt.date.fromisoformat(str(_present(value, "month"))[:7] + "-01")
+    return f"{d:%B %Y}"
+
+
+def short_month(value) -> str:
+    """"2017-03" -> "Mar 2017"."""
+    d = dt.date.fromisoformat(str(_present(value, "short_month"))[:7] + "-01")
+    return f"{d:%b %Y}"
+
+
+def and_list(items: Iterable, filter_name: str | None = None) -> str:
+    """["A", "B", "C"] -> "A, B and C"; with a filter name, each item is formatted by it first."""
+    items = list(items)
+    if filter_name:
+        items = [FILTERS[filter_name](item) for item in items]
+    return join_and(str(item) for item in items)
+
+
+FILTERS = {"num": num, "pct": pct, "points": points, "count": count, "noun": noun, "fy": fy, "day": day,
+           "date": date, "month": month, "short_month": short_month, "and_list": and_list}
+
+#: Words a page must never show: a missing value that slipped through as text.
+LEAKS = re.compile(r"\b(nan|NaN|None|undefined|NaT)\b|Traceback|Warning:|/tmp/|/home/|/root/|/work/")
+
+class TagLines(jinja2.ext.Extension):
+    """A line holding only tags or comments leaves nothing behind, while a line break after text stays a space.
+
+    (Jinja's own `trim_blocks` also eats the line break after a tag that ends a line of text, which would
+    run two words together.)"""
+
+    TAG_LINE = re.compile(r"^[ \t]*(?:(?:\{%(?:(?!%\}).)*%\}|\{#(?:(?!#\}).)*#\})[ \t]*)+\n", re.MULTILINE)
+
+    def preprocess(self, source, name, filename=None):
+        return self.TAG_LINE.sub(lambda m: m.group(0).strip(), source)
+
+
+ENV = jinja2.Environment(loader=jinja2.PackageLoader("safecity", "templates"), undefined=jinja2.StrictUndefined,
+                         extensions=[TagLines], autoescape=False, keep_trailing_newline=False)
+ENV.filters.update(FILTERS)
+
+
+_STRUCTURE = re.compile(r"^\s*([-*+]\s|[>|#]|\d+\.\s|:::|```)")
+
+
+def _tidy(text: str) -> str:
+    """Whitespace a template's branches leave behind: a paragraph of prose becomes one line, runs of spaces
+    one space, no space before punctuation. Lists, tables, headings and directives keep their lines."""
+    paragraphs = []
+    for paragraph in re.split(r"\n\s*\n", text.strip()):
+        lines = [line.rstrip() for line in paragraph.splitlines() if line.strip()]
+        if not any(_STRUCTURE.match(line) for line in lines):
+            lines = [" ".join(line.strip() for line in lines)]
+        lines = [re.sub(r"(?<=\S) {2,}", " ", line) for line in lines]
+        paragraphs.append("\n".join(re.sub(r"(?<=\S) +([,.;:!?)])", r"\1", line) for line in lines))
+    return "\n\n".join(p for p in paragraphs if p)
+
+
+def blocks(page: str, values: dict) -> dict[str, str]:
+    """Every block of `templates/<page>.md`, rendered with `values`: block name -> Markdown text.
+
+    Raises if a block uses a value it was not given, or if a rendered block shows "nan", "None" or a path.
+    """
+    template = ENV.get_template(f"{page}.md")
+    rendered = {}
+    for name, render in template.blocks.items():
+        try:
+            text = _tidy("".join(render(template.new_context(dict(values)))))
+        except jinja2.UndefinedError as exc:
+            raise jinja2.UndefinedError(f"templates/{page}.md, block {name}: {exc.message}") from None
+        leak = LEAKS.search(text)
+        if leak:
+            raise ValueError(f"templates/{page}.md, block {name}: would show {leak.group(0)!r}: {text[:200]!r}")
+        rendered[name] = text
+    return rendered
