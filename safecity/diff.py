@@ -3,7 +3,7 @@
 Compares the chapter results records committed at a git revision (`REF:book/results/<notebook>.json`,
 default HEAD) with the records in a book folder (`book/results/`, or the separate folder a run on
 another data folder executes into). Each headline value is named by the record's "labels" and shown
-as the page shows it ("text"); each claim of the ledger by its verdict. Parameters that differ and
+with its value, each chart title and verdict that changed in full, and other changed passages by name; each claim of the ledger by its verdict. Parameters that differ and
 the input files that changed are listed too; "no findings changed" when no value, verdict or
 parameter did.
 """
@@ -54,6 +54,13 @@ def _show(value) -> str:
     return json.dumps(value, ensure_ascii=False)  # strings quoted, as a parameters file would give them
 
 
+def _value(values: dict, key: str) -> str:
+    if key not in values or values[key] is None:
+        return "not computed"
+    value = values[key]
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else _show(value)
+
+
 def _name(record: dict, notebook: str) -> str:
     return record.get("title") or notebook
 
@@ -81,10 +88,22 @@ def changes(old: dict[str, dict], new: dict[str, dict]) -> tuple[list[str], list
             else:
                 findings.append(f"{title}: parameter {key}: {_show(old_params[key])} → {_show(new_params[key])}")
         labels = {**before.get("labels", {}), **after.get("labels", {})}
-        old_text, new_text = before.get("text", {}), after.get("text", {})
+        old_values, new_values = before.get("values") or {}, after.get("values") or {}
         for key, label in labels.items():
-            if old_text.get(key) != new_text.get(key):
-                findings.append(f"{label}: {old_text.get(key, 'not computed')} → {new_text.get(key, 'not computed')}")
+            if old_values.get(key, ...) != new_values.get(key, ...):
+                findings.append(f"{label}: {_value(old_values, key)} → {_value(new_values, key)}")
+        old_text, new_text = before.get("text", {}), after.get("text", {})
+        reworded = []
+        for block in sorted(set(old_text) | set(new_text)):
+            if old_text.get(block) == new_text.get(block):
+                continue
+            if block.endswith(("_title", "_subtitle")) or block == "verdict":
+                what = "verdict" if block == "verdict" else "chart " + block.rsplit("_", 1)[-1]
+                findings.append(f"{title}, {what}: “{old_text.get(block, '')}” → “{new_text.get(block, '')}”")
+            else:
+                reworded.append(block)
+        if reworded:
+            findings.append(f"{title}: words changed in {', '.join(reworded)}")
         old_claims = (before.get("values") or {}).get("claims") or {}
         new_claims = (after.get("values") or {}).get("claims") or {}
         for claim_id in list(old_claims) + [c for c in new_claims if c not in old_claims]:
