@@ -782,23 +782,22 @@ def period_columns(values: dict) -> dict:
 
 
 def index_series(data: VisaData) -> pd.DataFrame:
-    """Each country's monthly visas as an index, its Mar-Aug 2017 monthly average = 100 (the "before" period).
+    """Each country's monthly visas, and each as an index of its Mar-Aug 2017 monthly average (= 100; the "before"
+    period): columns month, country, nonimmigrant, immigrant, nonimmigrant_index, immigrant_index.
 
-    A series whose base averaged under `MIN_FOR_CHANGE` a month, or whose base spans a missing month, is left
-    out (an index of a handful of visas is noise); a missing month stays a gap (NaN)."""
+    An index whose base averaged under `MIN_FOR_CHANGE` a month, or whose base spans a missing month, is left
+    empty (an index of a handful of visas is noise); a missing month stays a gap (NaN), never 0."""
     series, averages = data.proclamation, data.proclamation_averages
     base = averages[averages["country"].notna()].set_index(["country", "kind"])["before"]
-    frames = []
+    out = series.copy()
     for kind in state_dept_monthly.KINDS:
-        part = series[["month", "country", kind]].rename(columns={kind: "issuances"}).assign(kind=kind)
-        b = part.set_index(["country", "kind"]).index.map(base)
-        keep = np.asarray([not _missing(x) and x >= MIN_FOR_CHANGE for x in b])
-        part = part[keep].copy()
-        b = np.asarray([x for x, k in zip(b, keep) if k], dtype="float64")
-        part["index"] = (part["issuances"].to_numpy() / b * 100).round(1)
-        frames.append(part)
-    out = pd.concat(frames, ignore_index=True)
-    out["visas"] = out["kind"].map(KIND_LABELS)
+        b = np.asarray([base.get((c, kind), np.nan) for c in out["country"]], dtype="float64")
+        usable = ~np.isnan(b) & (b >= MIN_FOR_CHANGE)
+        index = np.full(len(out), np.nan)
+        values = out[kind].to_numpy(dtype="float64")
+        ok = usable & ~np.isnan(values)
+        index[ok] = np.round(values[ok] / b[ok] * 100, 1)
+        out[f"{kind}_index"] = index
     return out
 
 
@@ -806,15 +805,17 @@ def proclamation_chart(data: VisaData, text: dict[str, str]) -> charts.Figure:
     """Small multiples, one column (fits a phone): each country's monthly visas as an index (Mar-Aug 2017 = 100)
     on one shared scale, with the orders' dates. Its words are the record's `text`."""
     frame = index_series(data)
-    countries = [c for c in dict.fromkeys(data.proclamation["country"]) if c in set(frame["country"])]
-    months = data.proclamation["month"]
+    drawn = frame[["nonimmigrant_index", "immigrant_index"]].notna().any(axis=1)
+    countries = [c for c in dict.fromkeys(frame["country"]) if c in set(frame.loc[drawn, "country"])]
+    months = frame["month"]
     dates = data.dates[(data.dates["date"] >= months.min()) & (data.dates["date"] <= months.max()
                                                                  + pd.offsets.MonthEnd(0))]
     events = pd.DataFrame({"date": dates["date"].dt.strftime("%Y-%m-%d"), "event": dates["event"]})
-    plot = frame.assign(month=frame["month"].dt.strftime("%Y-%m-%d"))
+    plot = frame[frame["country"].isin(countries)].assign(month=frame["month"].dt.strftime("%Y-%m-%d"))
     kinds = list(KIND_LABELS.values())
     domain = [months.min().strftime("%Y-%m-%d"), months.max().strftime("%Y-%m-%d")]
-    top = float(np.nanmax(frame["index"])) if frame["index"].notna().any() else 100.0
+    indexes = frame[["nonimmigrant_index", "immigrant_index"]].to_numpy(dtype="float64")
+    top = float(np.nanmax(indexes)) if (~np.isnan(indexes)).any() else 100.0
     x = alt.X("month:T", title=None, scale=alt.Scale(domain=domain),
               axis=alt.Axis(format="%Y", tickCount="year", labelOverlap=True))
     y = alt.Y("index:Q", title="Index", scale=alt.Scale(domain=[0, top], nice=True), axis=alt.Axis(tickCount=3))
@@ -822,23 +823,28 @@ def proclamation_chart(data: VisaData, text: dict[str, str]) -> charts.Figure:
                        legend=alt.Legend(orient="top"))
     panels = []
     for name in countries:
-        one = alt.Chart(plot).transform_filter(alt.datum.country == name)
+        one = alt.Chart(plot).transform_filter(alt.datum.country == name).transform_fold(
+            ["nonimmigrant_index", "immigrant_index"], as_=["series", "index"]).transform_calculate(
+            visas=f"datum.series == 'nonimmigrant_index' ? '{kinds[0]}' : '{kinds[1]}'",
+            issued="datum.series == 'nonimmigrant_index' ? datum.nonimmigrant : datum.immigrant")
         lines = one.mark_line(strokeWidth=1.5, invalid="break-paths-show-domains").encode(x=x, y=y, color=colour)
         points = one.mark_point(size=12, filled=True, opacity=0.6, invalid="break-paths-show-domains").encode(
             x=x, y="index:Q", color=colour,
             tooltip=[alt.Tooltip("country:N", title="Country"), alt.Tooltip("month:T", title="Month", format="%b %Y"),
-                     alt.Tooltip("visas:N", title="Visas"), alt.Tooltip("issuances:Q", title="Issued", format=","),
+                     alt.Tooltip("visas:N", title="Visas"), alt.Tooltip("issued:Q", title="Issued", format=","),
                      alt.Tooltip("index:Q", title="Index", format=",.0f")])
         base = alt.Chart(pd.DataFrame({"y": [100]})).mark_rule(color="#bbbbbb").encode(y="y:Q")
         rules = alt.Chart(events).mark_rule(color="#555555", strokeDash=[3, 3], strokeWidth=1).encode(
             x=alt.X("date:T", scale=alt.Scale(domain=domain)), tooltip=[alt.Tooltip("event:N", title="Date")])
         panels.append(alt.layer(base, rules, lines, points).properties(width=260, height=70, title=name))
     chart = alt.vconcat(*panels, spacing=8).resolve_scale(y="shared", x="shared")
-    table = frame.assign(month=frame["month"].dt.strftime("%Y-%m"))[["month", "country", "visas", "issuances", "index"]]
-    table["issuances"] = table["issuances"].astype("Int64")
+    table = frame.assign(month=frame["month"].dt.strftime("%Y-%m")).astype(
+        {k: "Int64" for k in state_dept_monthly.KINDS})
     return charts.Figure(chart, name="visas-proclamation-countries", text=text, data=table,
-                         columns={"month": ("month", "month"), "issuances": ("visas issued", "count"),
-                                  "index": ("index (Mar–Aug 2017 = 100)", "number")})
+                         columns={"month": ("month", "month"), "nonimmigrant": ("non-immigrant visas", "count"),
+                                  "immigrant": ("immigrant visas", "count"),
+                                  "nonimmigrant_index": ("non-immigrant index", "number"),
+                                  "immigrant_index": ("immigrant index", "number")})
 
 
 def tables(data: VisaData, comparison: Comparison, values: dict | None = None) -> dict[str, pd.DataFrame]:
