@@ -578,7 +578,7 @@ def results(data: VisaData, comparison: Comparison) -> dict:
                                   data.monthly["nonimmigrant"], [name]), months) / len(months)),
                               "baseline_average": _plain_number(baseline(data, fy, [name]).total / 12)}
                              for name in TRAVEL_DOCUMENTS
-                             if name in set(data.monthly["nonimmigrant"].issuances["nationality"].astype(str))
+                             if name in set(data.monthly["nonimmigrant"].issuances["nationality"].unique())
                              and any(name in g["countries"] for g in groups)],
     }
     out["missing"] = bool(out["window_missing_months"] or out["baseline_missing_months"])
