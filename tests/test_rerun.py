@@ -90,7 +90,7 @@ def test_a_new_month_is_refused_until_recorded_then_used(data, capsys):
     assert any(line.endswith("immigrant/2025-05-01.jsonl.gz: removed from resource 'immigrant'") for line in out)
     assert validate.check(data)[0] == []
     assert state_dept_monthly.read(data, "immigrant").months["month"].max() == pd.Timestamp("2025-04-01")
-    assert _latest_period(data) == ("May 2024-Apr 2025", "2024-05", "2025-04")
+    assert _latest_period(data) == ("2024-05", "2025-04")
 
     # The new month arrives: copied in, it is an error naming each file until it is recorded.
     for rel, content in saved.items():
@@ -106,10 +106,10 @@ def test_a_new_month_is_refused_until_recorded_then_used(data, capsys):
     assert _package(data, VISAS) == as_shipped  # same hashes, sizes, order and formatting as the committed package
     assert validate.check(data)[0] == []
     assert state_dept_monthly.read(data, "immigrant").months["month"].max() == pd.Timestamp("2025-05-01")
-    assert _latest_period(data) == ("Jun 2024-May 2025", "2024-06", "2025-05")
+    assert _latest_period(data) == ("2024-06", "2025-05")
 
 
-def _latest_period(data: Path) -> tuple[str, str, str]:
+def _latest_period(data: Path) -> tuple[str, str]:
     """The visa chapter's "latest twelve months of records", as the data in `data` gives it."""
     return visas.load(data, defaults("03_visas")["groups"]).periods["latest"]
 
