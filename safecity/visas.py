@@ -585,6 +585,7 @@ def results(data: VisaData, comparison: Comparison) -> dict:
     for key, value in changes.items():
         out[f"{key}_change"] = value
     out.update(_politico_values(data, comparison, changes))
+    out["politico_published"] = out["politico"]["published"]
     coverage = class_coverage(data, comparison)
     out["classes"] = coverage
     out.update(_proclamation_values(data))
