@@ -358,10 +358,11 @@ def _politico_values(data: VisaData, comparison: Comparison, changes: dict) -> d
         in_run = key in comparison.groups
         named = data.politico_lists.get(key)
         if not in_run:
-            terms_off.append({"name": "groups", "group": key, "reason": "absent"})
+            terms_off.append({"name": "groups", "group": key, "description": str(r.description), "reason": "absent"})
         elif named is not None and sorted(comparison[key].members) != sorted(named):
             g = comparison[key]
-            terms_off.append({"name": "groups", "group": key, "reason": "other countries",
+            terms_off.append({"name": "groups", "group": key, "description": str(r.description),
+                              "reason": "other countries",
                               "only_run": sorted(set(g.members) - set(named)),
                               "only_politico": sorted(set(named) - set(g.members))})
         computed = changes.get(key) if in_run else None

@@ -339,7 +339,8 @@ def test_changing_a_parameter_changes_the_result(shipped):
     assert round(_group(default, "arab")["change_without_travel_documents"] * 100, 1) == -15.8
     swapped = visas_values(DATA, groups={"six": "raw/country-groups/arab-league-members.csv"})
     assert swapped["six_change"] == pytest.approx(default["arab_change"])
-    assert {"name": "groups", "group": "arab", "reason": "absent"} in swapped["politico_terms_off"]
+    assert {"name": "groups", "group": "arab", "description": "all Arab nations", "reason": "absent"} \
+        in swapped["politico_terms_off"]
     # FY2018 is not in the annual table: its baseline is the twelve monthly tables
     fy2018 = visas_values(DATA, shipped, baseline_fy=2018)
     assert fy2018["baseline_source"] == "monthly"

@@ -308,3 +308,23 @@ def test_the_intro_quotes_the_article_word_for_word(shipped):
     assert len(quotes) == 2
     for quote in quotes:
         assert " ".join(quote.split()) in article, quote
+
+
+def test_every_block_of_the_template_is_shown_on_the_page_and_the_notebook_has_no_sentence():
+    """The record's text is only what the page shows: each block is glued whole by the notebook, read by it as a
+    caption, or read by the chart; and the notebook's markdown holds headings and glue directives only."""
+    import nbformat
+
+    nb = nbformat.read(DATA.parent / "notebooks" / "03_visas.ipynb", as_version=4)
+    glued, read = set(), set()
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            glued |= set(re.findall(r"```\{glue:md\} (\w+)\n:format: myst\n```", cell.source))
+            rest = re.sub(r"```\{glue:md\} \w+\n:format: myst\n```", "", cell.source)
+            assert all(not line.strip() or line.startswith("#") for line in rest.splitlines()), rest
+        else:
+            read |= set(re.findall(r'text\["(\w+)"\]', cell.source))
+    chart = {f"visas_proclamation_countries_{part}" for part in ("title", "subtitle", "alt", "source", "note")}
+    blocks = set(prose.ENV.get_template("03_visas.md").blocks)
+    assert blocks == glued | read | chart, (blocks - (glued | read | chart), (glued | read) - blocks)
+    assert "verdict" == next(iter(prose.ENV.get_template("03_visas.md").blocks))  # the page opens with its verdict
