@@ -628,13 +628,13 @@ def groups_table(values: dict) -> pd.DataFrame:
     """Each group of this run: its countries, its two monthly averages and the change (empty where missing)."""
     return pd.DataFrame([{
         "group": g["title"] or g["politico_description"] or g["key"],
-        "countries": g["n_countries"],
+        "countries": "" if g["all"] else g["n_countries"],  # all nations: no list to count
         "window monthly average": g["window_average"],
         "baseline monthly average": g["baseline_average"],
         "change": g["change"],
         "country list": "; ".join(g["countries"]),
         "no rows in the visa tables": "; ".join(g["without_records"]),
-    } for g in values["groups"]]).astype({"countries": "Int64"})
+    } for g in values["groups"]])
 
 
 GROUP_COLUMNS = {"countries": ("countries", "count"), "window monthly average": ("window, a month", "count"),
