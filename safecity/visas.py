@@ -380,6 +380,10 @@ def _politico_values(data: VisaData, comparison: Comparison, changes: dict) -> d
                         "direction": None if computed is None else ("fell" if computed < 0 else
                                                                      "rose" if computed > 0 else "same")})
     computed = [f for f in figures if f["change"] is not None]
+    judged = not terms_off and len(computed) == len(figures)
+    if not judged:  # off Politico's terms, or with a figure missing, nothing is judged: no verdict in the record
+        for f in figures:
+            f["reproduced"] = None
     first = rows.iloc[0]
     return {
         "politico": {"published": f"{pd.Timestamp(first['published']):%Y-%m-%d}",
@@ -392,8 +396,8 @@ def _politico_values(data: VisaData, comparison: Comparison, changes: dict) -> d
         "n_politico_figures": len(figures),
         "n_computed": len(computed),
         "n_not_computed": len(figures) - len(computed),
-        "n_reproduced": sum(1 for f in computed if f["reproduced"]),
-        "n_not_reproduced": sum(1 for f in computed if not f["reproduced"]),
+        "n_reproduced": sum(1 for f in computed if f["reproduced"]) if judged else None,
+        "n_not_reproduced": sum(1 for f in computed if not f["reproduced"]) if judged else None,
         "politico_complete": len(computed) == len(figures),
     }
 
@@ -695,7 +699,7 @@ def restrictions_table(data: VisaData) -> pd.DataFrame:
     return pd.DataFrame({"country": r["country"], "non-immigrant visas": r["nonimmigrant_visas"],
                          "immigrant visas": r["immigrant_visas"],
                          "only officials barred": r["officials_only"].astype(bool),
-                         "later": r["note"].fillna("")})
+                         "later": r["note"].fillna(""), "source": r["source"]})
 
 
 def dates_table(data: VisaData) -> pd.DataFrame:

@@ -119,7 +119,7 @@ def test_a_month_missing_inside_the_window_stops_every_figure_and_says_which(shi
     assert values["window_missing_months"] == [month]
     for f in values["politico_figures"]:
         assert values[f"{f['key']}_change"] is None and f["reproduced"] is None
-    assert values["n_computed"] == 0 and not values["politico_complete"]
+    assert values["n_computed"] == 0 and not values["politico_complete"] and values["n_reproduced"] is None
     assert_no_verdict(text)
     name = prose.month(month)
     assert "cannot be checked" in text["verdict"] and name in text["verdict"]
@@ -257,7 +257,8 @@ def test_other_countries_for_politicos_six_mean_no_verdict_anywhere(shipped, dat
     extra = data.draw(st.lists(st.sampled_from(["Iraq", "Chad", "Egypt"]), max_size=2, unique=True))
     members = sorted((set(six) - set(removed)) | set(extra))
     values, text = page(with_members(shipped, "six", members))
-    assert not values["politico_terms"]
+    assert not values["politico_terms"] and values["n_reproduced"] is None
+    assert all(f["reproduced"] is None for f in values["politico_figures"])
     off = next(t for t in values["politico_terms_off"] if t.get("group") == "six")
     assert off["only_politico"] == sorted(set(removed) - set(extra))
     assert "Not on Politico's terms" in text["verdict"] and "judges none of Politico's figures" in text["verdict"]
@@ -273,7 +274,7 @@ def test_other_countries_for_politicos_six_mean_no_verdict_anywhere(shipped, dat
                                         {"window_start": "2018-03", "window_end": "2018-08"}])
 def test_off_politicos_terms_the_page_states_values_and_judges_nothing(shipped, parameters):
     values, text = page(shipped, **parameters)
-    assert not values["politico_terms"]
+    assert not values["politico_terms"] and values["n_reproduced"] is None
     assert_no_verdict(text)
     assert "judges none of Politico's figures" in text["verdict"]
     for key in ("six", "arab", "muslim", "all"):
