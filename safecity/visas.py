@@ -808,7 +808,7 @@ def index_series(data: VisaData) -> pd.DataFrame:
 
 
 def proclamation_chart(data: VisaData, text: dict[str, str]) -> charts.Figure:
-    """Small multiples, one column (fits a phone): each country's monthly visas as an index (Mar-Aug 2017 = 100)
+    """Small multiples, one column as wide as the page (a phone's too): each country's monthly visas as an index (Mar-Aug 2017 = 100)
     on one shared scale, with the orders' dates. Its words are the record's `text`."""
     frame = index_series(data)
     drawn = frame[["nonimmigrant_index", "immigrant_index"]].notna().any(axis=1)
@@ -842,8 +842,10 @@ def proclamation_chart(data: VisaData, text: dict[str, str]) -> charts.Figure:
         base = alt.Chart(pd.DataFrame({"y": [100]})).mark_rule(color="#bbbbbb").encode(y="y:Q")
         rules = alt.Chart(events).mark_rule(color="#555555", strokeDash=[3, 3], strokeWidth=1).encode(
             x=alt.X("date:T", scale=alt.Scale(domain=domain)), tooltip=[alt.Tooltip("event:N", title="Date")])
-        panels.append(alt.layer(base, rules, lines, points).properties(width=260, height=70, title=name))
-    chart = alt.vconcat(*panels, spacing=8).resolve_scale(y="shared", x="shared")
+        panels.append(alt.layer(base, rules, lines, points).properties(width="container", height=70, title=name))
+    # One column as wide as the page's column (a phone's 342 px included): axes and padding fit inside it.
+    chart = alt.vconcat(*panels, spacing=8).resolve_scale(y="shared", x="shared").properties(
+        autosize={"type": "fit-x", "contains": "padding"})
     table = frame.assign(month=frame["month"].dt.strftime("%Y-%m")).astype(
         {k: "Int64" for k in state_dept_monthly.KINDS})
     return charts.Figure(chart, name="visas-proclamation-countries", text=text, data=table,

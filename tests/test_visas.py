@@ -377,12 +377,13 @@ def test_chart_shows_the_missing_month_as_a_gap(shipped):
 
 
 def test_chart_fits_a_phone_and_indexes_every_country_on_one_scale(shipped):
-    """One column of panels no wider than a 342-px phone column, one shared index scale, and the series too small to
-    index (North Korea's handful) left out and named in the note."""
+    """One column of panels as wide as the page's column (so a 342-px phone's too), one shared index scale, and the
+    series too small to index (North Korea's handful) left out and named in the note."""
     _, text = _page(shipped)
     figure = visas.proclamation_chart(shipped, text)
     spec = figure.spec
-    assert "vconcat" in spec and all(p["width"] <= 280 for p in spec["vconcat"])
+    assert "vconcat" in spec and all(p["width"] == "container" for p in spec["vconcat"])
+    assert spec["autosize"] == {"type": "fit-x", "contains": "padding"}  # axes and padding inside the column
     assert spec["resolve"]["scale"]["y"] == "shared"
     titles = [p["title"] for p in spec["vconcat"]]
     assert "North Korea" not in titles and "Venezuela" in titles
