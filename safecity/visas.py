@@ -419,6 +419,7 @@ def _group_values(data: VisaData, comparison: Comparison, g: GroupChange) -> dic
         "baseline_total": _count_value(g.baseline.total), "baseline_average": _plain_number(g.baseline_average),
         "change": g.change,
         "overlap_order": overlap, "n_overlap_order": len(overlap),
+        "only_order": bool(overlap) and len(overlap) == len(g.members),
         "change_without_order": (without_members(data, comparison, g.key, data.order)
                                  if overlap and len(overlap) < len(g.members) else None),
         "travel_documents": documents, "n_travel_documents": len(documents),

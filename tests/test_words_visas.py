@@ -43,7 +43,11 @@ def page(data: visas.VisaData, other_parameters: bool = False, **parameters) -> 
                                                                  p["baseline_fy"])))
     overridden = ["window_end"] if other_parameters else []
     run = record.run_context({"window_end": p["window_end"]}, overridden)
-    return values, prose.blocks("03_visas", values | {"run": run})
+    text = prose.blocks("03_visas", values | {"run": run})
+    for name, block in text.items():  # whole blocks: none is a fragment the notebook would have to finish
+        assert block and not block.endswith((",", ";", " and", " the")), (name, block[-80:])
+        assert not re.search(r"\(\s*\)|\s[,.;]", block), (name, block)
+    return values, text
 
 
 def without_month(data: visas.VisaData, month: str) -> visas.VisaData:
