@@ -571,7 +571,6 @@ def results(data: VisaData, comparison: Comparison) -> dict:
     out: dict = {
         "tolerance_points": TOLERANCE_POINTS, "near_zero": NEAR_ZERO,
         "window_start": comparison.start, "window_end": comparison.end, "window_months": len(months),
-        "window_same_year": comparison.start[:4] == comparison.end[:4],
         "baseline_fy": fy, "baseline_first_month": _ym(fiscal_year_months(fy)[0]),
         "baseline_last_month": _ym(fiscal_year_months(fy)[-1]), "baseline_months": 12,
         "baseline_source": some.baseline.source,

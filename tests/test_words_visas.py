@@ -333,3 +333,17 @@ def test_every_block_of_the_template_is_shown_on_the_page_and_the_notebook_has_n
     blocks = set(prose.ENV.get_template("03_visas.md").blocks)
     assert blocks == glued | read | chart, (blocks - (glued | read | chart), (glued | read) - blocks)
     assert "verdict" == next(iter(prose.ENV.get_template("03_visas.md").blocks))  # the page opens with its verdict
+
+
+def test_editing_a_template_re_runs_the_notebooks(tmp_path):
+    """The words are code: a changed template changes the code hash every notebook's cache key holds."""
+    import shutil
+
+    from safecity import pipeline
+
+    shutil.copytree(DATA.parent / "safecity", tmp_path / "safecity", ignore=shutil.ignore_patterns("__pycache__"))
+    before = pipeline.code_hash(tmp_path)
+    template = tmp_path / "safecity" / "templates" / "03_visas.md"
+    template.write_text(template.read_text(encoding="utf-8").replace("simple arithmetic", "plain arithmetic"),
+                        encoding="utf-8")
+    assert pipeline.code_hash(tmp_path) != before
