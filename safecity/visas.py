@@ -587,6 +587,9 @@ def results(data: VisaData, comparison: Comparison) -> dict:
                              and any(name in g["countries"] for g in groups)],
     }
     out["missing"] = bool(out["window_missing_months"] or out["baseline_missing_months"])
+    out["window_missing_runs"] = runs(some.missing_months)
+    out["baseline_missing_runs"] = runs(some.baseline.missing_months)
+    out["n_missing_months"] = len(out["window_missing_months"]) + len(out["baseline_missing_months"])
     for key, value in changes.items():
         out[f"{key}_change"] = value
     out.update(_politico_values(data, comparison, changes))
