@@ -707,7 +707,7 @@ def restrictions_table(data: VisaData) -> pd.DataFrame:
 
 def dates_table(data: VisaData) -> pd.DataFrame:
     d = data.dates
-    return pd.DataFrame({"date": [f"{x.day} {x:%b %Y}" for x in d["date"]], "event": d["event"],
+    return pd.DataFrame({"date": list(d["date"]), "event": d["event"],
                          "source": d["source"]})
 
 
@@ -778,13 +778,10 @@ def period_table(data: VisaData) -> pd.DataFrame:
     return out
 
 
-def period_columns(values: dict) -> dict:
-    """Column labels for `period_table`: each period as its months (the labels are the periods' own months)."""
-    labels = {}
-    for p in values["procl"]["periods"]:
-        labels[p["key"]] = (f"{pd.Timestamp(p['first']):%b %Y}–{pd.Timestamp(p['last']):%b %Y}", "count")
-    labels["change"] = ("change, second period against first", "share")
-    return labels
+#: `period_table`'s columns: fixed labels; the table's caption (a template block) gives each period's months.
+PERIOD_COLUMNS = {"before": ("Politico's window", "count"), "first_year": ("first year in full effect", "count"),
+                  "y2019": ("2019", "count"), "latest": ("latest twelve months", "count"),
+                  "change": ("change, first year against Politico's window", "share")}
 
 
 # --------------------------------------------------------------------------- charts
