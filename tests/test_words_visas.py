@@ -135,15 +135,23 @@ def test_a_month_missing_inside_the_window_stops_every_figure_and_says_which(shi
 
 
 @SETTINGS
-@given(month=st.sampled_from(["2018-02", "2020-07", "2023-11", "2024-12"]))
-def test_a_month_missing_outside_the_window_changes_no_politico_figure(shipped, month):
+@given(months=st.lists(st.sampled_from(["2018-02", "2018-03", "2020-07", "2023-11", "2024-12"]), min_size=1,
+                       max_size=3, unique=True))
+def test_months_missing_outside_the_window_change_no_politico_figure(shipped, months):
     default, default_text = page(shipped)
-    values, text = page(without_month(shipped, month))
+    data = shipped
+    for month in months:
+        data = without_month(data, month)
+    values, text = page(data)
+    assert values["missing_nonimmigrant_months"] == len(months) + 1  # and May 2019, as shipped
+    assert "Missing months." in text["import_details"] and "tables for" in text["procl_chart_intro"]
+    month = months[0]
     assert values["window_missing_months"] == [] and values["politico_complete"]
     for f in values["politico_figures"]:
         assert values[f"{f['key']}_change"] == default[f"{f['key']}_change"]
     assert text["verdict"] == default_text["verdict"]
-    assert prose.month(month) in text["import_details"]  # the import says the month is missing
+    for run in values["niv_missing_runs"]:  # the import says which months are missing
+        assert prose.month(run["last"]) in text["import_details"]
     # and every period that spans it has no average, said so in the prose, never a number computed over a gap
     spanned = [p for p in values["procl"]["periods"] if month in p["nonimmigrant_missing"]]
     for p in spanned:
