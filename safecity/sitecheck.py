@@ -11,7 +11,8 @@ returns one line per problem:
   or a working CSV download;
 - a chart whose marks show no tooltip with a number when hovered;
 - a serious or critical accessibility violation found by axe-core (WCAG 2.1 A/AA and best practice;
-  the copy bundled in `axe-playwright-python`, so nothing is fetched), on a desktop and on a phone;
+  the copy bundled in `axe-playwright-python`, so nothing is fetched), on a desktop and on a phone, in
+  the theme's light and dark modes;
 - a page that scrolls sideways on a 390-px phone.
 
 It can keep full-page screenshots of every page, at a desktop's and at a phone's width. Run it by hand with
@@ -379,13 +380,27 @@ def axe_violations(page) -> list[dict]:
     return page.evaluate("options => axe.run(document, options).then(r => r.violations)", AXE_OPTIONS)
 
 
+#: The theme's colour modes; a reader's choice is kept in localStorage and applied to <html data-theme>.
+MODES = ("light", "dark")
+_SET_MODE_JS = """mode => {
+  localStorage.setItem('theme', mode);
+  document.documentElement.dataset.theme = mode;
+  document.documentElement.dataset.mode = mode;
+}"""
+
+
 def check_accessibility(visit: PageVisit, impacts=AXE_FAILING) -> None:
-    """One problem line per axe rule violated (of the given impacts), with how many elements and the first."""
-    for v in axe_violations(visit.page):
-        if v.get("impact") in impacts:
-            first = " ".join(str(part) for part in v["nodes"][0]["target"]) if v["nodes"] else ""
-            visit.report(f"accessibility: {v['id']} ({v['impact']}) on {len(v['nodes'])} element(s), "
-                         f"first {_one_line(first)[:120]}: {_one_line(v['help'])}")
+    """axe in each colour mode: one problem line per rule violated (of the given impacts), with how many
+    elements and the first. The page is left in light mode."""
+    for mode in MODES:
+        visit.page.evaluate(_SET_MODE_JS, mode)
+        visit.page.wait_for_timeout(50)  # let the theme's transitions settle before colours are measured
+        for v in axe_violations(visit.page):
+            if v.get("impact") in impacts:
+                first = " ".join(str(part) for part in v["nodes"][0]["target"]) if v["nodes"] else ""
+                visit.report(f"accessibility ({mode} mode): {v['id']} ({v['impact']}) on {len(v['nodes'])} "
+                             f"element(s), first {_one_line(first)[:120]}: {_one_line(v['help'])}")
+    visit.page.evaluate(_SET_MODE_JS, "light")
 
 
 _SIDEWAYS_JS = """
