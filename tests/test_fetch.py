@@ -296,3 +296,27 @@ def test_the_source_says_where_its_months_come_from():
     config = json.loads((DATA / "raw" / VISAS / "datapackage.json").read_text(encoding="utf-8"))["fetch"]
     assert config["url"] == fetch.DEFAULT_URL
     assert config["folders"] == KIND_FOLDER
+
+
+def test_the_base_url_is_read_from_the_data_package(data, upstream, capsys):
+    path = data / "raw" / VISAS / "datapackage.json"
+    package = _package(data)
+    package["fetch"]["url"] = upstream.url + "mirror"  # (a missing final slash is added)
+    path.write_text(json.dumps(package, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    status = main(["data", "fetch", "--data-dir", str(data)])
+    out = capsys.readouterr().out
+    assert status == 0 and "up to date" in out
+    assert upstream.requested == ["mirror/nonimmigrant_data/2025-06-01.jsonl", "mirror/immigrant_data/2025-06-01.jsonl"]
+
+
+def test_data_record_forgets_where_a_removed_file_was_fetched_from(data, upstream, capsys):
+    upstream.publish("immigrant", "2025-06", _published("immigrant"))
+    assert _fetch(capsys, data, upstream)[0] == 0
+    rel = "immigrant/2025-06-01.jsonl.gz"
+    assert rel in _resource(_package(data), "immigrant")["fileRetrieved"]
+    (data / "raw" / VISAS / rel).unlink()
+    assert main(["data", "record", "--data-dir", str(data), VISAS]) == 0
+    capsys.readouterr()
+    resource = _resource(_package(data), "immigrant")
+    assert rel not in resource["path"] and rel not in resource["fileRetrieved"]
+    assert validate.check(data)[0] == []
