@@ -320,3 +320,16 @@ def test_data_record_forgets_where_a_removed_file_was_fetched_from(data, upstrea
     resource = _resource(_package(data), "immigrant")
     assert rel not in resource["path"] and rel not in resource["fileRetrieved"]
     assert validate.check(data)[0] == []
+
+
+def test_the_sources_page_says_when_newer_files_were_fetched(data, upstream, capsys):
+    from safecity import provenance
+
+    def retrieved():
+        table = provenance.datasets(data)
+        return table.loc[table["folder"] == f"data/raw/{VISAS}/", "retrieved"].item()
+
+    copied = retrieved()
+    upstream.publish("immigrant", "2025-06", _published("immigrant"))
+    assert _fetch(capsys, data, upstream)[0] == 0
+    assert retrieved() == f"{copied}; newer files fetched {TODAY}"
