@@ -1,6 +1,7 @@
-"""Command line: `python -m safecity {check,run,build,diff,data record}`.
+"""Command line: `python -m safecity {check,run,build,diff,data record,data fetch}`.
 
-Exit status: 0 success; 1 a notebook or the site build failed; 2 invalid input data or parameters.
+Exit status: 0 success; 1 a notebook or the site build failed; 2 invalid input data or parameters, or a
+`data fetch` that failed (nothing written).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import ROOT, datarecord, diff, pipeline, validate
+from . import ROOT, datarecord, diff, fetch, pipeline, validate
 from .errors import DataError, NotebookError
 
 
@@ -62,14 +63,32 @@ def main(argv: list[str] | None = None) -> int:
                      help="compare the results of the run on this data folder (default: the project's data/)")
     data = sub.add_parser("data", help="manage the data packages", description="manage the data packages")
     text = "record new, changed and removed files in each source's datapackage.json (hashes, sizes, resources)"
-    cmd = data.add_subparsers(dest="action", required=True).add_parser("record", help=text, description=text)
+    actions = data.add_subparsers(dest="action", required=True)
+    cmd = actions.add_parser("record", help=text, description=text)
     cmd.add_argument("sources", nargs="*", metavar="SOURCE", help="source folder names under raw/ (default: all)")
     cmd.add_argument("--data-dir", type=Path, default=ROOT / "data",
                      help="folder with the same layout as data/ (default: the project's data/)")
+    text = ("download the months published since the latest file (monthly visa tables), store and record them; "
+            "on any failure nothing is written")
+    cmd = actions.add_parser("fetch", help=text, description=text)
+    cmd.add_argument("source", nargs="?", default=fetch.SOURCE, metavar="SOURCE",
+                     help=f"source folder name under raw/ (default and only one: {fetch.SOURCE})")
+    cmd.add_argument("--data-dir", type=Path, default=ROOT / "data",
+                     help="folder with the same layout as data/ (default: the project's data/)")
+    cmd.add_argument("--base-url", help="where the monthly files are (default: the `fetch` url of the source's "
+                                        "datapackage.json)")
+    cmd.add_argument("--timeout", type=float, help="seconds one download may take (default: the source's, "
+                                                   f"else {fetch.DEFAULT_TIMEOUT:g})")
     args = parser.parse_args(argv)
     data_dir = args.data_dir
     if args.command == "diff":
         show_diff(data_dir, args.ref)
+        return 0
+    if args.command == "data" and args.action == "fetch":
+        problems = fetch.fetch(data_dir, args.source, base_url=args.base_url, timeout=args.timeout)
+        for problem in problems:  # one line each, and it says that nothing changed
+            print(f"error: {problem} (nothing was written)", file=sys.stderr)
+        return 2 if problems else 0
         return 0
     if args.command == "data":
         problems = datarecord.record(data_dir, args.sources)

@@ -153,8 +153,8 @@ def _hash_paths(paths: list[Path], root: Path) -> str:
     return digest.hexdigest()
 
 
-#: Modules no notebook runs (command line, benchmark, browser checker): editing them re-runs nothing.
-NOT_NOTEBOOK_CODE = {"__main__.py", "bench.py", "sitecheck.py"}
+#: Modules no notebook runs (command line, data fetch, benchmark, browser checker): editing them re-runs nothing.
+NOT_NOTEBOOK_CODE = {"__main__.py", "fetch.py", "bench.py", "sitecheck.py"}
 
 
 def code_hash(root: Path = ROOT) -> str:
