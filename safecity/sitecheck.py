@@ -394,7 +394,9 @@ def check_accessibility(visit: PageVisit, impacts=AXE_FAILING) -> None:
     elements and the first. The page is left in light mode."""
     for mode in MODES:
         visit.page.evaluate(_SET_MODE_JS, mode)
-        visit.page.wait_for_timeout(50)  # let the theme's transitions settle before colours are measured
+        # Colours are measured as a reader sees them: after the theme's colour transitions have finished.
+        visit.page.wait_for_timeout(50)
+        visit.page.wait_for_function("() => document.getAnimations().every(a => a.playState !== 'running')")
         for v in axe_violations(visit.page):
             if v.get("impact") in impacts:
                 first = " ".join(str(part) for part in v["nodes"][0]["target"]) if v["nodes"] else ""
