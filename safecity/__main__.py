@@ -70,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     cmd.add_argument("ref", nargs="?", default="HEAD", help="git revision to compare with (default: HEAD)")
     cmd.add_argument("--data-dir", type=Path, default=ROOT / "data",
                      help="compare the results of the run on this data folder (default: the project's data/)")
-    cmd.add_argument("--params", type=Path, help="... with this parameter file")
+    cmd.add_argument("--params", type=Path,
+                     help="compare the results of the run with this parameter file (on data/: in _build-runs/)")
     data = sub.add_parser("data", help="manage the data packages", description="manage the data packages")
     text = "record new, changed and removed files in each source's datapackage.json (hashes, sizes, resources)"
     cmd = data.add_subparsers(dest="action", required=True).add_parser("record", help=text, description=text)

@@ -411,13 +411,12 @@ GENERATED = ("results", "_static/downloads")
 
 def work_root(root: Path, data_dir: Path, params_file: Path | None = None, update_book: bool = False) -> Path:
     """The folder a run on `data_dir` executes into and builds from: the project itself for its own `data/` with
-    its own parameters (or `update_book`), else `_build-runs/<folder name>-<hash of the data folder's path and the
-    parameter file's>/`, so the committed notebooks in `book/` never change."""
+    its own parameters (or with a parameter file and `update_book`), else `_build-runs/<folder name>-<hash of its
+    path>/`, so the committed notebooks in `book/` never change."""
     data_dir = Path(data_dir).resolve()
     if data_dir == Path(root, "data").resolve() and (params_file is None or update_book):
         return Path(root)
-    what = str(data_dir) + ("" if params_file is None else "\0" + str(Path(params_file).resolve()))
-    tag = hashlib.sha256(what.encode()).hexdigest()[:8]
+    tag = hashlib.sha256(str(data_dir).encode()).hexdigest()[:8]
     return Path(root, RUNS, f"{data_dir.name}-{tag}")
 
 

@@ -206,7 +206,7 @@ def test_cli_refuses_a_parameter_that_selects_no_data_before_anything_runs(tmp_p
 
 def test_a_warning_in_a_notebook_fails_the_run_on_one_line(project):
     _notebook(project / "notebooks" / "b.ipynb", 'import warnings\nwarnings.warn("careful now")', ["raw/y"])
-    with pytest.raises(NotebookError, match=r"^notebooks/b\.ipynb: cell \d+ warned \(a warning is an error\) "
+    with pytest.raises(NotebookError, match=r"notebooks/b\.ipynb: cell \d+ warned \(a warning is an error\) "
                                             r"UserWarning: careful now$"):
         _run(project)
     assert not (project / "book" / "b.ipynb").exists()
