@@ -101,12 +101,12 @@ def _command(args) -> int:
     try:
         if args.command == "check":
             return check(data_dir, args.params)
+        status = check(data_dir, args.params, args.only)
+        if status:
+            return status  # refused: nothing was run or created
         work = pipeline.work_root(ROOT, data_dir, args.params, args.update_book)
-        # One build at a time per work folder, from the check to the summary: a second one waits.
+        # One build at a time per work folder, from the first notebook to the summary: a second one waits.
         with pipeline.exclusive(work / pipeline.LOCK_FILE, validate.display_path(work / pipeline.BOOK)):
-            status = check(data_dir, args.params, args.only)
-            if status:
-                return status
             pipeline.run(data_dir, params_file=args.params, force=args.force, jobs=args.jobs, only=args.only,
                          update_book=args.update_book)
             if args.command == "build":
