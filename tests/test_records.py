@@ -144,7 +144,8 @@ def _run(project: Path, only: list[str], params: dict | None = None):
     if params:
         params_file = project / "params.yml"
         params_file.write_text(json.dumps(params), encoding="utf-8")  # JSON is YAML
-    pipeline.run(project / "data", root=project, only=only, params_file=params_file, jobs=2, echo=lambda _: None)
+    pipeline.run(project / "data", root=project, only=only, params_file=params_file, update_book=True, jobs=2,
+                 echo=lambda _: None)
 
 
 def test_a_parameter_override_is_said_on_the_page_and_not_passed_off_as_the_claim(book):

@@ -374,6 +374,28 @@ def test_a_data_dir_run_leaves_git_status_clean(tmp_path):
         shutil.rmtree(work, ignore_errors=True)
 
 
+def test_a_params_run_on_the_project_data_goes_to_its_own_folder_and_leaves_git_status_clean(tmp_path):
+    """A what-if run (`--params`) on the project's own data/ never rewrites book/: it runs in _build-runs/."""
+    def status():
+        return subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=ROOT,
+                              capture_output=True, text=True, check=True).stdout
+
+    params = tmp_path / "what-if.yml"
+    params.write_text("04_refugees:\n  far_below: 0.4\n", encoding="utf-8")
+    before, book = status(), {p: p.read_bytes() for p in (ROOT / "book").rglob("*") if p.is_file()}
+    work = pipeline.work_root(ROOT, DATA, params)
+    assert work.parent == ROOT / pipeline.RUNS
+    try:
+        proc = subprocess.run([sys.executable, "-m", "safecity", "run", "--jobs", "1", "--only", "04_refugees",
+                               "--params", str(params)], cwd=ROOT, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+        assert '"far_below": 0.4' in (work / "book" / "results" / "04_refugees.json").read_text(encoding="utf-8")
+        assert status() == before
+        assert {p: p.read_bytes() for p in (ROOT / "book").rglob("*") if p.is_file()} == book
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def test_record_takes_a_new_edition_under_a_new_name_as_the_file_it_replaces(data, capsys):
     folder = data / "raw" / "mpi-refugee-admissions"
     (folder / "MPI-Data-Hub_Refugee-Admissions_1980-2025Q1.csv").rename(folder / "MPI-Data-Hub_Refugee-Admissions.csv")

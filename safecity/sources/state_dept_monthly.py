@@ -479,8 +479,8 @@ def _read_kind(files: _Files, rows: _Roles, crosswalk: nationalities.Crosswalk) 
         for name in unknown:
             rows_of = np.flatnonzero(np.array([v == name for v in p_clean] + [False])[p_codes])
             i = int(rows_of[~np.isin(rows_of, not_data)][0])
-            problems.append(Problem(shown[file_index[i]], f"unknown place name '{name}': add it to "
-                                    f"data/raw/{nationalities.SOURCE}/nationalities.csv", line=int(line[i])))
+            problems.append(Problem(shown[file_index[i]], f"unknown place name '{name}': add it to {crosswalk.file}",
+                                    line=int(line[i]), column="place"))
         raise DataError(problems)
     canonical = [crosswalk.lookup.get(v, "") for v in p_clean]
     canon_names = list(dict.fromkeys(canonical))
