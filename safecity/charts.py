@@ -301,7 +301,7 @@ class Figure:
             "})();</script>\n"
             f'<figcaption>{caption}Source: {esc(self.source)}. '
             f'<a download="{esc(self.name)}.csv" href="{csv_data_uri(self.data)}">Download the data (CSV)</a>.'
-            f'<br><span class="safecity-alt">{esc(self.alt_text)}</span></figcaption>\n'
+            "</figcaption>\n"
             "<details><summary>The numbers behind this chart</summary>\n"
             f"{table_html(self.data, columns=self.columns)}</details>\n"
             "</figure>"

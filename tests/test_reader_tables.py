@@ -134,7 +134,7 @@ def test_a_chart_table_shows_labels_while_its_csv_keeps_the_machine_columns():
     data = pd.DataFrame({"fiscal_year": [2017, 2018], "ceiling_year_end": [50000, 45000], "share": [1.07, 0.5],
                          "partial": [False, True]})
     figure = charts.Figure(alt.Chart(data).mark_bar().encode(x="fiscal_year:O", y="ceiling_year_end:Q"),
-                           name="t", title="t", source="s", alt_text="a", data=data,
+                           name="t", text={"t_title": "t", "t_source": "s", "t_alt": "a"}, data=data,
                            columns={"fiscal_year": ("fiscal year", "fy"), "ceiling_year_end": "ceiling at year end",
                                     "share": ("admitted, share of ceiling", "share")})
     page = figure._repr_html_()
