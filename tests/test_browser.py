@@ -123,6 +123,26 @@ def test_search_works_offline(visit):
     assert "Search finished, found" in page.locator("#search-results").inner_text()
 
 
+#: What a reader would search this book for, and a page that must come up for it.
+SEARCHES = {"498": "book/01_arrests_by_area.html", "45,000": "book/04_refugees.html",
+            "Politico": "book/03_visas.html", "refugee": "book/04_refugees.html"}
+
+
+@pytest.mark.parametrize("query", sorted(SEARCHES))
+def test_search_finds_figures_and_names_with_the_page_text_as_snippet(visit, server, query):
+    """Numbers are searchable (Sphinx alone drops all-digit terms), and each snippet is the page's own text."""
+    v = visit("search.html")
+    v.page.goto(server.url("search.html") + "?q=" + urllib.parse.quote(query))
+    results = v.page.locator("#search-results ul.search li")
+    results.first.wait_for(timeout=sitecheck.TIMEOUT_MS)
+    v.page.wait_for_function("() => document.querySelector('#search-results').innerText.includes('Search finished')")
+    found = results.evaluate_all("items => items.map(li => [li.querySelector('a').href, li.innerText])")
+    pages = [urllib.parse.urlsplit(href).path for href, _ in found]
+    assert any(path.endswith(SEARCHES[query]) for path in pages), pages
+    for _, text in found:
+        assert "Color mode" not in text and ".ipynb" not in text, text
+
+
 def test_navigation_follows_the_toc(visit, server):
     """From the site's front door, the "next" links walk the pages in toc order; the sidebar lists them in order."""
     v = visit("index.html")
