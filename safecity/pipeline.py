@@ -564,8 +564,13 @@ def site_key(root: Path = ROOT) -> str:
     the pinned environment and this module (which drives the build)."""
     files = [Path(root, name) for name in ("_config.yml", "_toc.yml", "requirements.txt")]
     files += sorted(p for p in Path(root, BOOK).rglob("*") if p.is_file() and ".executing" not in p.parts)
-    files.append(Path(__file__))
+    files += [Path(__file__), Path(__file__).with_name("history.py"), Path(__file__).with_name("diff.py"),
+              Path(__file__).with_name("templates") / "corrections.md"]
     digest = hashlib.sha256()
+    # The Corrections page and the pages' dates are read from the committed history of the results.
+    from . import history
+
+    digest.update(history.digest(root if Path(root, ".git").exists() else ROOT).encode())
     for path in files:
         digest.update(str(path.relative_to(root) if path.is_relative_to(root) else path.name).encode() + b"\0")
         digest.update(path.read_bytes() if path.exists() else b"<missing>")
