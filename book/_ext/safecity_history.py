@@ -84,7 +84,7 @@ def _purge(app, env, docname):
 def setup(app):
     app.connect("env-get-outdated", _outdated)
     app.connect("env-purge-doc", _purge)
-    app.add_config_value("safecity_publisher", "Operation Safe City, checked project", "env")
+    app.add_config_value("safecity_publisher", "Operation Safe City, checked", "env")
     app.add_directive("safecity-dates", Dates)
     app.add_directive("safecity-corrections", Corrections)
     return {"parallel_read_safe": False, "parallel_write_safe": True}
