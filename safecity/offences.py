@@ -492,11 +492,12 @@ def article_claims(claims: pd.DataFrame, parameters: dict) -> dict:
 
     stated, quote, on_terms = {}, {}, True
     for row in claims.to_dict("records"):
-        key = str(row["key"])
-        if pd.isna(row.get("stated_value")) or not key:
+        if pd.isna(row.get("key")) or pd.isna(row.get("stated_value")):
             continue
+        key = str(row["key"])
         stated[key] = _stated(row["stated_value"])
-        quote[key] = str(row["quote"]) if isinstance(row.get("quote"), str) and row.get("quote_verified") else None
+        # Only the article's own words are quoted: a quote not verified against its full text is not shown.
+        quote[key] = str(row["quote"]) if isinstance(row.get("quote"), str) and row.get("quote_verified") is True else None
         terms = parse_terms(row.get("terms"))
         on_terms &= all(str(parameters.get(name)) == wanted for name, wanted in terms.items())
     return {"stated": stated, "quote": quote, "on_terms": bool(on_terms and stated)}
