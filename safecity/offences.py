@@ -458,7 +458,7 @@ SOURCES = ["ice-safe-city", "ice-safe-city-offences", "ice-annual-arrests", "art
 LABELS = {
     "convicted": "people with criminal convictions",
     "convicted_share": "share of those arrested with convictions",
-    "dui": "people whose most serious conviction was the article's category",
+    "dui": "people whose most serious conviction was DUI",
     "national_share": "ICE's national share with convictions that year",
     "largest_is_certain": "whether the largest itemised category is certainly the most common conviction",
 }
