@@ -150,7 +150,9 @@ def test_largest_and_most_common_words_follow_the_largest_category(generated):
         return
     top = largest_of(counts)
     top_people = counts[top[0]]
-    assert title.startswith(f"{join_and(top)} {'are the largest categories' if len(top) > 1 else 'is the largest category'}")
+    tied = len(top) > 1
+    assert title.startswith(f"The largest {'categories' if tied else 'category'} the reports itemise "
+                            f"{'are' if tied else 'is'} {join_and(top)} (")
     assert f"({top_people:,}{' each' if len(top) > 1 else ''} of {chapter.convicted:,})" in title
     assert f"{join_and(top)}, with {top_people:,} " in text["most_common"]
     if "DUI" not in counts:
