@@ -155,14 +155,15 @@ def _hash_paths(paths: list[Path], root: Path) -> str:
 
 
 #: Modules no notebook runs (command line, data fetch, benchmark, browser checker): editing them re-runs nothing.
-NOT_NOTEBOOK_CODE = {"__main__.py", "fetch.py", "bench.py", "sitecheck.py"}
+NOT_NOTEBOOK_CODE = {"__main__.py", "fetch.py", "bench.py", "sitecheck.py", "history.py", "corrections.md"}
 
 
 def code_hash(root: Path = ROOT) -> str:
     """Hash of the `safecity` package source and its prose templates: a change to any module a notebook may
     run, or to any page's words, invalidates every notebook."""
     modules = [p for p in sorted(Path(root, "safecity").rglob("*"))
-               if (p.suffix == ".py" and p.name not in NOT_NOTEBOOK_CODE) or (p.suffix == ".md" and p.parent.name == "templates")]
+               if p.name not in NOT_NOTEBOOK_CODE
+               and (p.suffix == ".py" or (p.suffix == ".md" and p.parent.name == "templates"))]
     return _hash_paths(modules, root)
 
 
