@@ -219,7 +219,9 @@ def table_html(frame: pd.DataFrame, caption: str | None = None, columns: Columns
         for c in shown) + "</tr></thead>")
     lines.append("<tbody>")
     for i in range(len(frame)):
-        cells = (f'<td{_cell_class(c["kind"])}>{link_addresses(c["cells"][i])}</td>' for c in shown)
+        # Each cell names its column, so that on a phone a row can be shown as a card of labelled values.
+        cells = (f'<td{_cell_class(c["kind"])} data-label="{esc(c["label"])}">{link_addresses(c["cells"][i])}</td>'
+                 for c in shown)
         lines.append("<tr>" + "".join(cells) + "</tr>")
     lines += ["</tbody>", "</table>"]
     return "\n".join(lines)
