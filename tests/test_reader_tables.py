@@ -112,7 +112,7 @@ def test_booleans_missing_values_and_dates_read_as_words():
 def test_web_addresses_in_a_cell_become_links():
     cell = "82 FR 8977 (1 Feb 2017), https://thefederalregister.org/82-FR/8977; see <also> http://a.example/x?y=1&z=2."
     text = charts.table_html(pd.DataFrame({"source": [cell]}))
-    assert ('<td>82 FR 8977 (1 Feb 2017), <a href="https://thefederalregister.org/82-FR/8977">'
+    assert ('<td data-label="source">82 FR 8977 (1 Feb 2017), <a href="https://thefederalregister.org/82-FR/8977">'
             'thefederalregister.org/82-FR/8977</a>; see &lt;also&gt; '
             '<a href="http://a.example/x?y=1&amp;z=2">a.example/x?y=1&amp;z=2</a>.</td>') in text
 
