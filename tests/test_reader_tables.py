@@ -120,7 +120,7 @@ def test_web_addresses_in_a_cell_become_links():
 def test_checksums_are_shown_whole_and_may_wrap():
     digest = "1f901bfd65074b2b7a539b840d5c7b2563a9b84ee977152297de514f48ca3310"
     text = charts.table_html(pd.DataFrame({"SHA-256 checksum": [digest]}))
-    assert f'<td class="safecity-checksum">{digest}</td>' in text
+    assert f'<td class="safecity-checksum" data-label="SHA-256 checksum">{digest}</td>' in text
 
 
 def test_a_label_for_a_column_the_table_lacks_is_an_error():
