@@ -12,6 +12,7 @@ Code computes values and named conditions only; every word the page shows is in
 
 from __future__ import annotations
 
+import dataclasses
 import numbers
 import re
 from dataclasses import dataclass
@@ -423,7 +424,7 @@ def ceiling_chart(years: pd.DataFrame, reference: int | None, text: dict[str, st
     """Ceilings (as first set and at year end) and admissions per fiscal year, with a reference line at the
     article's figure (`reference`, from the data; none when the data hold no figure). Words from `text`."""
     table = chart_table(years)
-    data = _plain(table)
+    data = _plain(table.drop(columns=["admissions_suspended_from"]))  # in the table and CSV, not the drawing
     data["series_admitted"] = [SERIES[1] if p else SERIES[0] for p in table["partial_year"]]
     data["label"] = _fy_labels(table["fiscal_year"])
     year_list = table["fiscal_year"].tolist()
@@ -591,12 +592,11 @@ class Analysis:
 
 def analyse(inputs: Inputs, *, tested_year: int, since_year: int, first_year: int, last_year: int | None,
             far_below: float, groups_first_year: int, groups_last_year: int | None, months_first_year: int,
-            months_last_year: int, years: pd.DataFrame | None = None) -> Analysis:
+            months_last_year: int) -> Analysis:
     """Ceilings by year, the 'lowest since' test on both readings, shares, the listed countries' admissions and
-    the two sources reconciled. `years` replaces the ceilings table built from the inputs (tests mutate it)."""
-    if years is None:
-        years = fiscal_years(inputs.mpi, inputs.facts, inputs.facts_file)
-        check_orders(inputs.orders, years, inputs.orders_file)
+    the two sources reconciled."""
+    years = fiscal_years(inputs.mpi, inputs.facts, inputs.facts_file)
+    check_orders(inputs.orders, years, inputs.orders_file)
     shown = shown_years(years, first_year, last_year)
     monthly = group_months(inputs.prm, inputs.groups, inputs.names)
     parameters = dict(tested_year=tested_year, since_year=since_year, first_year=first_year, last_year=last_year,
@@ -610,6 +610,16 @@ def analyse(inputs: Inputs, *, tested_year: int, since_year: int, first_year: in
                     countries=country_table(inputs.prm, inputs.groups, inputs.names, groups_first_year,
                                             groups_last_year),
                     recon=reconcile(inputs.mpi, inputs.prm))
+
+
+def with_years(analysis: Analysis, years: pd.DataFrame) -> Analysis:
+    """The same analysis on another ceilings table (a test's mutated copy): only what depends on it is recomputed."""
+    p = analysis.parameters
+    shown = shown_years(years, p["first_year"], p["last_year"])
+    return dataclasses.replace(analysis, years=years, shown=shown,
+                               as_set=lowest_since(years, p["tested_year"], p["since_year"], "ceiling_set"),
+                               year_end=lowest_since(years, p["tested_year"], p["since_year"], "ceiling_final"),
+                               share_table=shares(shown, p["far_below"]))
 
 
 def _fact(facts: pd.DataFrame, kind: str, year: int | None = None) -> pd.Series | None:
