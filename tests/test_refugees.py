@@ -390,11 +390,9 @@ def _years(ceilings: dict, admissions: dict | None = None) -> pd.DataFrame:
 
 def _text(values: dict, overridden=()) -> dict:
     """The page's blocks for `values`, as the notebook renders them."""
-    from safecity import prose, record
+    from safecity import record
 
-    plain = record._plain(values)
-    return prose.blocks("04_refugees", plain | {"run": record.run_context(plain | {k: 0 for k in overridden},
-                                                                         list(overridden))})
+    return record.render("04_refugees", values, {k: values.get(k, 0) for k in overridden}, overridden)
 
 
 def test_verdict_true_when_below_every_earlier_ceiling():

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from safecity import prose, record, refugees
+from safecity import record, refugees
 
 from conftest import DATA, defaults
 
@@ -42,9 +42,7 @@ def render(inputs, years, overridden=(), **parameters):
     if key not in _ANALYSES:  # the listed countries and the reconciliation do not depend on the ceilings table
         _ANALYSES[key] = refugees.analyse(inputs, **p)
     values = refugees.results(inputs, refugees.with_years(_ANALYSES[key], years))
-    plain = record._plain(values)
-    run = record.run_context(p, list(overridden))
-    return values, prose.blocks("04_refugees", plain | {"run": run})
+    return values, record.render("04_refugees", values, p, overridden)
 
 
 @st.composite
