@@ -759,7 +759,7 @@ def results(inputs: Inputs, analysis: Analysis) -> dict:
         "tested_ceiling": tested_ceiling,
         "tested_ceiling_year_end": year_end["ceiling"],
         "article_ceiling_matches": None if article is None or article["ceiling"] is None or tested_ceiling is None
-        else article["ceiling"] == tested_ceiling,
+        or article["year"] != tested_year else article["ceiling"] == tested_ceiling,
         "as_set": as_set, "year_end": year_end,
         "readings_agree": as_set["status"] is not None and as_set["status"] == year_end["status"],
         # what the claims ledger reads (rule lowest_since)

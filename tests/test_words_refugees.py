@@ -18,7 +18,7 @@ from safecity import record, refugees
 from conftest import DATA, defaults
 
 PARAMETERS = {k: v for k, v in defaults("04_refugees").items() if k not in ("data_dir", "overridden")}
-VERDICT_WORDS = ("when it was written", "Not quite", "Not checked")
+VERDICT_WORDS = ("when it was written", "Not quite", "Not checked", "is not the data's")
 FY = re.compile(r"FY(\d{4})")
 
 
@@ -127,6 +127,8 @@ def test_the_stated_lowest_and_later_ceilings_are_the_computed_ones(inputs, base
         return
     opening = {"lowest": "**True when it was written.**", "tied": "**Not quite: it only equalled the lowest.**",
                "not lowest": "**Not true when it was written.**"}[status]
+    if values["article_ceiling_matches"] is False:  # the article's 45,000 is not the (mutated) data's figure
+        opening = "**The article's figure is not the data's.**"
     assert verdict.startswith(opening)
     assert f"ceiling of {_num(ceiling)}" in text["lowest_finding"] and _num(minimum) in text["lowest_finding"]
     assert all(f"FY{y}" in text["lowest_finding"] for y in minimum_years)
