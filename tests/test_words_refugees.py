@@ -72,6 +72,8 @@ def mutated(draw, base: pd.DataFrame):
                                                  "partial": False, "suspended_from": None}])], ignore_index=True)
     if draw(st.booleans()):  # drop the latest year
         years = years.iloc[:-1]
+    dropped = draw(st.lists(st.integers(6, len(years) - 2), max_size=1))  # a year gone from inside the table
+    years = years.drop(index=[years.index[i] for i in dropped])
     for column in ("ceiling_set", "ceiling_final", "admissions"):
         years[column] = years[column].astype("Int64")
     return years.reset_index(drop=True)
@@ -118,6 +120,11 @@ def test_the_stated_lowest_and_later_ceilings_are_the_computed_ones(inputs, base
     assert values["min_ceiling"] == minimum and values["later_lower_years"] == later
     page = " ".join(text.values())
     assert not re.search(r"\b(nan|NaN|None)\b", page)
+    admitted = years.loc[years["fiscal_year"] == tested, "admissions"]
+    if admitted.empty or pd.isna(admitted.iloc[0]):  # no admissions: no share stated
+        assert f"The data hold no admissions for FY{tested}." in text["far"] and "of the ceiling." not in text["far"]
+    else:
+        assert f"{_num(int(admitted.iloc[0]))} refugees were admitted" in text["far"]
     verdict = text["verdict"]
     if status is None:  # missing is never a verdict
         assert verdict.startswith("**Not checked: a ceiling is missing.**")
