@@ -241,3 +241,20 @@ def test_the_monthly_chart_marks_refugee_orders_only(inputs, base_years):
         "Presidential Determination on Refugee Admissions for Fiscal Year 2026"]
     assert "Executive Order 14163, 27 January 2025" in text["months"]
     assert "Dashed rule: Executive Order 14163, 27 January 2025." in text["refugees_listed_countries_by_month_alt"]
+
+
+def test_the_ledger_reads_the_pages_words_and_gives_no_verdict_for_a_missing_ceiling(inputs, base_years):
+    from safecity import claims
+
+    claim = claims.load(DATA)
+    claim = claim[claim["id"] == "refugee-lowest"]
+    values, text = render(inputs, base_years)
+    row = claims.evaluate(claim, {"refugees": {"values": record._plain(values), "text": text,
+                                               "parameters": PARAMETERS}}).iloc[0]
+    assert row["verdict"] == claims.OUTDATED and text["later_lower_detail"] in row["reason"]
+    years = base_years.copy()
+    years.loc[years["fiscal_year"] == 1990, ["ceiling_set", "ceiling_final"]] = pd.NA
+    values, text = render(inputs, years)
+    row = claims.evaluate(claim, {"refugees": {"values": record._plain(values), "text": text,
+                                               "parameters": PARAMETERS}}).iloc[0]
+    assert row["verdict"] == claims.UNCHECKABLE
