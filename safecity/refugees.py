@@ -548,9 +548,9 @@ def group_month_chart(monthly: pd.DataFrame, orders: pd.DataFrame, first: int, l
         tips = [alt.Tooltip("date:T", title="Date", format="%d %b %Y"), alt.Tooltip("document:N", title="Order"),
                 alt.Tooltip("what:N", title="What it did")]
         rule = alt.Chart(events).mark_rule(color="#555555", strokeDash=[2, 2]).encode(x="date:T", tooltip=tips)
-        label = alt.Chart(events).mark_text(align="left", dx=4, dy=-4, fontSize=10, color="#333333", baseline="top",
-                                            angle=0).encode(x="date:T", y=alt.Y("offset:Q", scale=None, axis=None), text="order:N",
-                                                            tooltip=tips)
+        label = alt.Chart(events).mark_text(align="left", dx=4, dy=-4, fontSize=10, color="#333333",
+                                            baseline="top").encode(
+            x="date:T", y=alt.Y("offset:Q", scale=None, axis=None), text="order:N", tooltip=tips)
         layers += [rule, label]
     chart = alt.layer(*layers).properties(width="container", height=300)
     table = inside[["group", "fiscal_year", "month", "admissions"]].assign(
@@ -658,7 +658,9 @@ def _order_on(orders: pd.DataFrame, day: str) -> str | None:
 def _setting_order(orders: pd.DataFrame, year: int, ceiling: int) -> dict | None:
     """The first order that gave `year` the `ceiling`, if the orders table holds one."""
     rows = orders[(orders["fiscal_year"] == year) & (orders["ceiling"] == ceiling)].sort_values("date")
-    return None if rows.empty else {"document": str(rows["document"].iloc[0]), "date": f"{rows['date'].iloc[0]:%Y-%m-%d}"}
+    if rows.empty:
+        return None
+    return {"document": str(rows["document"].iloc[0]), "date": f"{rows['date'].iloc[0]:%Y-%m-%d}"}
 
 
 def ceiling_summary(shown: pd.DataFrame, prm, orders: pd.DataFrame) -> dict:

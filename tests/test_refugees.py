@@ -623,7 +623,8 @@ def test_listed_country_chart_titles_follow_the_admissions():
     by_year, monthly = analysis.by_year, analysis.monthly
     first = by_year["fiscal_year"] == by_year["fiscal_year"].min()
     lowest_first = by_year.assign(admissions=by_year["admissions"].where(first, by_year["admissions"] + 30000))
-    busier = monthly.assign(admissions=monthly["admissions"].where(monthly["fiscal_year"] != p["months_last_year"], 5000))
+    last_year = monthly["fiscal_year"] != p["months_last_year"]
+    busier = monthly.assign(admissions=monthly["admissions"].where(last_year, 5000))
     changed = dataclasses.replace(analysis, by_year=lowest_first, monthly=busier)
     text = _text(refugees.results(inputs, changed))
     assert text["refugees_listed_countries_by_year_title"] == (

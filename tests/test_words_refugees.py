@@ -91,7 +91,8 @@ def _oracle(years: pd.DataFrame, tested: int, since: int, column: str = "ceiling
         status = None
     else:
         status = "lowest" if ceiling < minimum else "tied" if ceiling == minimum else "not lowest"
-    later = sorted(y for y, c in by_year.items() if y > tested and c is not None and ceiling is not None and c < ceiling)
+    later = sorted(y for y, c in by_year.items()
+                   if y > tested and c is not None and ceiling is not None and c < ceiling)
     return ceiling, minimum, sorted(y for y, c in known.items() if c == minimum), missing, status, later
 
 
