@@ -144,6 +144,8 @@ def stated_text(claim: dict) -> str:
 def rule_equal(claim, record) -> Verdict:
     """The stated number must equal the computed one exactly."""
     computed = lookup(record["values"], claim["key"])
+    if computed is None:  # the chapter could not compute it (a missing value): no verdict
+        return Verdict(UNCHECKABLE, "", _with_note("the source has no figure for it", claim["note"]))
     stated = _number(claim["stated_value"])
     if _number(computed) == stated:
         return Verdict(MATCHES, _fmt(computed), claim["note"] or "the same figure as the primary source")

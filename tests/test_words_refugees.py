@@ -259,3 +259,18 @@ def test_the_ledger_reads_the_pages_words_and_gives_no_verdict_for_a_missing_cei
     row = claims.evaluate(claim, {"refugees": {"values": record._plain(values), "text": text,
                                                "parameters": PARAMETERS}}).iloc[0]
     assert row["verdict"] == claims.UNCHECKABLE
+
+
+def test_no_ceiling_for_the_tested_year_leaves_both_ledger_claims_unchecked(inputs, base_years):
+    from safecity import claims
+
+    years = base_years.copy()
+    years.loc[years["fiscal_year"] == PARAMETERS["tested_year"], ["ceiling_set", "ceiling_final"]] = pd.NA
+    values, text = render(inputs, years)
+    assert values["tested_ceiling"] is None and text["tested_ceiling"] == "no ceiling in the data"
+    table = claims.load(DATA)
+    table = table[table["chapter"] == "refugees"]
+    rows = claims.evaluate(table, {"refugees": {"values": record._plain(values), "text": text,
+                                                "parameters": PARAMETERS}})
+    assert set(rows["verdict"]) == {claims.UNCHECKABLE}
+    assert "when it was written" not in " ".join(text.values())
