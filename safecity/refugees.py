@@ -759,7 +759,6 @@ def results(inputs: Inputs, analysis: Analysis) -> dict:
         "on_claim_terms": bool(on_terms),
         "reference_ceiling": None if article is None else article["ceiling"],  # the chart's reference line
         "tested_ceiling": tested_ceiling,
-        "tested_ceiling_year_end": year_end["ceiling"],
         "article_ceiling_matches": None if article is None or article["ceiling"] is None or tested_ceiling is None
         or article["year"] != tested_year else article["ceiling"] == tested_ceiling,
         "as_set": as_set, "year_end": year_end,
@@ -777,7 +776,6 @@ def results(inputs: Inputs, analysis: Analysis) -> dict:
         else _setting_order(inputs.orders, int(latest["fiscal_year"]), int(latest["ceiling_set"])),
         "latest_year": int(latest["fiscal_year"]),
         "latest_ceiling": _int(latest["ceiling_set"]),
-        "latest_has_admissions": bool(pd.notna(latest["admissions"])),
         "partial_note": inputs.mpi.partial_note or None,
         "tested_admissions": None if tested.empty else _int(tested["admissions"].iloc[0]),
         "tested_partial": bool(not tested.empty and tested["partial"].iloc[0]),
