@@ -144,6 +144,8 @@ def stated_text(claim: dict) -> str:
 def rule_equal(claim, record) -> Verdict:
     """The stated number must equal the computed one exactly."""
     computed = lookup(record["values"], claim["key"])
+    if computed is None:  # the chapter could not compute it (a missing value): no verdict
+        return Verdict(UNCHECKABLE, "", _with_note("the source has no figure for it", claim["note"]))
     stated = _number(claim["stated_value"])
     if _number(computed) == stated:
         return Verdict(MATCHES, _fmt(computed), claim["note"] or "the same figure as the primary source")
@@ -202,17 +204,20 @@ def rule_near_zero(claim, record) -> Verdict:
 def rule_lowest_since(claim, record) -> Verdict:
     """'Lowest since <year>': was it the lowest when written, and has a later value gone lower since?
 
-    Reads the chapter's `is_lowest`, `min_ceiling`, `min_ceiling_years` and `later_lower_text`; `key`
-    names the tested value.
+    Reads the chapter's `is_lowest` (None: a ceiling is missing), `min_ceiling`, `min_ceiling_years`,
+    `later_lower` and its `later_lower_detail` text block; `key` names the tested value.
     """
     values = record["values"]
     value = _fmt(lookup(values, claim["key"]))
+    if values["is_lowest"] is None:  # a ceiling the comparison needs is missing: no verdict
+        return Verdict(UNCHECKABLE, value, _with_note("a ceiling the comparison needs is missing", claim["note"]))
     previous, years = _fmt(values["min_ceiling"]), " and ".join(f"FY{y}" for y in values["min_ceiling_years"])
+    later_text = record.get("text", {}).get("later_lower_detail", values.get("later_lower_text"))
     if not values["is_lowest"]:
         return Verdict(DIFFERS, value, f"{years} was as low or lower ({previous})")
     if values["later_lower"]:
         return Verdict(OUTDATED, value, f"true when written: the lowest before was {previous} in {years}; later "
-                                        f"ceilings as first set went lower: {values['later_lower_text']}")
+                                        f"ceilings as first set went lower: {later_text}")
     return Verdict(MATCHES, value, f"the lowest before was {previous} in {years}, and none has gone lower since")
 
 
@@ -455,16 +460,7 @@ def _visas(table, text, values):
         head = "Politico's visa figures do not reproduce."
     else:
         head = f"{matched} of Politico's {len(verdicts)} visa figures reproduce."
-    body = (f"From the State Department's records, comparing {text['window_label']} with {text['baseline_label']}, "
-            f"the change in non-immigrant visas issued was {text['six_change']} for the {text['six_n']} countries of "
-            f"the March 2017 order (Politico: {text['six_politico']})")
-    if "arab_change" in text:
-        body += f", {text['arab_change']} for Arab nations (Politico: {text['arab_politico']})"
-    if "muslim_change" in text:
-        body += f", {text['muslim_change']} for majority-Muslim countries (Politico: {text['muslim_politico']})"
-    if "all_change" in text:
-        body += f" and {text['all_change']} for all nations (Politico: \"{text['all_politico']}\")"
-    return head, body + "."
+    return head, text["finding"]  # the visa page's own words for its figures (templates/03_visas.md)
 
 
 def _refugees(table, text, values):
@@ -474,7 +470,7 @@ def _refugees(table, text, values):
             OUTDATED: f"\"Lowest since {since}\" was true when written, and has not stayed true.",
             DIFFERS: f"\"Lowest since {since}\" was not true when written."}.get(
         verdict[0] if verdict else "", "The refugee ceiling claim was not checked in this run.")
-    return head, f"{text['verdict_sentence']}. {text['later_sentence']}."
+    return head, f"{text['lowest_finding']} {text['later_finding']}"
 
 
 FINDINGS = {"arrests": _arrests, "offences": _offences, "visas": _visas, "refugees": _refugees}
