@@ -399,6 +399,8 @@ def _politico_values(data: VisaData, comparison: Comparison, changes: dict) -> d
         "n_reproduced": sum(1 for f in computed if f["reproduced"]) if judged else None,
         "n_not_reproduced": sum(1 for f in computed if not f["reproduced"]) if judged else None,
         "politico_complete": len(computed) == len(figures),
+        # Politico's percentages for groups whose lists it did not publish (their closeness depends on ours)
+        "politico_unnamed": [f["description"] for f in figures if f["kind"] == "percent" and f["named"] is None],
     }
 
 
@@ -508,6 +510,8 @@ def _proclamation_values(data: VisaData) -> dict:
             "immigrant_first_year_change": kinds[1]["first_year_change"],
             "gaps": gaps,
             "officials_only": officials_only,
+            "officials_only_countries": [o["country"] for o in officials_only],
+            "latest": next(p for p in period_rows if p["key"] == "latest"),
             "n_others": len(rest),
             "others_first_year_change": period_change(rest_before, rest_first),
             "revoked": f"{revoked.iloc[0]:%Y-%m-%d}" if not revoked.empty else None,

@@ -132,7 +132,7 @@ def test_unknown_name_names_file_line_and_name(data_copy):
     _replace_month(data_copy, "unknown-name.jsonl.gz")
     with pytest.raises(DataError) as error:
         state_dept_monthly.read(data_copy, "nonimmigrant")
-    assert "2017-03-01.jsonl.gz, line 2: unknown place name 'Ruritania'" in str(error.value)
+    assert "2017-03-01.jsonl.gz, line 2, column 'place': unknown place name 'Ruritania'" in str(error.value)
 
 
 @pytest.mark.parametrize("bad, line, reason", [
