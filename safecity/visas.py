@@ -812,8 +812,8 @@ def index_series(data: VisaData) -> pd.DataFrame:
 
 
 def proclamation_chart(data: VisaData, text: dict[str, str]) -> charts.Figure:
-    """Small multiples, one column as wide as the page (a phone's too): each country's monthly visas as an index (Mar-Aug 2017 = 100)
-    on one shared scale, with the orders' dates. Its words are the record's `text`."""
+    """Small multiples, one column as wide as the page (a phone's too): each country's monthly visas as an index
+    (Mar-Aug 2017 = 100) on one shared scale, with the orders' dates. Its words are the record's `text`."""
     frame = index_series(data)
     drawn = frame[["nonimmigrant_index", "immigrant_index"]].notna().any(axis=1)
     countries = [c for c in dict.fromkeys(frame["country"]) if c in set(frame.loc[drawn, "country"])]

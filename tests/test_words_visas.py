@@ -19,7 +19,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from safecity import prose, record, visas
-from safecity.sources.country_groups import Group
 
 from conftest import DATA, defaults
 
@@ -220,7 +219,8 @@ def test_the_proclamation_words_and_the_chart_agree(shipped, factor):
     kinds = {k["kind"]: k for k in values["procl"]["kinds"]}
     niv_change = kinds["nonimmigrant"]["first_year_change"]
     word = "fell to" if niv_change < 0 else "rose to" if niv_change > 0 else "stayed at"
-    assert f"non-immigrant visas {word} {prose.num(kinds['nonimmigrant']['first_year'])} a month" in text["procl_periods"]
+    shown = prose.num(kinds["nonimmigrant"]["first_year"])
+    assert f"non-immigrant visas {word} {shown} a month" in text["procl_periods"]
     assert f"non-immigrant visas {prose.pct(niv_change, signed=True)}" in text["visas_proclamation_countries_title"]
     both = [niv_change, kinds["immigrant"]["first_year_change"]]
     direction = "fell" if all(c < 0 for c in both) else "rose" if all(c > 0 for c in both) else "changed"
