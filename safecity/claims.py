@@ -47,6 +47,8 @@ FINDING_KEYS = {
     "visas": ["six_change", "six_countries", "arab_change", "muslim_change", "all_change"],
     "refugees": ["since_year", "tested_year", "tested_ceiling", "min_ceiling", "min_ceiling_years", "later_lower"],
 }
+#: The ledger's blocks the intro shows, in order.
+INTRO_BLOCKS = ["finding_arrests", "finding_offences", "finding_visas", "finding_refugees", "finding_ledger"]
 #: The claims each finding's headline is chosen from.
 FINDING_CLAIMS = {
     "arrests": ["places-sum"],
@@ -439,6 +441,25 @@ def record_values(rows: list[dict], records: dict[str, dict]) -> dict:
     the tally and the intro's findings."""
     return {"claims": {row["id"]: row for row in rows}, "order": [row["id"] for row in rows],
             "verdicts": VERDICTS, "tally": tally(rows), "findings": chapter_findings(rows, records)}
+
+
+#: The chapter values the Methods page states, by chapter (None when the chapter has no record).
+METHODS_KEYS = {"visas": ["six_countries", "tolerance_points", "near_zero", "missing_nonimmigrant_months"],
+                "refugees": ["since_year"]}
+
+
+def methods_values(records: dict[str, dict]) -> dict:
+    """What the Methods page states: the visas run's terms and bands, the refugee test's first year, and how many of
+    Politico's figures the ledger checks (the same count the intro's visas finding gives)."""
+    out = {}
+    for chapter, keys in METHODS_KEYS.items():
+        record = records.get(chapter)
+        out[chapter] = None if record is None else (
+            {key: record["values"].get(key) for key in keys} | {k: v for k, v in record.get("parameters", {}).items()
+                                                                if k in ("window_start", "window_end", "baseline_fy")})
+    ledger = records.get(CHAPTER, {}).get("values", {})
+    out["politico"] = {"n_claims": (ledger.get("findings", {}).get("visas") or {}).get("n_claims", len(FINDING_CLAIMS["visas"]))}
+    return out
 
 
 def csv_table(page: dict) -> pd.DataFrame:
