@@ -482,7 +482,7 @@ def _csv(value) -> str:
     return str(value)
 
 
-def glue_page(page: str, values: dict) -> dict[str, str]:
+def glue_page(page: str, values: dict) -> None:
     """Render a page's template (`templates/<page>.md`) and glue each block for `{glue:md}`, for pages that keep
     no results record of their own (the intro, Sources, Downloads)."""
     from IPython.display import Markdown
@@ -490,10 +490,8 @@ def glue_page(page: str, values: dict) -> dict[str, str]:
 
     from . import prose
 
-    text = prose.blocks(page, values)
-    for name, block in text.items():
+    for name, block in prose.blocks(page, values).items():
         glue(name, Markdown(block), display=False)
-    return text
 
 
 def glue_blocks(text: dict[str, str], names: list[str]) -> None:
