@@ -139,7 +139,7 @@ def stated_value(claim: dict):
         return None
     if claim["rule"] == "equal_date":
         return value
-    if claim["rule"] == "same_set":
+    if claim["rule"] in ("same_set", "all_in"):
         return [x.strip() for x in value.split(";")]
     try:
         number = _number(value)
@@ -297,6 +297,14 @@ def rule_place(claim, values) -> dict:
     return out | {"verdict": MATCHES if stated == ice else DIFFERS}
 
 
+def rule_all_in(claim, values) -> dict:
+    """Every item of the stated list (or of the chapter list `stated_key` names) is in the computed list `key`."""
+    computed = sorted(str(x) for x in _value(values, claim["key"]))
+    outside = sorted(str(x) for x in claim["stated"] if str(x) not in computed)
+    return {"verdict": DIFFERS if outside else MATCHES, "computed": computed, "outside": outside,
+            "n_items": len(claim["stated"])}
+
+
 def rule_uncheckable(claim, values) -> dict:
     return {"verdict": UNCHECKABLE, "computed": None}
 
@@ -304,7 +312,8 @@ def rule_uncheckable(claim, values) -> dict:
 RULES = {"equal": rule_equal, "percent": rule_percent, "near_zero": rule_near_zero,
          "lowest_since": rule_lowest_since, "same_set": rule_same_set, "at_most": rule_at_most,
          "largest": rule_largest, "goes_beyond": rule_goes_beyond, "equal_date": rule_equal_date,
-         "place": rule_place, "nearly": rule_nearly, "uncheckable": rule_uncheckable}
+         "place": rule_place, "nearly": rule_nearly,
+         "all_in": rule_all_in, "uncheckable": rule_uncheckable}
 
 
 def off_terms(claim: dict, record: dict) -> list[dict]:
@@ -482,7 +491,7 @@ def _csv(value) -> str:
     return str(value)
 
 
-def glue_page(page: str, values: dict) -> None:
+def show_page(page: str, values: dict) -> None:
     """Render a page's template (`templates/<page>.md`) and glue each block for `{glue:md}`, for pages that keep
     no results record of their own (the intro, Sources, Downloads)."""
     from IPython.display import Markdown
@@ -494,7 +503,7 @@ def glue_page(page: str, values: dict) -> None:
         glue(name, Markdown(block), display=False)
 
 
-def glue_blocks(text: dict[str, str], names: list[str]) -> None:
+def show_blocks(text: dict[str, str], names: list[str]) -> None:
     """Glue blocks another page's record holds (the intro shows the ledger's findings as the ledger renders them)."""
     from IPython.display import Markdown
     from myst_nb import glue

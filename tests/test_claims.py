@@ -370,3 +370,12 @@ def test_every_committed_verdict_names_its_source():
     for cell, claim in zip(cells, (ledger["values"]["claims"][i] for i in ledger["values"]["order"])):
         if claim["verdict"] in openings:
             assert html.unescape(cell).startswith(openings[claim["verdict"]].format(claim["source"]) + "."), claim["id"]
+
+
+def test_all_in_rule_names_what_is_not_on_the_list():
+    claim = _claim(rule="all_in", stated_value="Iran; Syria", key="v")
+    inside, _ = _rows([claim], {"v": ["Iran", "Syria", "Chad"]})
+    outside, _ = _rows([claim], {"v": ["Iran", "Chad"]})
+    assert (inside[0]["verdict"], outside[0]["verdict"]) == (claims.MATCHES, claims.DIFFERS)
+    assert "All 2 (Iran and Syria) are on the source's list." in why(inside, "x")
+    assert "Not on the source's list: Syria." in why(outside, "x")
