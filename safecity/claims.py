@@ -299,10 +299,10 @@ def rule_place(claim, values) -> dict:
 
 def rule_all_in(claim, values) -> dict:
     """Every item of the stated list (or of the chapter list `stated_key` names) is in the computed list `key`."""
-    computed = sorted(str(x) for x in _value(values, claim["key"]))
-    outside = sorted(str(x) for x in claim["stated"] if str(x) not in computed)
-    return {"verdict": DIFFERS if outside else MATCHES, "computed": computed, "outside": outside,
-            "n_items": len(claim["stated"])}
+    listed = {str(x) for x in _value(values, claim["key"])}
+    outside = sorted(str(x) for x in claim["stated"] if str(x) not in listed)
+    return {"verdict": DIFFERS if outside else MATCHES, "outside": outside, "n_items": len(claim["stated"]),
+            "computed": sorted(str(x) for x in claim["stated"] if str(x) in listed)}  # the stated items on the list
 
 
 def rule_uncheckable(claim, values) -> dict:
