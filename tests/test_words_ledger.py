@@ -171,3 +171,18 @@ def test_findings_choose_their_headline_from_the_verdicts(change):
     arrests = records["arrests"]["values"]
     words = text["finding_arrests"]
     assert prose.num(arrests["article_total"]) in words and prose.num(arrests["stated_total"]) in words
+
+
+MY_TEMPLATES = ["_ledger.md", "07_claims_ledger.md", "intro.md", "methods.md", "05_sources.md", "06_downloads.md"]
+
+
+def test_the_ledgers_templates_choose_words_and_do_no_arithmetic():
+    """Code computes every count, difference and direction; these templates only compare and format."""
+    from jinja2 import nodes
+
+    arithmetic = (nodes.Add, nodes.Sub, nodes.Mul, nodes.Div, nodes.FloorDiv, nodes.Mod, nodes.Pow, nodes.Neg)
+    for name in MY_TEMPLATES:
+        tree = prose.ENV.parse(prose.ENV.loader.get_source(prose.ENV, name)[0])
+        assert not list(tree.find_all(arithmetic)), name
+        filters = {f.name for f in tree.find_all(nodes.Filter)}
+        assert not filters & {"length", "sum", "abs", "round", "int", "float", "wordcount"}, (name, filters)
