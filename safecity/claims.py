@@ -340,9 +340,11 @@ def evaluate(claims: pd.DataFrame, records: dict[str, dict], source: str = "clai
         record = records.get(claim["chapter"], {"values": {}, "parameters": {}})
         values = record.get("values", {})
         off = off_terms(claim, record) if claim["rule"] != "uncheckable" else []
-        stated = None
-        if not off:
-            stated = _stated_from(claim, record, source, line) if claim.get("stated_key") else stated_value(claim)
+        # The article's figure: from claims.csv, or from the chapter that reads it from the article (only when the
+        # chapter ran on the claim's terms: another operation's places are not the article's).
+        stated = stated_value(claim) if not claim.get("stated_key") else None
+        if claim.get("stated_key") and not off:
+            stated = _stated_from(claim, record, source, line)
         claim["stated"] = stated
         outcome: dict = {"computed": None}
         if off:
