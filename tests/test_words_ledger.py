@@ -186,3 +186,28 @@ def test_the_ledgers_templates_choose_words_and_do_no_arithmetic():
         assert not list(tree.find_all(arithmetic)), name
         filters = {f.name for f in tree.find_all(nodes.Filter)}
         assert not filters & {"length", "sum", "abs", "round", "int", "float", "wordcount"}, (name, filters)
+
+
+@SETTINGS
+@given(st.sampled_from(["2017-03", "2017-04", "2018-03"]), st.sampled_from(["2017-08", "2018-08"]),
+       st.sampled_from([2015, 2016]), st.sampled_from(["Operation Safe City", "Another operation"]))
+def test_claims_made_on_other_terms_get_no_verdict_anywhere(start, end, baseline, operation):
+    records = copy.deepcopy(RECORDS)
+    records["visas"]["parameters"].update(window_start=start, window_end=end, baseline_fy=baseline)
+    records["arrests"]["parameters"]["operation"] = operation
+    rows, values, text = _run(records)
+    politico_terms = (start, end, baseline) == ("2017-03", "2017-08", 2016)
+    for claim_id in claims.FINDING_CLAIMS["visas"]:
+        assert (rows[claim_id]["verdict"] == claims.NOT_CHECKED) == (not politico_terms), claim_id
+        if not politico_terms:
+            assert rows[claim_id]["computed"] is None and "This run used other terms" in _why(text, claim_id)
+    if not politico_terms:
+        assert text["finding_visas"].startswith("**Politico's visa figures were not checked in this run.**")
+        assert "Politico:" not in text["finding_visas"] and "reproduce" not in text["finding_visas"]
+    places = [r for r in rows.values() if r["chapter"] == "arrests"]
+    assert all((r["verdict"] == claims.NOT_CHECKED) == (operation != "Operation Safe City") for r in places)
+    if operation != "Operation Safe City":
+        assert "not checked in this run" in text["finding_arrests"] and "add up" not in text["finding_arrests"]
+    counted = values["tally"]["counts"][claims.NOT_CHECKED]
+    assert counted == sum(r["verdict"] == claims.NOT_CHECKED for r in rows.values())
+    assert (f"{counted} were not checked in this run" in text["verdict"]) == (counted > 1)
