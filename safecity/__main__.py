@@ -1,6 +1,7 @@
-"""Command line: `python -m safecity {check,run,build,diff,data record}`.
+"""Command line: `python -m safecity {check,run,build,diff,data record,data fetch}`.
 
-Exit status: 0 success; 1 a notebook or the site build failed; 2 invalid input data or parameters.
+Exit status: 0 success; 1 a notebook or the site build failed; 2 invalid input data or parameters, or a
+`data fetch` that failed (nothing written); 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import ROOT, datarecord, diff, pipeline, validate
+from . import ROOT, datarecord, diff, fetch, pipeline, preflight, validate
 from .errors import DataError, NotebookError
 
 
@@ -19,9 +20,15 @@ def _report(problems, prefix="error"):
         print(f"{prefix}: {problem}", file=sys.stderr)
 
 
-def check(data_dir: Path) -> int:
+def check(data_dir: Path, params_file: Path | None = None, only: list[str] | None = None) -> int:
+    """Every check a build makes, before anything runs: the schemas, then each notebook's inputs and
+    parameters (`preflight`). 0 when valid, 2 (one line per problem) when not."""
     errors, warnings = validate.check(data_dir)
     _report(warnings, prefix="warning")
+    if not errors:
+        books = pipeline.select(pipeline.notebooks(ROOT), only)
+        planned = pipeline.plan(data_dir, books, params_file)
+        errors = preflight.problems(data_dir, planned, params_file, pipeline.load_overrides(params_file, books))
     if errors:
         _report(errors)
         print(f"{len(errors)} problem(s) in {validate.display_path(data_dir)}; nothing was run.", file=sys.stderr)
@@ -30,8 +37,8 @@ def check(data_dir: Path) -> int:
     return 0
 
 
-def show_diff(data_dir: Path, ref: str) -> None:
-    for line in diff.report(pipeline.work_root(ROOT, data_dir) / pipeline.BOOK, ref, ROOT):
+def show_diff(work: Path, ref: str) -> None:
+    for line in diff.report(work / pipeline.BOOK, ref, ROOT):
         print(line)
 
 
@@ -44,8 +51,11 @@ def main(argv: list[str] | None = None) -> int:
         cmd = sub.add_parser(name, help=text, description=text)
         cmd.add_argument("--data-dir", type=Path, default=ROOT / "data",
                          help="folder with the same layout as data/ (default: the project's data/)")
+        cmd.add_argument("--params", type=Path, help="YAML file of per-notebook parameter overrides")
         if name != "check":
-            cmd.add_argument("--params", type=Path, help="YAML file of per-notebook parameter overrides")
+            cmd.add_argument("--update-book", action="store_true",
+                             help="with --params on the project's own data/, write the results into book/ "
+                                  "(default: a run with a parameter file goes to _build-runs/)")
             cmd.add_argument("--force", action="store_true", help="re-run every notebook, ignoring the cache")
             cmd.add_argument("--jobs", type=int, default=os.cpu_count(),
                              help="notebooks to run at once (default: number of cores)")
@@ -60,17 +70,44 @@ def main(argv: list[str] | None = None) -> int:
     cmd.add_argument("ref", nargs="?", default="HEAD", help="git revision to compare with (default: HEAD)")
     cmd.add_argument("--data-dir", type=Path, default=ROOT / "data",
                      help="compare the results of the run on this data folder (default: the project's data/)")
+    cmd.add_argument("--params", type=Path,
+                     help="compare the results of the run with this parameter file (on data/: in _build-runs/)")
     data = sub.add_parser("data", help="manage the data packages", description="manage the data packages")
     text = "record new, changed and removed files in each source's datapackage.json (hashes, sizes, resources)"
-    cmd = data.add_subparsers(dest="action", required=True).add_parser("record", help=text, description=text)
+    actions = data.add_subparsers(dest="action", required=True)
+    cmd = actions.add_parser("record", help=text, description=text)
     cmd.add_argument("sources", nargs="*", metavar="SOURCE", help="source folder names under raw/ (default: all)")
     cmd.add_argument("--data-dir", type=Path, default=ROOT / "data",
                      help="folder with the same layout as data/ (default: the project's data/)")
+    text = ("download the months published since the latest file (monthly visa tables), store and record them; "
+            "on any failure nothing is written")
+    cmd = actions.add_parser("fetch", help=text, description=text)
+    cmd.add_argument("source", nargs="?", default=fetch.SOURCE, metavar="SOURCE",
+                     help=f"source folder name under raw/ (default and only one: {fetch.SOURCE})")
+    cmd.add_argument("--data-dir", type=Path, default=ROOT / "data",
+                     help="folder with the same layout as data/ (default: the project's data/)")
+    cmd.add_argument("--base-url", help="where the monthly files are (default: the `fetch` url of the source's "
+                                        "datapackage.json)")
+    cmd.add_argument("--timeout", type=float, help="seconds one download may take (default: the source's, "
+                                                   f"else {fetch.DEFAULT_TIMEOUT:g})")
     args = parser.parse_args(argv)
+    try:
+        return _command(args)
+    except KeyboardInterrupt:
+        print("interrupted: nothing more was run; the last good site and notebooks are as they were", file=sys.stderr)
+        return 130
+
+
+def _command(args) -> int:
     data_dir = args.data_dir
     if args.command == "diff":
-        show_diff(data_dir, args.ref)
+        show_diff(pipeline.work_root(ROOT, data_dir, args.params), args.ref)
         return 0
+    if args.command == "data" and args.action == "fetch":
+        problems = fetch.fetch(data_dir, args.source, base_url=args.base_url, timeout=args.timeout)
+        for problem in problems:  # one line each, and it says that nothing changed
+            print(f"error: {problem} (nothing was written)", file=sys.stderr)
+        return 2 if problems else 0
     if args.command == "data":
         problems = datarecord.record(data_dir, args.sources)
         if problems:
@@ -79,13 +116,19 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         return 0
     try:
-        status = check(data_dir)
-        if status or args.command == "check":
-            return status
-        pipeline.run(data_dir, params_file=args.params, force=args.force, jobs=args.jobs, only=args.only)
-        if args.command == "build":
-            pipeline.build_site(pipeline.work_root(ROOT, data_dir), args.output_dir)
-        show_diff(data_dir, "HEAD")
+        if args.command == "check":
+            return check(data_dir, args.params)
+        status = check(data_dir, args.params, args.only)
+        if status:
+            return status  # refused: nothing was run or created
+        work = pipeline.work_root(ROOT, data_dir, args.params, args.update_book)
+        # One build at a time per work folder, from the first notebook to the summary: a second one waits.
+        with pipeline.exclusive(work / pipeline.LOCK_FILE, validate.display_path(work / pipeline.BOOK)):
+            pipeline.run(data_dir, params_file=args.params, force=args.force, jobs=args.jobs, only=args.only,
+                         update_book=args.update_book)
+            if args.command == "build":
+                pipeline.build_site(work, args.output_dir)
+            show_diff(work, "HEAD")
     except DataError as exc:
         _report(exc.problems)
         return 2

@@ -179,13 +179,20 @@ def renamed(comparison: AreaComparison) -> pd.DataFrame:
                          "what ICE's figure covers": t["geography"]}).reset_index(drop=True)
 
 
+#: The table cell for an area one list does not name.
+NOT_LISTED = "not listed"
+
+
 def side_by_side(comparison: AreaComparison) -> pd.DataFrame:
     """The reader's table: one row per area, both lists, and the totals row."""
     t = comparison.table
+    listed = t["article_place"].notna()
+    # An area the article does not list has no figure there: that is "not listed", not a missing value.
     out = pd.DataFrame({
         "ICE area": t["ice_area"], "ICE arrests": t["ice_arrests"],
-        "article place": t["article_place"], "article arrests": t["article_arrests"],
-        "difference": t["difference"],
+        "article place": t["article_place"].where(listed, NOT_LISTED),
+        "article arrests": t["article_arrests"].astype("object").where(listed, NOT_LISTED),
+        "difference": t["difference"].astype("object").where(listed, NOT_LISTED),
     })
     total = pd.DataFrame([{"ICE area": "Sum of ICE's areas", "ICE arrests": comparison.ice_total,
                            "article place": "Sum of the article's places",

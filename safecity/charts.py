@@ -219,7 +219,9 @@ def table_html(frame: pd.DataFrame, caption: str | None = None, columns: Columns
         for c in shown) + "</tr></thead>")
     lines.append("<tbody>")
     for i in range(len(frame)):
-        cells = (f'<td{_cell_class(c["kind"])}>{link_addresses(c["cells"][i])}</td>' for c in shown)
+        # Each cell names its column, so that on a phone a row can be shown as a card of labelled values.
+        cells = (f'<td{_cell_class(c["kind"])} data-label="{esc(c["label"])}">{link_addresses(c["cells"][i])}</td>'
+                 for c in shown)
         lines.append("<tr>" + "".join(cells) + "</tr>")
     lines += ["</tbody>", "</table>"]
     return "\n".join(lines)
@@ -301,7 +303,7 @@ class Figure:
             "})();</script>\n"
             f'<figcaption>{caption}Source: {esc(self.source)}. '
             f'<a download="{esc(self.name)}.csv" href="{csv_data_uri(self.data)}">Download the data (CSV)</a>.'
-            f'<br><span class="safecity-alt">{esc(self.alt_text)}</span></figcaption>\n'
+            "</figcaption>\n"
             "<details><summary>The numbers behind this chart</summary>\n"
             f"{table_html(self.data, columns=self.columns)}</details>\n"
             "</figure>"

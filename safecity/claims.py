@@ -215,15 +215,27 @@ def rule_near_zero(claim, values) -> dict:
 def rule_lowest_since(claim, values) -> dict:
     """'Lowest since <year>': was it the lowest when written, and has a later value gone lower since?
 
-    Reads the chapter's `is_lowest`, `min_ceiling`, `min_ceiling_years` and `later_lower` (year → ceiling as
-    first set); `key` names the tested value."""
-    later = _value(values, "later_lower")
+    Reads the chapter's `is_lowest` (None when a ceiling the comparison needs is missing), `min_ceiling`,
+    `min_ceiling_years` and `later_lower` (the later years whose ceiling as first set went lower: year, ceiling
+    and, when it was changed during the year, `revised`, `direction` and `revised_to`); `key` names the tested
+    value."""
     out = {"computed": _value(values, claim["key"]), "min_ceiling": _value(values, "min_ceiling"),
            "min_ceiling_years": _value(values, "min_ceiling_years"), "since_year": _value(values, "since_year"),
-           "later_lower": [{"year": int(year), "ceiling": ceiling} for year, ceiling in sorted(later.items())]}
+           "later_lower": later_rows(_value(values, "later_lower"))}
+    later = out["later_lower"]
     if not _value(values, "is_lowest"):
         return out | {"verdict": DIFFERS}
     return out | {"verdict": OUTDATED if later else MATCHES}
+
+
+def later_rows(later) -> list[dict]:
+    """The refugees chapter's later ceilings below the tested one, in year order: year, ceiling and, when it was
+    changed during the year, `revised`, `direction` and `revised_to` (an older record's {year: ceiling} too)."""
+    if isinstance(later, dict):
+        later = [{"year": year, "ceiling": ceiling} for year, ceiling in later.items()]
+    return [{"year": int(r["year"]), "ceiling": r["ceiling"], "revised": bool(r.get("revised")),
+             "direction": r.get("direction"), "revised_to": r.get("revised_to")}
+            for r in sorted(later, key=lambda r: int(r["year"]))]
 
 
 def rule_same_set(claim, values) -> dict:
@@ -423,7 +435,8 @@ def chapter_findings(rows: list[dict], records: dict[str, dict]) -> dict:
         judged = [v for v in claimed if v in JUDGED]
         out[chapter] = {
             "recorded": record is not None,
-            "values": {key: values.get(key) for key in keys},
+            "values": {key: later_rows(values[key]) if key == "later_lower" and values.get(key) is not None
+                       else values.get(key) for key in keys},
             "missing": [key for key in keys if values.get(key) is None],
             "parameters": (record or {}).get("parameters", {}),
             "verdicts": claimed,

@@ -150,6 +150,8 @@ def plan(data_dir: Path, source: str) -> Plan:
                                                               "restore them, or remove the resource by hand"))
             resource["path"] = kept
             resource["fileHashes"] = {rel: hashes[rel] for rel in kept}
+            if "fileRetrieved" in resource:  # where and when `data fetch` got each file: only files still there
+                resource["fileRetrieved"] = {rel: v for rel, v in resource["fileRetrieved"].items() if rel in kept}
             size = sum((folder / rel).stat().st_size for rel in kept)
         else:
             rel = resource.get("path")

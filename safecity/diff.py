@@ -18,6 +18,8 @@ from . import ROOT
 from .validate import display_path
 
 RESULTS = Path("book", "results")
+#: How a line of changed passages begins (the Corrections page counts these rather than naming them).
+REWORDED = "words changed in"
 #: How many changed input files are named one by one before the rest are counted.
 MAX_FILES = 8
 
@@ -99,11 +101,16 @@ def changes(old: dict[str, dict], new: dict[str, dict]) -> tuple[list[str], list
                 continue
             if block.endswith(("_title", "_subtitle")) or block == "verdict":
                 what = "verdict" if block == "verdict" else "chart " + block.rsplit("_", 1)[-1]
-                findings.append(f"{title}, {what}: “{old_text.get(block, '')}” → “{new_text.get(block, '')}”")
+                if block not in old_text:
+                    findings.append(f"{title}, {what}: new, “{new_text[block]}”")
+                elif block not in new_text:
+                    findings.append(f"{title}, {what}: removed (was “{old_text[block]}”)")
+                else:
+                    findings.append(f"{title}, {what}: “{old_text[block]}” → “{new_text[block]}”")
             else:
                 reworded.append(block)
         if reworded:
-            findings.append(f"{title}: words changed in {', '.join(reworded)}")
+            findings.append(f"{title}: {REWORDED} {', '.join(reworded)}")
         old_claims = (before.get("values") or {}).get("claims") or {}
         new_claims = (after.get("values") or {}).get("claims") or {}
         for claim_id in list(old_claims) + [c for c in new_claims if c not in old_claims]:

@@ -33,3 +33,11 @@ class DataError(Exception):
 
 class NotebookError(Exception):
     """A notebook raised while it was executed; the message names notebook, cell and exception."""
+
+
+class ParameterError(Exception):
+    """A notebook parameter that cannot work or selects no data: `name` and why (the caller adds where it was set)."""
+
+    def __init__(self, name: str, reason: str):
+        self.name, self.reason = name, reason
+        super().__init__(f"parameter '{name}': {reason}")

@@ -15,6 +15,7 @@ pending charges", "criminal history"): only figures under the same definition ar
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,7 @@ import pandas as pd
 
 from . import charts
 from .book import fmt_pct
-from .text import count, fy, join_and
+from .text import fy
 
 #: The split of everyone arrested into convicted / not convicted.
 CONVICTION_STATUS = "conviction status"
@@ -34,12 +35,17 @@ MOST_SERIOUS = "most serious conviction"
 CONVICTED = "criminal conviction"
 #: The rest of everyone arrested: the article's "no prior criminal conviction".
 NOT_CONVICTED = "no criminal conviction reported"
-#: The people with convictions whose category no available report gives.
-NOT_ITEMISED = "not itemised in the release"
-#: The conviction category the article calls the most common.
-DUI = "DUI"
+#: The people with convictions whose category no available report gives (a row of the categories table).
+NOT_ITEMISED = "not itemised in the reports"
+#: The categories the reports give (the chart's legend).
+ITEMISED = "itemised in the reports"
 #: The national definition that matches "had criminal convictions" in an operation's release.
 NATIONAL_DEFINITION = "convicted"
+#: The national definitions (criminality.csv) of the arrested with charges pending but no conviction, and with neither.
+PENDING_ONLY = "pending charges only"
+NEITHER = "neither convicted nor charged"
+#: The national series in the chart's legend.
+NATIONWIDE = "ICE nationwide (convicted)"
 
 GREY = "#BBBBBB"
 TRACK = "#EEEEEE"
@@ -270,18 +276,24 @@ def published_figures(arrests: pd.DataFrame, criminality: pd.DataFrame) -> pd.Da
     return pd.DataFrame(rows, columns=columns).astype("str")
 
 
-def _years_text(years: list[int]) -> str:
-    """Fiscal years as prose, consecutive years as a range: "FY2015–FY2016 and FY2019"."""
+def year_spans(years: list[int]) -> list[dict]:
+    """Fiscal years as spans for the prose: a run of three or more consecutive years is one span
+    ({"first": 2019, "last": 2024}); other years are spans of one year each (first == last)."""
     runs: list[list[int]] = []
     for year in sorted(int(y) for y in years):
         if runs and year == runs[-1][-1] + 1:
             runs[-1].append(year)
         else:
             runs.append([year])
-    names = [name for r in runs for name in ([f"{fy(r[0])}–{fy(r[-1])}"] if len(r) > 2 else [fy(y) for y in r])]
-    if not names:
-        return "none"
-    return join_and(names)
+    spans = []
+    for run in runs:
+        spans += [{"first": run[0], "last": run[-1]}] if len(run) > 2 else [{"first": y, "last": y} for y in run]
+    return spans
+
+
+def _digits(percent: float) -> int:
+    """The decimals a published percentage was given with (66 -> 0, 15.5 -> 1)."""
+    return 0 if float(percent).is_integer() else 1
 
 
 # --- Charts -----------------------------------------------------------------------------------------
@@ -293,50 +305,18 @@ def _objects(values) -> pd.Series:
 
 
 def _label(people: int, part_share: float) -> str:
+    """A bar's number label: the count and its share, as the tooltip shows them."""
     return f"{people:,} ({fmt_pct(part_share)})"
 
 
-def status_chart(status: pd.DataFrame, operation: str, source: str) -> charts.Figure:
-    """One bar for everyone arrested, split into convicted and not: the only stacked chart, because these are parts."""
-    total = add_up(Group(r.group, r.people, CONVICTION_STATUS) for r in status.itertuples())
-    data = pd.DataFrame({"group": status["group"].astype(str).tolist(), "people": status["people"].astype("int64").tolist(),
-                         "share": status["share"].astype("float64").tolist()})
-    data["start"] = data["people"].cumsum() - data["people"]
-    data["end"] = data["people"].cumsum()
-    data["middle"] = (data["start"] + data["end"]) / 2
-    data["label"] = [_label(p, s) for p, s in zip(data["people"], data["share"])]
-    domain = data["group"].tolist()
-    tooltip = [alt.Tooltip("group:N", title="Group"), alt.Tooltip("people:Q", title="People", format=","),
-               alt.Tooltip("share:Q", title=f"Share of {total:,} arrested", format=".1%")]
-    bars = alt.Chart(data).mark_bar(height=44).encode(
-        x=alt.X("start:Q", title=f"People arrested in {operation}", scale=alt.Scale(domain=[0, total]),
-                axis=alt.Axis(tickCount=5)),
-        x2="end:Q",
-        y=alt.value(30),
-        color=alt.Color("group:N", scale=alt.Scale(domain=domain, range=[charts.PALETTE[0], charts.PALETTE[1]]),
-                        title=None, legend=alt.Legend(orient="bottom")),
-        tooltip=tooltip)
-    text = alt.Chart(data).mark_text(color="#000000", fontSize=13).encode(
-        x="middle:Q", y=alt.value(30), text="label:N", tooltip=tooltip)
-    chart = (bars + text).properties(width="container", height=60)
-    convicted, rest = data.iloc[0], data.iloc[1]
-    title = (f"{fmt_pct(convicted['share'])} of the {total:,} people arrested had a criminal conviction; "
-             f"{int(rest['people']):,} had none reported")
-    alt_text = (f"Bar of all {total:,} people arrested in {operation}, split in two: {int(convicted['people']):,} "
-                f"({fmt_pct(convicted['share'])}) with a criminal conviction and {int(rest['people']):,} "
-                f"({fmt_pct(rest['share'])}) without one reported.")
-    table = pd.DataFrame({"group": data["group"], "people": data["people"],
-                          "share of arrested": [fmt_pct(s) for s in data["share"]]})
-    return charts.Figure(chart, name="conviction-status", title=title, source=source, alt_text=alt_text, data=table)
-
-
-def categories_chart(table: pd.DataFrame, source: str) -> charts.Figure:
-    """Bars for each itemised category and, in grey, the people with convictions that no report itemises."""
+def categories_chart(table: pd.DataFrame, text: dict[str, str]) -> charts.Figure:
+    """Bars for each itemised category and, in grey, the people with convictions that no report itemises.
+    The chart's title, text alternative and source are the record's `text` blocks `conviction_categories_*`."""
     convicted = add_up(Group(r.category, r.people, MOST_SERIOUS) for r in table.itertuples())
     data = pd.DataFrame({"category": table["category"].astype(str).tolist(),
                          "people": table["people"].astype("int64").tolist(),
                          "share": table["share"].astype("float64").tolist(),
-                         "kind": ["itemised in the release" if i else NOT_ITEMISED for i in table["itemised"]]})
+                         "kind": [ITEMISED if i else NOT_ITEMISED for i in table["itemised"]]})
     data["label"] = [_label(p, s) for p, s in zip(data["people"], data["share"])]
     order = data["category"].tolist()
     tooltip = [alt.Tooltip("category:N", title="Most serious conviction"),
@@ -345,28 +325,19 @@ def categories_chart(table: pd.DataFrame, source: str) -> charts.Figure:
     base = alt.Chart(data).encode(y=alt.Y("category:N", sort=order, title=None), tooltip=tooltip)
     bars = base.mark_bar().encode(
         x=alt.X("people:Q", title="People, by most serious conviction"),
-        color=alt.Color("kind:N", scale=alt.Scale(domain=["itemised in the release", NOT_ITEMISED],
-                                                  range=[charts.PALETTE[0], GREY]),
+        color=alt.Color("kind:N", scale=alt.Scale(domain=[ITEMISED, NOT_ITEMISED], range=[charts.PALETTE[0], GREY]),
                         title=None, legend=alt.Legend(orient="bottom")))
-    text = base.mark_text(align="left", dx=4, color="#000000").encode(x="people:Q", text="label:N")
-    chart = (bars + text).properties(width="container", height=26 * len(data))
-    itemised = table[table["itemised"]]
-    rest = table[~table["itemised"]].iloc[0]
-    name, top = largest_itemised(itemised)
-    title = (f"{name} is the largest category the release itemises ({top:,} of {convicted:,}), "
-             f"but {int(rest['people']):,} people with convictions are not itemised")
-    listed = "; ".join(f"{r.category} {int(r.people):,} ({fmt_pct(r.share)})" for r in itemised.itertuples())
-    alt_text = (f"Bar chart of the {convicted:,} people with convictions by most serious conviction. "
-                f"Itemised: {listed}. Not itemised in the release: {int(rest['people']):,} "
-                f"({fmt_pct(rest['share'])}).")
+    labels = base.mark_text(align="left", dx=4, color="#000000").encode(x="people:Q", text="label:N")
+    chart = (bars + labels).properties(width="container", height=26 * len(data))
     numbers = pd.DataFrame({"most serious conviction": data["category"], "people": data["people"],
-                            "share of people with convictions": [fmt_pct(s) for s in data["share"]]})
-    return charts.Figure(chart, name="conviction-categories", title=title, source=source, alt_text=alt_text,
-                         data=numbers)
+                            "share of people with convictions": data["share"]})
+    return charts.Figure(chart, name="conviction-categories", text=text, data=numbers,
+                         columns={"share of people with convictions": ("share of people with convictions", "share")})
 
 
-def attributes_chart(table: pd.DataFrame, total: int, source: str) -> charts.Figure:
-    """One bar per attribute, each against all arrested (a grey track): side by side, never stacked."""
+def attributes_chart(table: pd.DataFrame, total: int, text: dict[str, str]) -> charts.Figure:
+    """One bar per attribute, each against all arrested (a grey track): side by side, never stacked.
+    Its words are the record's `text` blocks `overlapping_attributes_*`."""
     data = pd.DataFrame({"attribute": table["attribute"].astype(str).tolist(),
                          "people": table["people"].astype("int64").tolist(),
                          "share": table["share"].astype("float64").tolist()})
@@ -379,30 +350,21 @@ def attributes_chart(table: pd.DataFrame, total: int, source: str) -> charts.Fig
     track = base.mark_bar(color=TRACK).encode(x=alt.X("total:Q", title=f"People (each bar out of all {total:,} arrested)",
                                                       scale=alt.Scale(domain=[0, total])))
     bars = base.mark_bar(color=charts.PALETTE[2]).encode(x="people:Q")
-    text = base.mark_text(align="left", dx=4, color="#000000").encode(x="people:Q", text="label:N")
-    chart = (track + bars + text).properties(width="container", height=34 * len(data))
-    others = [r for r in data.itertuples() if r.attribute != CONVICTED]
-    named = ", ".join(f"{r.attribute} {r.people:,}" for r in others)
-    title = f"Overlapping counts, each out of all {total:,} arrested: {named}"
-    listed = "; ".join(f"{r.attribute} {r.people:,} ({fmt_pct(r.share)})" for r in data.itertuples())
-    alt_text = (f"Bar chart of {len(data)} attributes of the {total:,} people arrested, each bar out of all "
-                f"{total:,}: {listed}. One person can have several attributes, so the bars are not added up.")
-    numbers = pd.DataFrame({"attribute": data["attribute"], "people": data["people"],
-                            "share of arrested": [fmt_pct(s) for s in data["share"]]})
-    return charts.Figure(chart, name="overlapping-attributes", title=title, source=source, alt_text=alt_text,
-                         data=numbers, note="Groups overlap; a person can be in several.")
+    labels = base.mark_text(align="left", dx=4, color="#000000").encode(x="people:Q", text="label:N")
+    chart = (track + bars + labels).properties(width="container", height=34 * len(data))
+    numbers = pd.DataFrame({"attribute": data["attribute"], "people": data["people"], "share of arrested": data["share"]})
+    return charts.Figure(chart, name="overlapping-attributes", text=text, data=numbers,
+                         columns={"share of arrested": ("share of arrested", "share")})
 
 
-def national_chart(series: pd.DataFrame, criminality: pd.DataFrame, operation: str, operation_year: int,
-                   operation_convicted: int, operation_total: int, source: str) -> charts.Figure:
-    """ICE's nationwide share of arrests with a conviction by fiscal year, gaps left as gaps, and the operation."""
+def national_chart(series: pd.DataFrame, operation: str, operation_year: int, operation_convicted: int,
+                   operation_total: int, text: dict[str, str]) -> charts.Figure:
+    """ICE's nationwide share of arrests with a conviction by fiscal year, gaps left as gaps, and the operation.
+    Its words are the record's `text` blocks `national_share_convicted_*`."""
     operation_share = share(operation_convicted, operation_total)
     years = [fy(y) for y in series["fiscal_year"]]
-    other = {}
-    for year, group in criminality[criminality["definition"] != NATIONAL_DEFINITION].groupby("fiscal_year"):
-        other[fy(year)] = ", ".join(sorted(set(str(d) for d in group["definition"])))
     national = pd.DataFrame({
-        "series": "ICE nationwide (convicted)",
+        "series": NATIONWIDE,
         "year": years,
         "share": series["share"].astype("float64").tolist(),
         "shown": [share_text(r) for _, r in series.iterrows()],
@@ -414,9 +376,7 @@ def national_chart(series: pd.DataFrame, criminality: pd.DataFrame, operation: s
     point = pd.DataFrame({"series": [operation], "year": [fy(operation_year)], "share": [float(operation_share)],
                           "shown": [fmt_pct(operation_share)]})
     missing = national[national["share"].isna()].copy()
-    missing["note"] = [f"No 'convicted' figure; published instead: {other[y]}" if y in other
-                       else "Nothing published here" for y in missing["year"]]
-    domain = ["ICE nationwide (convicted)", operation]
+    domain = [NATIONWIDE, operation]
     colour = alt.Color("series:N", scale=alt.Scale(domain=domain, range=[charts.PALETTE[0], charts.PALETTE[5]]),
                        title=None, legend=alt.Legend(orient="bottom"))
     x = alt.X("year:O", title="Fiscal year", scale=alt.Scale(domain=years), axis=alt.Axis(labelAngle=0))
@@ -432,24 +392,8 @@ def national_chart(series: pd.DataFrame, criminality: pd.DataFrame, operation: s
         tooltip=[alt.Tooltip("series:N", title="Operation"), alt.Tooltip("year:N", title="Fiscal year"),
                  alt.Tooltip("shown:N", title="Convicted")])
     gaps = alt.Chart(missing).mark_text(text="no figure", color="#666666", fontSize=10, angle=270, align="left").encode(
-        x=x, y=alt.value(150), tooltip=[alt.Tooltip("year:N", title="Fiscal year"), alt.Tooltip("note:N", title="Note")])
+        x=x, y=alt.value(150), tooltip=[alt.Tooltip("year:N", title="Fiscal year"), alt.Tooltip("basis:N", title="Basis")])
     chart = (line + dot + gaps).properties(width="container", height=280)
-    known = series[series["share"].notna()]
-    national_same = national_share(series, operation_year)
-    if national_same is None:
-        title = (f"{operation}: {fmt_pct(operation_share)} with a conviction; ICE published no nationwide "
-                 f"'convicted' share for {fy(operation_year)}")
-    else:
-        gap = operation_share - national_same
-        compared = _relation(gap, "a smaller share", "a larger share", "the same share")
-        title = (f"{operation} had {compared} with a conviction {_relation(gap, 'than', 'than', 'as')} ICE's arrests "
-                 f"nationwide in {fy(operation_year)}: {fmt_pct(operation_share)} against {fmt_pct(national_same)}")
-    listed = "; ".join(f"{fy(r['fiscal_year'])} {share_text(r)}" for _, r in known.iterrows())
-    gaps_text = _years_text([int(y) for y in series.loc[series["share"].isna(), "fiscal_year"]])
-    alt_text = (f"Line chart of the share of ICE's administrative arrests nationwide with a criminal conviction, "
-                f"{years[0]} to {years[-1]}. Published under this definition: {listed}. No figure under this "
-                f"definition for {gaps_text}, shown as gaps. {operation} ({fy(operation_year)}): "
-                f"{fmt_pct(operation_share)}.")
     numbers = pd.DataFrame({"arrests by": "ICE nationwide", "fiscal year": years,
                             "arrests": _objects(national["arrests"]),
                             "people convicted": _objects(series["people"]),
@@ -460,9 +404,8 @@ def national_chart(series: pd.DataFrame, criminality: pd.DataFrame, operation: s
         "people convicted": _objects([operation_convicted]),
         "share convicted": [fmt_pct(operation_share)], "basis": ["computed from the published count"]})],
         ignore_index=True)
-    return charts.Figure(chart, name="national-share-convicted", title=title, source=source, alt_text=alt_text,
-                         data=numbers, columns={"arrests": ("arrests", "count"),
-                                                "people convicted": ("people convicted", "count")})
+    return charts.Figure(chart, name="national-share-convicted", text=text, data=numbers,
+                         columns={"arrests": ("arrests", "count"), "people convicted": ("people convicted", "count")})
 
 
 # --- The chapter's results --------------------------------------------------------------------------
@@ -478,6 +421,7 @@ class Chapter:
     categories: pd.DataFrame
     arrests: pd.DataFrame
     criminality: pd.DataFrame
+    claims: pd.DataFrame  # the article's claims this chapter checks (claims.csv rows for CHAPTER)
 
     @property
     def total(self) -> int:
@@ -508,127 +452,205 @@ class Chapter:
         return national_series(self.arrests, self.criminality)
 
 
-def load(data_dir: Path, operation: str) -> Chapter:
-    from .sources import ice_annual, ice_offences, ice_release
-
-    return Chapter(operation=operation, facts=ice_release.operation(data_dir, operation),
-                   attributes=ice_offences.attributes(data_dir, operation),
-                   categories=ice_offences.conviction_categories(data_dir, operation),
-                   arrests=ice_annual.arrests(data_dir), criminality=ice_annual.criminality(data_dir))
-
-
 CHAPTER = "offences"
 TITLE = "Offence breakdown"
-SOURCES = ["ice-safe-city", "ice-safe-city-offences", "ice-annual-arrests"]
+SOURCES = ["ice-safe-city", "ice-safe-city-offences", "ice-annual-arrests", "article-claims"]
 LABELS = {
     "convicted": "people with criminal convictions",
-    "convicted_pct": "share of those arrested with convictions",
+    "convicted_share": "share of those arrested with convictions",
     "dui": "people whose most serious conviction was DUI",
-    "national_pct": "ICE's national share with convictions that year",
+    "national_share": "ICE's national share with convictions that year",
     "largest_is_certain": "whether the largest itemised category is certainly the most common conviction",
 }
 
 
+def load(data_dir: Path, operation: str) -> Chapter:
+    from . import claims
+    from .sources import ice_annual, ice_offences, ice_release
+
+    table = claims.load(data_dir)
+    facts = ice_release.operation(data_dir, operation)
+    facts = dict(facts) | {"release_date": ice_release.release(data_dir, operation)["published"]}
+    return Chapter(operation=operation, facts=facts,
+                   attributes=ice_offences.attributes(data_dir, operation),
+                   categories=ice_offences.conviction_categories(data_dir, operation),
+                   arrests=ice_annual.arrests(data_dir), criminality=ice_annual.criminality(data_dir),
+                   claims=table[table["chapter"] == CHAPTER].reset_index(drop=True))
+
+
+def _stated(value):
+    """A claim's stated value as data: a whole number when it is one, else the text."""
+    text = str(value).strip()
+    return int(text.replace(",", "")) if text.replace(",", "").isdigit() else text
+
+
+def article_claims(claims: pd.DataFrame, parameters: dict) -> dict:
+    """The article's figures this chapter checks, by the chapter value each is checked against (claims.csv `key`):
+    {"stated": {key: value}, "quote": {key: the article's words}, "on_terms": whether every claim's terms
+    are this run's parameters}. A key no claim reads is absent, so its figure is None for the page."""
+    from .claims import parse_terms
+
+    stated, quote, on_terms = {}, {}, True
+    for row in claims.to_dict("records"):
+        if pd.isna(row.get("key")) or pd.isna(row.get("stated_value")):
+            continue
+        key = str(row["key"])
+        stated[key] = _stated(row["stated_value"])
+        # Only the article's own words are quoted: a quote not verified against its full text is not shown.
+        quote[key] = str(row["quote"]) if isinstance(row.get("quote"), str) and row.get("quote_verified") is True else None
+        terms = parse_terms(row.get("terms"))
+        on_terms &= all(str(parameters.get(name)) == wanted for name, wanted in terms.items())
+    return {"stated": stated, "quote": quote, "on_terms": bool(on_terms and stated)}
+
+
+_REPRODUCED = re.compile(r"\bas (?:reported|reproduced|quoted) (?:by|in) (.+?)(?:;|$)")
+
+
+def reproductions(citations: Iterable[str]) -> list[str]:
+    """Who reproduced a figure the book could not read at its origin, as each row's citation names them
+    ("..., as reported by X and Y; partial" -> "X and Y"); citations that name nobody are left out."""
+    found = []
+    for citation in citations:
+        match = _REPRODUCED.search(str(citation))
+        if match and match.group(1).strip() not in found:
+            found.append(match.group(1).strip())
+    return found
+
+
+def _sources(frame: pd.DataFrame) -> list[str]:
+    return sorted({str(v) for v in frame["source"].dropna()}) if "source" in frame else []
+
+
+def _sign(gap: float) -> int:
+    """-1, 0 or 1: the direction of a gap between two shares as a page prints it (one decimal of a percentage)."""
+    shown = round(gap * 1000)
+    return 0 if shown == 0 else (1 if shown > 0 else -1)
+
+
+def _count_sign(difference: int | None) -> int | None:
+    return None if difference is None else (difference > 0) - (difference < 0)
+
+
+def _national_figure(criminality: pd.DataFrame, year: int, definition: str) -> dict | None:
+    """One published national figure for `year` under `definition`: its share of arrests and the decimals
+    it was published with, or None when ICE published none here."""
+    rows = criminality[(criminality["fiscal_year"] == year) & (criminality["definition"] == definition)]
+    if rows.empty or pd.isna(rows["percent"].iloc[0]):
+        return None
+    percent = float(rows["percent"].iloc[0])
+    return {"share": percent / 100, "percent": percent, "digits": _digits(percent)}
+
+
 def results(ch: Chapter) -> dict:
-    """The chapter's values as plain numbers (None where not published), for its prose, the ledger and the intro."""
-    operation = ch.operation
+    """The chapter's values and named conditions as plain data (None where not published), for its prose,
+    the claims ledger and the intro."""
     total, convicted = ch.total, ch.convicted
-    by_attribute = dict(zip(ch.attributes["attribute"], (int(p) for p in ch.attributes["people"])))
     categories = ch.category_table
     itemised = categories[categories["itemised"]]
     remainder = int(categories.loc[~categories["itemised"], "people"].iloc[0])
-    largest, largest_people = largest_itemised(ch.categories) if not ch.categories.empty else (None, None)
-    by_category = dict(zip(itemised["category"], (int(p) for p in itemised["people"])))
-    dui = by_category.get(DUI)
+    article = article_claims(ch.claims, {"operation": ch.operation})
+    stated = article["stated"]
+    article_category = stated.get("largest")
+    by_category = dict(zip(itemised["category"].astype(str), (int(p) for p in itemised["people"])))
+    dui = by_category.get(str(article_category)) if article_category is not None else None
+    if ch.categories.empty:
+        largest, largest_people, largest_names = None, None, []
+    else:
+        largest, largest_people = largest_itemised(ch.categories)
+        largest_names = sorted(str(c) for c in ch.categories.loc[ch.categories["people"] == largest_people, "category"])
     series = ch.series
     national = national_share(series, ch.fiscal_year)
     year_row = series[series["fiscal_year"] == ch.fiscal_year]
     convicted_share = share(convicted, total)
+    known = series[series["share"].notna()]
+    missing = series[series["share"].isna()]
+    published = set(zip(ch.criminality["fiscal_year"].astype(int), ch.criminality["definition"].astype(str)))
+    other_years = sorted({y for y, d in published if d != NATIONAL_DEFINITION} & set(missing["fiscal_year"].astype(int)))
+    nothing_years = sorted(set(missing["fiscal_year"].astype(int)) - set(other_years))
+    others = [a for a in ch.attributes.itertuples() if a.attribute != CONVICTED]
+
+    def against_article(key: str, computed):
+        if stated.get(key) is None or computed is None or not isinstance(stated[key], int):
+            return None
+        return computed - stated[key]
+
     return {
-        "operation": operation,
+        "operation": ch.operation,
         "fiscal_year": ch.fiscal_year,
         "days": int((pd.Timestamp(ch.facts["end_date"]) - pd.Timestamp(ch.facts["start_date"])).days) + 1,
         "start_date": f"{pd.Timestamp(ch.facts['start_date']):%Y-%m-%d}",
         "end_date": f"{pd.Timestamp(ch.facts['end_date']):%Y-%m-%d}",
+        "release_date": f"{pd.Timestamp(ch.facts['release_date']):%Y-%m-%d}",
         "total": total,
         "countries": None if pd.isna(ch.facts["countries"]) else int(ch.facts["countries"]),
         "convicted": convicted,
         "not_convicted": total - convicted,
         "convicted_share": convicted_share,
         "not_convicted_share": share(total - convicted, total),
+        # The article's figures (claims.csv) and how the data compare: computed minus stated.
+        "on_claims_terms": article["on_terms"],
+        "article": {key: stated.get(key) for key in ("countries", "convicted", "not_convicted", "dui", "largest")},
+        "quote": {key: article["quote"].get(key) for key in ("countries", "convicted", "not_convicted", "dui", "largest")},
+        "countries_minus_article": against_article("countries", None if pd.isna(ch.facts["countries"])
+                                                   else int(ch.facts["countries"])),
+        "convicted_minus_article": against_article("convicted", convicted),
+        "not_convicted_minus_article": against_article("not_convicted", total - convicted),
+        "dui_minus_article": against_article("dui", dui),
+        # The conviction categories, as far as the reports available itemise them.
         "n_categories": len(itemised),
+        "categories": [{"category": str(r.category), "people": int(r.people), "share": float(r.share)}
+                       for r in itemised.itertuples()],
         "itemised": int(itemised["people"].sum()),
         "not_itemised": remainder,
         "itemised_share": share(int(itemised["people"].sum()), convicted),
         "not_itemised_share": share(remainder, convicted),
+        "reproduced_by": reproductions(_sources(ch.categories)),
+        "sources": {"categories": _sources(ch.categories), "attributes": _sources(ch.attributes)},
+        "article_category": article_category,
         "dui": dui,
         "dui_share": None if dui is None else share(dui, convicted),
-        "largest_category": largest,
+        "larger_than_article": [] if dui is None else
+        [{"category": c, "people": p} for c, p in by_category.items() if p > dui],
+        "n_larger_than_article": 0 if dui is None else sum(p > dui for p in by_category.values()),
+        "largest_category": largest,  # tied categories joined with "and": the key the claims ledger compares
+        "largest_categories": largest_names,
+        "largest_tied": len(largest_names) > 1,
         "largest_category_people": largest_people,
+        "largest_category_share": None if largest_people is None else share(largest_people, convicted),
+        "largest_is_article_category": (None if largest is None or article_category is None
+                                        else largest_names == [str(article_category)]),
         "largest_is_certain": None if largest is None else largest_is_certain(ch.categories, convicted),
-        "fugitives": by_attribute.get("immigration fugitive"),
-        "previously_deported": by_attribute.get("previously deported"),
-        "gang": by_attribute.get("gang member or affiliate"),
+        "not_itemised_vs_largest": _count_sign(None if largest_people is None else remainder - largest_people),
+        # The counts that overlap: every attribute, and those besides having a conviction.
+        "attributes": [{"attribute": str(a.attribute), "people": int(a.people), "share": share(int(a.people), total)}
+                       for a in ch.attributes.itertuples()],
+        "n_attributes": len(ch.attributes),
+        "other_attributes": [{"attribute": str(a.attribute), "wording": str(a.wording), "people": int(a.people),
+                              "share": share(int(a.people), total)} for a in others],
+        "n_other_attributes": len(others),
+        # ICE's arrests nationwide.
         "national_arrests": None if year_row.empty else int(year_row["arrests"].iloc[0]),
         "national_convicted": (None if year_row.empty or pd.isna(year_row["people"].iloc[0])
                                else int(year_row["people"].iloc[0])),
         "national_share": national,
-        "national_share_fy2017": national_share(series, 2017),
         "share_gap": None if national is None else convicted_share - national,
-        "national_years": [int(y) for y in series.loc[series["share"].notna(), "fiscal_year"]],
-        "national_missing_years": [int(y) for y in series.loc[series["share"].isna(), "fiscal_year"]],
+        "share_gap_sign": None if national is None else _sign(convicted_share - national),
+        "national_pending": _national_figure(ch.criminality, ch.fiscal_year, PENDING_ONLY),
+        "national_neither": _national_figure(ch.criminality, ch.fiscal_year, NEITHER),
+        "national_first_year": int(series["fiscal_year"].min()),
+        "national_last_year": int(series["fiscal_year"].max()),
+        "national_years": [int(y) for y in known["fiscal_year"]],
+        "national_year_spans": year_spans(known["fiscal_year"].tolist()),
+        "national_known": [{"fiscal_year": int(r.fiscal_year), "share": float(r.share),
+                            "computed": not pd.isna(r.people),
+                            "percent": None if pd.isna(r.percent) else float(r.percent),
+                            "digits": 1 if pd.isna(r.percent) else _digits(r.percent)} for r in known.itertuples()],
+        "national_missing_years": [int(y) for y in missing["fiscal_year"]],
+        "national_missing_spans": year_spans(missing["fiscal_year"].tolist()),
+        "national_other_spans": year_spans(other_years),
+        "national_nothing_spans": year_spans(nothing_years),
+        "national_other_definitions": sorted({d for y, d in published if y in other_years and d != NATIONAL_DEFINITION}),
     }
-
-
-def _relation(gap: float, lower: str, higher: str, same: str) -> str:
-    """The word for a gap between two shares: `same` when it does not show at the one decimal a page prints."""
-    if round(gap * 1000) == 0:
-        return same
-    return lower if gap < 0 else higher
-
-
-def words(values: dict) -> dict:
-    """What the page shows: counts and names as they are, shares and years formatted, comparison words chosen
-    from the numbers; unknowns left out."""
-    out = {k: v for k, v in values.items()
-           if v is not None and not isinstance(v, (float, list, dict)) and k != "fiscal_year"}
-    out["fy"] = fy(values["fiscal_year"])
-    out["n_categories_text"] = count(values["n_categories"], "category", "categories")
-    for name in ("convicted_share", "not_convicted_share", "itemised_share", "not_itemised_share", "dui_share",
-                 "national_share", "national_share_fy2017"):
-        if values.get(name) is not None:
-            out[name.replace("_share", "_pct")] = fmt_pct(values[name])
-    for name in ("fugitives", "previously_deported", "gang"):
-        if values.get(name) is not None:
-            out[f"{name}_pct"] = fmt_pct(share(values[name], values["total"]))
-    if values.get("largest_category_people") is not None:
-        out["largest_category_pct"] = fmt_pct(share(values["largest_category_people"], values["convicted"]))
-    if values.get("largest_is_certain") is not None:
-        rest, top, largest = values["not_itemised"], values["largest_category_people"], values["largest_category"]
-        if largest != DUI:
-            out["largest_certainty"] = ("The release does not bear out the article's drunk driving as the most "
-                                        "common conviction")
-            out["largest_reason"] = (f"{largest} ({top:,}) is larger than {DUI} ({values['dui'] or 0:,})"
-                                     if " and " not in largest else f"{largest} are tied, with {top:,} each")
-        elif values["largest_is_certain"]:
-            out["largest_certainty"] = ("The release shows that it was also the most common conviction overall, as "
-                                        "the article says")
-            out["largest_reason"] = (f"the {rest:,} people not itemised are fewer than its {top:,}, so no other "
-                                     f"category can be larger")
-        else:
-            out["largest_certainty"] = ("The release cannot show that it was the most common conviction overall, as "
-                                        "the article says")
-            out["largest_reason"] = (f"the {rest:,} people not itemised are {'more than' if rest > top else 'as many as'}"
-                                     f" its {top:,}, so one category among them could be "
-                                     f"{'larger' if rest > top else 'as large'}")
-    if values.get("share_gap") is not None:
-        gap = values["share_gap"]
-        out["share_gap_text"] = _relation(gap, f"{abs(gap) * 100:.1f} percentage points lower",
-                                          f"{abs(gap) * 100:.1f} percentage points higher", "the same")
-        out["share_vs_national"] = _relation(gap, "below", "above", "the same as")
-    out["national_years_text"] = _years_text(values["national_years"])
-    out["national_missing_years_text"] = _years_text(values["national_missing_years"])
-    return out
 
 
 def tables(ch: Chapter) -> dict[str, pd.DataFrame]:

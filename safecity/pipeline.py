@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import graphlib
 import hashlib
 import json
 import logging
-import multiprocessing
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -153,15 +154,16 @@ def _hash_paths(paths: list[Path], root: Path) -> str:
     return digest.hexdigest()
 
 
-#: Modules no notebook runs (command line, benchmark, browser checker): editing them re-runs nothing.
-NOT_NOTEBOOK_CODE = {"__main__.py", "bench.py", "sitecheck.py"}
+#: Modules no notebook runs (command line, data fetch, benchmark, browser checker): editing them re-runs nothing.
+NOT_NOTEBOOK_CODE = {"__main__.py", "fetch.py", "bench.py", "sitecheck.py", "history.py", "corrections.md"}
 
 
 def code_hash(root: Path = ROOT) -> str:
-    """Hash of the `safecity` package source: a change to any module a notebook may run invalidates
-    every notebook."""
-    modules = [p for p in sorted(Path(root, "safecity").rglob("*")) if p.suffix == ".py"
-               and p.name not in NOT_NOTEBOOK_CODE]
+    """Hash of the `safecity` package source and its prose templates: a change to any module a notebook may
+    run, or to any page's words, invalidates every notebook."""
+    modules = [p for p in sorted(Path(root, "safecity").rglob("*"))
+               if p.name not in NOT_NOTEBOOK_CODE
+               and (p.suffix == ".py" or (p.suffix == ".md" and p.parent.name == "templates"))]
     return _hash_paths(modules, root)
 
 
@@ -230,61 +232,176 @@ def normalize(nb: nbformat.NotebookNode, source_rel: str, output_rel: str, key: 
     return nb
 
 
-def _execute(nb: Notebook, parameters: dict, key: str, root: Path) -> float:
-    """Run one notebook with papermill into a temporary file, normalise it, then move it into place."""
+#: Run in every kernel before the notebook: a warning that would be shown becomes an exception, so a run
+#: with a warning fails (and no warning, with the machine paths it names, reaches a page). Filters that
+#: hide a warning (library deprecations, by Python's defaults) are kept.
+WARNINGS_ARE_ERRORS = ("import warnings as _w; "
+                       "_w.filters[:] = [('error',) + f[1:] if f[0] != 'ignore' else f for f in _w.filters]; "
+                       "_w.filterwarnings('error', append=True); del _w")
+
+
+def _execute(nb: Notebook, parameters: dict, key: str, root: Path, scratch: Path, sockets: Path) -> None:
+    """Run one notebook with papermill into a temporary file in `scratch`, normalise it, then move it into place.
+
+    Runs in a process of its own (`_child`); the kernel's sockets go in a folder under `sockets`."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
     from traitlets.config import Config
 
-    started = time.perf_counter()
-    # A hidden folder beside the output: same filesystem for the atomic move, and never collected by pytest.
-    scratch = nb.output.parent / ".executing"
-    scratch.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(suffix=".ipynb", dir=scratch)
     os.close(fd)
     # The kernel talks to us over local sockets (IPC), not TCP: nothing listens on the network, no port
-    # can be taken by another process, and ipykernel has no unencrypted-TCP warning to print. Each run
-    # gets its own socket folder. The kernel's own log is kept to critical messages: jupyter_client
-    # interrupts every kernel before shutting it down, which it may log as an error; a failing cell or
-    # a dead kernel reaches us through papermill either way.
-    sockets = tempfile.mkdtemp(prefix="safecity-kernel-")
-    config = Config({"KernelManager": {"transport": "ipc", "ip": os.path.join(sockets, "kernel")}})
-    quiet = ["--IPKernelApp.log_level=CRITICAL"]
+    # can be taken by another process, and ipykernel has no unencrypted-TCP warning to print. The kernel's
+    # own log is kept to critical messages: jupyter_client interrupts every kernel before shutting it down,
+    # which it may log as an error; a failing cell or a dead kernel reaches us through papermill either way.
+    config = Config({"KernelManager": {"transport": "ipc",
+                                       "ip": os.path.join(tempfile.mkdtemp(dir=sockets), "kernel")}})
+    kernel_args = ["--IPKernelApp.log_level=CRITICAL", f"--IPKernelApp.exec_lines={WARNINGS_ARE_ERRORS}"]
     # On our side, jupyter_client's message streams can log a message that arrives while the kernel shuts down
     # (after a failing cell, on a loaded machine) as an "Uncaught exception in ZMQStream callback" with a
     # traceback. The failure itself reaches us through papermill, so that noise stays out of the one-line report.
-    stream_log = logging.getLogger("tornado.general")
-    stream_level = stream_log.level
-    stream_log.setLevel(logging.CRITICAL)
+    logging.getLogger("tornado.general").setLevel(logging.CRITICAL)
+    shown = display_path(nb.source)
     try:
         try:
             for attempt in (1, 2):
                 try:
                     papermill.execute_notebook(str(nb.source), tmp, parameters=parameters, cwd=str(nb.output.parent),
                                                kernel_name="python3", progress_bar=False, log_output=False,
-                                               start_timeout=180, config=config, extra_arguments=quiet)
+                                               start_timeout=180, config=config, extra_arguments=kernel_args)
                     break
                 except RuntimeError as exc:
                     # A kernel that never answered (a loaded machine): one fresh try.
                     if attempt == 2 or "didn't respond" not in str(exc):
-                        raise NotebookError(f"{display_path(nb.source)}: the kernel failed: {exc}") from None
+                        raise NotebookError(f"{shown}: the kernel failed: {exc}") from None
         except PapermillExecutionError as exc:
             cell = exc.exec_count if exc.exec_count is not None else exc.cell_index
             evalue = str(exc.evalue).strip().splitlines()
-            raise NotebookError(f"{display_path(nb.source)}: cell {cell} raised {exc.ename}: "
-                                f"{evalue[0] if evalue else ''}") from None
+            what = "warned (a warning is an error)" if exc.ename.endswith("Warning") else "raised"
+            raise NotebookError(f"{shown}: cell {cell} {what} {exc.ename}: {evalue[0] if evalue else ''}") from None
         executed = nbformat.read(tmp, as_version=4)
+        for index, cell in enumerate(executed.cells):
+            for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+                if output.get("output_type") == "stream" and output.get("name") == "stderr" and output.text.strip():
+                    # Logged warnings and the like: never published on a page.
+                    raise NotebookError(f"{shown}: cell {cell.get('execution_count') or index} wrote to stderr: "
+                                        f"{output.text.strip().splitlines()[0]}")
         clean = normalize(executed, nb.source.relative_to(root).as_posix(),
                           nb.output.relative_to(nb.output.parent.parent).as_posix(), key)
         with open(tmp, "w", encoding="utf-8", newline="\n") as handle:
             nbformat.write(clean, handle)
         os.replace(tmp, nb.output)
     finally:
-        stream_log.setLevel(stream_level)
-        shutil.rmtree(sockets, ignore_errors=True)
         if os.path.exists(tmp):
             os.unlink(tmp)
-    return time.perf_counter() - started
+
+
+def _child() -> int:
+    """Entry point of the process that executes one notebook (`_start`): arguments as JSON on stdin; exit 0 when
+    done, 1 with one line on stderr when the notebook failed, 130 when interrupted (nothing printed)."""
+    args = json.load(sys.stdin)
+    nb = Notebook(name=args["name"], source=Path(args["source"]), output=Path(args["output"]))
+    try:
+        _execute(nb, args["parameters"], args["key"], Path(args["root"]), Path(args["scratch"]), Path(args["sockets"]))
+    except KeyboardInterrupt:
+        return 130
+    except NotebookError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except Exception as exc:  # anything else still ends as one line, not a traceback
+        print(f"{display_path(nb.source)}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _start(nb: Notebook, parameters: dict, key: str, root: Path, scratch: Path, sockets: Path) -> subprocess.Popen:
+    """Execute one notebook in a fresh interpreter (no kernel-client state shared with this process or another
+    notebook). The child inherits the locks this run holds, so a run killed with its children still running
+    keeps the next run waiting until they end: two runs never write the same files."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(Path(__file__).resolve().parent.parent),
+                                                                     os.environ.get("PYTHONPATH")])))
+    proc = subprocess.Popen([sys.executable, "-c", "import sys; from safecity.pipeline import _child; sys.exit(_child())"],
+                            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            env=env, pass_fds=tuple(_HELD.values()))
+    proc.stdin.write(json.dumps({"name": nb.name, "source": str(nb.source), "output": str(nb.output),
+                                 "parameters": parameters, "key": key, "root": str(root), "scratch": str(scratch),
+                                 "sockets": str(sockets)}))
+    proc.stdin.close()
+    return proc
+
+
+def _finish(nb: Notebook, proc: subprocess.Popen) -> None:
+    """Wait for the process executing `nb`; raise NotebookError (one line) if it failed."""
+    error = proc.stderr.read()
+    status = proc.wait()
+    if status == 0:
+        return
+    lines = [line for line in error.splitlines() if line.strip()]
+    if status == 1 and lines:
+        raise NotebookError(lines[-1])
+    raise NotebookError(f"{display_path(nb.source)}: the process executing it ended with status {status}"
+                        + (f": {lines[-1]}" if lines else ""))
+
+
+# --------------------------------------------------------------------------- one run at a time, nothing left behind
+
+#: Lock files held by this process (path → open descriptor): taking one again is a no-op (`exclusive`).
+_HELD: dict[str, int] = {}
+LOCK_FILE = ".safecity.lock"
+
+
+@contextlib.contextmanager
+def exclusive(lock: Path, what: str):
+    """Hold `lock` (an flock on that file) for the block: one run or site build at a time per folder. Another
+    process holding it is named on one line, then waited for. The lock ends with the process holding it
+    (and its children), however it ends, so a killed run never blocks the next one."""
+    import fcntl
+
+    key = str(Path(lock).resolve())
+    if key in _HELD:
+        yield
+        return
+    Path(lock).parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 1000, 0).decode("utf-8", "replace").strip() or "another process"
+            print(f"waiting for the build already using {what} ({holder}) to finish", file=sys.stderr, flush=True)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()}, since {time.strftime('%H:%M:%S')}: "
+                      f"{' '.join(['python -m safecity'] + sys.argv[1:])}".encode(), 0)
+        _HELD[key] = fd
+        try:
+            yield
+        finally:
+            del _HELD[key]
+    finally:
+        os.close(fd)  # releases the lock (children that inherited it keep it until they end)
+
+
+def kernel_sockets(work: Path) -> Path:
+    """The folder for the kernels' sockets of runs in `work`: in the system's temporary folder (a socket path must
+    be short), one per user and work folder, so the next run there finds and clears whatever a killed run left."""
+    tag = hashlib.sha256(str(Path(work).resolve()).encode()).hexdigest()[:12]
+    return Path(tempfile.gettempdir(), f"safecity-{os.getuid()}-{tag}")
+
+
+@contextlib.contextmanager
+def scratch_folders(work: Path):
+    """The run's temporary folders, (notebooks, sockets): created empty (clearing what a killed run left; the
+    caller holds the work folder's lock) and removed on every way out of the block."""
+    scratch, sockets = Path(work, BOOK, ".executing"), kernel_sockets(work)
+    for folder in (scratch, sockets):
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True, mode=0o700)
+    try:
+        yield scratch, sockets
+    finally:
+        for folder in (scratch, sockets):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 #: Where runs on other data folders execute and build: one folder per data folder, outside `book/`.
@@ -293,21 +410,21 @@ RUNS = "_build-runs"
 GENERATED = ("results", "_static/downloads")
 
 
-def work_root(root: Path, data_dir: Path) -> Path:
-    """The folder a run on `data_dir` executes into and builds from: the project itself for its own `data/`,
-    else `_build-runs/<folder name>-<hash of its path>/`, so the committed notebooks in `book/` never change."""
+def work_root(root: Path, data_dir: Path, params_file: Path | None = None, update_book: bool = False) -> Path:
+    """The folder a run on `data_dir` executes into and builds from: the project itself for its own `data/` with
+    its own parameters (or with a parameter file and `update_book`), else `_build-runs/<folder name>-<hash of its
+    path>/`, so the committed notebooks in `book/` never change."""
     data_dir = Path(data_dir).resolve()
-    if data_dir == Path(root, "data").resolve():
+    if data_dir == Path(root, "data").resolve() and (params_file is None or update_book):
         return Path(root)
     tag = hashlib.sha256(str(data_dir).encode()).hexdigest()[:8]
     return Path(root, RUNS, f"{data_dir.name}-{tag}")
 
 
-def prepare_work(root: Path, data_dir: Path) -> Path:
-    """Make the work folder for `data_dir`: `_config.yml`, `_toc.yml` and a copy of `book/` (pages, static files,
+def prepare_work(root: Path, work: Path) -> Path:
+    """Make the work folder `work`: `_config.yml`, `_toc.yml` and a copy of `book/` (pages, static files,
     and the committed executed notebooks, results and downloads, which notebooks whose inputs did not
     change keep: the cache keys on contents). Pages are refreshed on every run; generated files are not."""
-    work = work_root(root, data_dir)
     if work == Path(root):
         return work
     names = [Path(name) for name in ("_config.yml", "_toc.yml") if Path(root, name).exists()]
@@ -326,96 +443,118 @@ def prepare_work(root: Path, data_dir: Path) -> Path:
     return work
 
 
-def run(data_dir: Path, *, root: Path = ROOT, params_file: Path | None = None, force: bool = False,
-        jobs: int | None = None, only: list[str] | None = None, echo=print) -> list[tuple[str, str, float]]:
-    """Execute every notebook whose cache key changed. Returns (name, status, seconds) per notebook.
-
-    `only` restricts the run to the named notebooks (their dependencies are not re-run). A data folder
-    other than the project's `data/` runs in its own work folder (`work_root`), never in `book/`.
-    """
-    books = notebooks(root, prepare_work(root, data_dir))
-    if only:
-        unknown = sorted(set(only) - {nb.name for nb in books})
-        if unknown:
-            raise DataError(Problem("--only", f"unknown notebook(s): {', '.join(unknown)} "
-                                              f"(known: {', '.join(nb.name for nb in books)})"))
-        books = [nb for nb in books if nb.name in only]
+def plan(data_dir: Path, books: list[Notebook], params_file: Path | None) -> dict[str, tuple[Notebook, dict]]:
+    """Each notebook with the parameters it runs with (defaults, then the file's overrides, then `data_dir`);
+    raises DataError for a bad parameter file or notebooks that wait on each other in a cycle."""
     overrides = load_overrides(params_file, books)
-    code = code_hash(root)
-    plan = {}
+    found = {}
     for nb in books:
         params = {"data_dir": os.path.relpath(Path(data_dir).resolve(), nb.output.parent.resolve()).replace(os.sep, "/")}
         params.update(overrides.get(nb.name, {}))
         defaults = default_parameters(nb.source)
         if "overridden" in defaults:  # a chapter says at its top when it ran with other parameters
             params["overridden"] = overridden(defaults, overrides.get(nb.name, {}))
-        plan[nb.name] = (nb, params)
+        found[nb.name] = (nb, params)
+    try:
+        order(found)
+    except graphlib.CycleError as exc:
+        raise DataError(Problem(display_path(Path(books[0].source.parent)),
+                                f"notebooks wait on each other in a cycle: {' → '.join(exc.args[1])}"))
+    return found
 
+
+def order(planned: dict[str, tuple[Notebook, dict]]) -> graphlib.TopologicalSorter:
+    """The notebooks' order from the `after` each declares (prepared: raises graphlib.CycleError on a cycle)."""
+    sorter = graphlib.TopologicalSorter({name: [d for d in nb.after if d in planned]
+                                         for name, (nb, _) in planned.items()})
+    sorter.prepare()
+    return sorter
+
+
+def select(books: list[Notebook], only: list[str] | None) -> list[Notebook]:
+    """The notebooks `--only` names (all when None); an unknown name is a DataError."""
+    if not only:
+        return books
+    unknown = sorted(set(only) - {nb.name for nb in books})
+    if unknown:
+        raise DataError(Problem("--only", f"unknown notebook(s): {', '.join(unknown)} "
+                                          f"(known: {', '.join(nb.name for nb in books)})"))
+    return [nb for nb in books if nb.name in only]
+
+
+def run(data_dir: Path, *, root: Path = ROOT, params_file: Path | None = None, force: bool = False,
+        jobs: int | None = None, only: list[str] | None = None, update_book: bool = False,
+        echo=print) -> list[tuple[str, str, float]]:
+    """Execute every notebook whose cache key changed. Returns (name, status, seconds) per notebook.
+
+    `only` restricts the run to the named notebooks (their dependencies are not re-run). A data folder
+    other than the project's `data/`, or a parameter file, runs in its own work folder (`work_root`), never
+    in `book/` (unless `update_book`). One run at a time per work folder (`exclusive`).
+    """
+    work = work_root(root, data_dir, params_file, update_book)
+    with exclusive(work / LOCK_FILE, display_path(work / BOOK)), scratch_folders(work) as (scratch, sockets):
+        books = select(notebooks(root, prepare_work(root, work)), only)
+        planned = plan(data_dir, books, params_file)
+        return _run_planned(planned, Path(data_dir), root, force, max(1, jobs or os.cpu_count() or 1), scratch,
+                            sockets, echo)
+
+
+def _run_planned(planned, data_dir, root, force, jobs, scratch, sockets, echo) -> list[tuple[str, str, float]]:
     results: dict[str, tuple[str, str, float]] = {}
-    total = len(books)
+    total = len(planned)
 
     def report(name: str, status: str, seconds: float):
         results[name] = (name, status, seconds)
         echo(f"[{len(results)}/{total}] {name:<28} {status:<7} {seconds:6.1f}s")
 
-    pending = [nb.name for nb in books]
-    running = {}
-    keys: dict[str, str] = {}
-    jobs = max(1, jobs or os.cpu_count() or 1)
-    # "spawn": each worker is a fresh interpreter, so no kernel-client state is inherited through fork.
-    with _resource_tracker_stopped(), \
-            ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-        failure = None
-        while pending or running:
-            for name in list(pending):
-                nb, params = plan[name]
-                if any(dep in pending or dep in running.values() for dep in nb.after if dep in plan):
-                    continue
-                # Keyed only now: a notebook that reads other notebooks' records is keyed on them as they are.
-                if name not in keys:
-                    keys[name] = cache_key(nb, params, Path(data_dir), code)
-                key = keys[name]
-                stale = force or stored_key(nb.output) != key
-                if failure is None and not stale:
-                    pending.remove(name)
-                    report(name, "cached", 0.0)
-                elif failure is None and len(running) < jobs:
-                    pending.remove(name)
-                    running[pool.submit(_execute, nb, params, key, root)] = name
-            if failure is not None:
-                pending.clear()
-            if not running:
-                if pending:
-                    raise ValueError(f"notebooks wait on each other in a cycle: {', '.join(pending)}")
-                continue
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in done:
-                name = running.pop(future)
-                try:
-                    report(name, "ran", future.result())
-                except NotebookError as exc:
-                    report(name, "FAILED", 0.0)
-                    failure = failure or exc
-                except Exception as exc:  # anything else from a worker still ends as one line, not a traceback
-                    report(name, "FAILED", 0.0)
-                    failure = failure or NotebookError(f"{display_path(plan[name][0].source)}: "
-                                                       f"{type(exc).__name__}: {exc}")
-        if failure is not None:
-            raise failure
-    return [results[nb.name] for nb in books]
-
-
-@contextlib.contextmanager
-def _resource_tracker_stopped():
-    """Stop multiprocessing's resource tracker, which the workers' pool starts, once the pool is closed.
-    Python 3.11 never waits for it, so it outlives the build and is left as a defunct process under an
-    init that does not reap (CPython gh-88887, fixed in later versions). Another pool starts it again."""
-    from multiprocessing import resource_tracker
-
-    try:
-        yield
-    finally:
-        resource_tracker._resource_tracker._stop()
+    code = code_hash(root)
+    sorter = order(planned)
+    ready: list[str] = []
+    running: dict = {}  # future -> (name, process, started)
+    failure = None
+    # Each notebook runs in a process of its own (`_start`); a thread per running notebook waits for it.
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        try:
+            while True:
+                ready += [name for name in sorter.get_ready()]
+                while ready and failure is None:
+                    name = ready[0]
+                    nb, params = planned[name]
+                    # Keyed only now: a notebook that reads other notebooks' records is keyed on them as they are.
+                    key = cache_key(nb, params, data_dir, code)
+                    if not force and stored_key(nb.output) == key:
+                        ready.pop(0)
+                        report(name, "cached", 0.0)
+                        sorter.done(name)
+                        ready += [n for n in sorter.get_ready()]
+                        continue
+                    if len(running) >= jobs:
+                        break
+                    ready.pop(0)
+                    proc = _start(nb, params, key, root, scratch, sockets)
+                    running[pool.submit(_finish, nb, proc)] = (name, proc, time.perf_counter())
+                if not running:
+                    break
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    name, _proc, started = running.pop(future)
+                    try:
+                        future.result()
+                    except NotebookError as exc:
+                        report(name, "FAILED", 0.0)
+                        failure = failure or exc
+                    else:
+                        report(name, "ran", time.perf_counter() - started)
+                        sorter.done(name)
+        except KeyboardInterrupt:
+            # Ctrl-C reaches the children through the terminal; `kill -INT` of this process alone does not.
+            for _name, proc, _started in running.values():
+                with contextlib.suppress(ProcessLookupError):
+                    proc.send_signal(signal.SIGINT)
+            raise
+    if failure is not None:
+        raise failure
+    return [results[name] for name in planned if name in results]
 
 
 SITE_KEY_FILE = ".safecity-site-key"
@@ -426,8 +565,13 @@ def site_key(root: Path = ROOT) -> str:
     the pinned environment and this module (which drives the build)."""
     files = [Path(root, name) for name in ("_config.yml", "_toc.yml", "requirements.txt")]
     files += sorted(p for p in Path(root, BOOK).rglob("*") if p.is_file() and ".executing" not in p.parts)
-    files.append(Path(__file__))
+    files += [Path(__file__), Path(__file__).with_name("history.py"), Path(__file__).with_name("diff.py"),
+              Path(__file__).with_name("templates") / "corrections.md"]
     digest = hashlib.sha256()
+    # The Corrections page and the pages' dates are read from the committed history of the results.
+    from . import history
+
+    digest.update(history.digest(root if Path(root, ".git").exists() else ROOT).encode())
     for path in files:
         digest.update(str(path.relative_to(root) if path.is_relative_to(root) else path.name).encode() + b"\0")
         digest.update(path.read_bytes() if path.exists() else b"<missing>")
@@ -437,45 +581,50 @@ def site_key(root: Path = ROOT) -> str:
 def build_site(root: Path = ROOT, output: Path | None = None, echo=print) -> Path:
     """Build the site in a staging folder and swap it in as `output` (default `_build`) only on success.
 
-    The previous build is copied into staging first so Sphinx can build incrementally.
+    One site build at a time per output (`exclusive`); what a killed build left (a staging folder, a site moved
+    aside but not yet replaced) is cleared or put back first. The previous build is copied into staging so
+    Sphinx can build incrementally.
     """
     from . import charts
 
-    charts.write_bundle(Path(root, STATIC))
     final = Path(output) if output else Path(root, "_build")
-    key = site_key(root)
-    stamp = final / SITE_KEY_FILE
-    if (final / "html" / "index.html").exists() and stamp.exists() and stamp.read_text(encoding="utf-8") == key:
-        echo(f"site up to date: open {display_path(final / 'html' / 'index.html')}")
-        return final / "html"
-    staging = final.with_name(final.name + ".staging")
-    shutil.rmtree(staging, ignore_errors=True)
-    if final.exists():
-        shutil.copytree(final, staging / "_build", symlinks=True)
-    command = [str(Path(sys.executable).with_name("jupyter-book")), "build", str(root), "--path-output", str(staging), "-W",
-               "--keep-going"]
-    started = time.perf_counter()
-    proc = subprocess.run(command, cwd=root, capture_output=True, text=True)
-    if proc.returncode != 0:
-        lines = [line for line in (proc.stdout + proc.stderr).splitlines() if "WARNING" in line or "ERROR" in line]
+    staging, old = final.with_name(final.name + ".staging"), final.with_name(final.name + ".old")
+    with exclusive(final.with_name(final.name + ".lock"), display_path(final)):
+        if old.exists() and not final.exists():
+            old.rename(final)  # a build killed between the two renames of the swap: the last good site
+        shutil.rmtree(old, ignore_errors=True)
         shutil.rmtree(staging, ignore_errors=True)
-        detail = "\n".join(lines[-20:]) or (proc.stdout + proc.stderr)[-2000:]
-        raise NotebookError(f"jupyter-book build failed; the previous site was kept.\n{detail}")
-    # Sphinx does not re-copy a changed static file on an incremental build: sync them ourselves.
-    html = staging / "_build" / "html"
-    for path in Path(root, STATIC).rglob("*"):
-        if path.is_file():
-            target = html / "_static" / path.relative_to(Path(root, STATIC))
-            if not target.exists() or target.read_bytes() != path.read_bytes():
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(path, target)
-    (staging / "_build" / SITE_KEY_FILE).write_text(key, encoding="utf-8")
-    old = final.with_name(final.name + ".old")
-    shutil.rmtree(old, ignore_errors=True)
-    if final.exists():
-        final.rename(old)
-    (staging / "_build").rename(final)
-    shutil.rmtree(old, ignore_errors=True)
-    shutil.rmtree(staging, ignore_errors=True)
-    echo(f"site built in {time.perf_counter() - started:.1f}s: open {display_path(final / 'html' / 'index.html')}")
+        charts.write_bundle(Path(root, STATIC))
+        key = site_key(root)
+        stamp = final / SITE_KEY_FILE
+        if (final / "html" / "index.html").exists() and stamp.exists() and stamp.read_text(encoding="utf-8") == key:
+            echo(f"site up to date: open {display_path(final / 'html' / 'index.html')}")
+            return final / "html"
+        if final.exists():
+            shutil.copytree(final, staging / "_build", symlinks=True)
+        command = [str(Path(sys.executable).with_name("jupyter-book")), "build", str(root), "--path-output",
+                   str(staging), "-W", "--keep-going"]
+        started = time.perf_counter()
+        try:
+            proc = subprocess.run(command, cwd=root, capture_output=True, text=True, pass_fds=tuple(_HELD.values()))
+            if proc.returncode != 0:
+                lines = [line for line in (proc.stdout + proc.stderr).splitlines() if "WARNING" in line or "ERROR" in line]
+                detail = "\n".join(lines[-20:]) or (proc.stdout + proc.stderr)[-2000:]
+                raise NotebookError(f"jupyter-book build failed; the previous site was kept.\n{detail}")
+            # Sphinx does not re-copy a changed static file on an incremental build: sync them ourselves.
+            html = staging / "_build" / "html"
+            for path in Path(root, STATIC).rglob("*"):
+                if path.is_file():
+                    target = html / "_static" / path.relative_to(Path(root, STATIC))
+                    if not target.exists() or target.read_bytes() != path.read_bytes():
+                        target.parent.mkdir(parents=True, exist_ok=True)
+                        shutil.copyfile(path, target)
+            (staging / "_build" / SITE_KEY_FILE).write_text(key, encoding="utf-8")
+            if final.exists():
+                final.rename(old)
+            (staging / "_build").rename(final)
+            shutil.rmtree(old, ignore_errors=True)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        echo(f"site built in {time.perf_counter() - started:.1f}s: open {display_path(final / 'html' / 'index.html')}")
     return final / "html"

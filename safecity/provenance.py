@@ -48,7 +48,8 @@ def datasets(data_dir: Path) -> pd.DataFrame:
             "dataset": d.get("title", folder),
             "description": d.get("description", ""),
             "origin": origin,
-            "retrieved": d.get("retrieved", "not recorded"),
+            "retrieved": d.get("retrieved", "not recorded") + (
+                f"; newer files fetched {d['fetched']['date']}" if d.get("fetched", {}).get("date") else ""),
             "licence": "; ".join(l.get("title") or l.get("name", "") for l in d.get("licenses", [])) or "not recorded",
             "read by": ", ".join(readers.get(folder, [])) or "no importer",
             "links": links,

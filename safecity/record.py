@@ -58,6 +58,13 @@ def run_context(parameters: dict, overridden: list[str]) -> dict:
             "settings": [{"name": name, "value": describe(parameters[name])} for name in sorted(overridden)]}
 
 
+def render(notebook: str, values: dict, parameters: dict | None = None, overridden=()) -> dict[str, str]:
+    """The words a page shows for these values: every block of `templates/<notebook>.md`."""
+    from . import prose
+
+    return prose.blocks(notebook, _plain(values) | {"run": run_context(_plain(parameters or {}), list(overridden))})
+
+
 def publish(module, *, notebook: str, values: dict, data_dir, parameters: dict,
             overridden: list[str], tables: dict | None = None, glue: bool = True) -> dict:
     """Publish a chapter's results: render its words, glue them into the page, write its tables and its record.
@@ -67,15 +74,12 @@ def publish(module, *, notebook: str, values: dict, data_dir, parameters: dict,
     are `templates/<notebook>.md` rendered from the record's own values, so the page, the record and
     `safecity diff` can never disagree.
     """
-    from . import prose
-
     tables = tables or {}
     plain = _plain(values)
     unknown = sorted(set(module.LABELS) - set(plain))
     if unknown:
         raise ValueError(f"{notebook}: labelled values that were not computed: {', '.join(unknown)}")
-    run = run_context(_plain(parameters), overridden)
-    text = prose.blocks(notebook, plain | {"run": run})
+    text = render(notebook, plain, parameters, overridden)
     downloads = []
     for name, frame in tables.items():
         write_csv(frame, DOWNLOADS / f"{name}.csv")

@@ -7,7 +7,7 @@ import shutil
 import pandas as pd
 import pytest
 
-from safecity import arrests
+from safecity import arrests, record
 from safecity.errors import DataError
 from safecity.sources import ice_release
 
@@ -61,12 +61,21 @@ def test_seattle_remainder_is_inside_the_reported_range():
     assert seattle.part("Seattle (city)") == (1, 1)
 
 
+def words(values: dict, **parameters) -> dict[str, str]:
+    return record.render("01_arrests_by_area", values, parameters, overridden=list(parameters))
+
+
 def test_results_are_the_published_values():
     values = arrests_values(DATA)
-    assert values["article_total"] - values["stated_total"] == values["la_article"] - values["la_ice"] == 66
-    assert values["la_explains_excess"] is True
-    assert values["seattle_city"] == 1 and values["seattle_rest_wa"] == 25
+    assert values["article_total"] - values["stated_total"] == values["article_excess"] == 66
+    la = next(f for f in values["findings"] if f["area"] == "Los Angeles")
+    assert (la["kind"], la["ice"], la["article"], la["explains_gap"]) == ("subset", 101, 167, True)
+    seattle = next(f for f in values["findings"] if f["area"] == "Portland, Ore.")
+    assert seattle["parts"][0] == {"name": "Seattle (city)", "arrests": 1}
+    assert seattle["ranged"] == {"name": "Washington outside Seattle", "low": 25, "high": 26, "implied": 25,
+                                 "within": True}
     assert values["by_place"]["San Jose"] == {"article": 27, "ice": 27, "ice_area": "Santa Clara County, Calif."}
+    assert values["ice_only"] == [] and values["n_both"] == values["n_areas"] == 10
 
 
 def test_compare_refuses_a_place_with_no_ice_area():
@@ -90,7 +99,9 @@ def test_a_changed_figure_changes_the_reconciliation(tmp_path):
     path.write_text(path.read_text(encoding="utf-8").replace("Denver,63,", "Denver,73,"), encoding="utf-8")
     values = arrests_values(data)
     assert values["article_total"] == 574 and values["article_excess"] == 76
-    assert values["la_explains_excess"] is False
+    la = next(f for f in values["findings"] if f["area"] == "Los Angeles")
+    assert la["explains_gap"] is False
+    assert "accounts for the whole gap" not in words(values)["findings"]
 
 
 def test_unknown_operation_is_a_data_error():
@@ -98,19 +109,23 @@ def test_unknown_operation_is_a_data_error():
         ice_release.operation(DATA, "Nope")
 
 
-def test_dot_chart_names_the_difference(comparison):
-    figure = arrests.dot_chart(comparison, source="test")
+def test_dot_chart_names_the_difference():
+    loaded = arrests.load(DATA, OP, "")
+    text = words(arrests.results(loaded))
+    figure = arrests.dot_chart(loaded.comparison, text)
     assert "Los Angeles (ICE 101, article 167)" in figure.alt_text
     # The article repeats ICE's 498: it is the sum of its places that overshoots.
-    assert figure.title == "The article's places add up to 564, 66 more than ICE's 498: Los Angeles counted differently"
-    assert figure.element_id == arrests.dot_chart(comparison, source="test").element_id
+    assert figure.title == "The article's places add up to 564, 66 more than ICE's 498"
+    assert figure.subtitle.startswith("Counted differently: Los Angeles.")
+    assert figure.element_id == arrests.dot_chart(loaded.comparison, text).element_id
 
 
 def test_labels_with_markup_are_shown_as_text(comparison):
     table = comparison.table.copy()
     table.loc[0, "article_place"] = "<script>alert(1)</script>"
     hostile = arrests.AreaComparison(table, comparison.ice_total, comparison.article_total, comparison.stated_total)
-    html = arrests.dot_chart(hostile, source="<b>src</b>")._repr_html_()
+    text = {"arrests_by_area_title": "t", "arrests_by_area_alt": "a", "arrests_by_area_source": "<b>src</b>"}
+    html = arrests.dot_chart(hostile, text)._repr_html_()
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "&lt;b&gt;src&lt;/b&gt;" in html
@@ -138,19 +153,18 @@ def test_reconcile_says_when_reports_do_not_explain(comparison):
     kinds = {f.area: f.kind for f in arrests.reconcile(changed, components)}
     assert kinds["Denver"] == arrests.NO_REPORT
     assert kinds["Los Angeles"] == arrests.UNEXPLAINED
-    text = arrests.findings(changed, components)
+    findings = [arrests.finding_values(f) for f in arrests.reconcile(changed, components)]
+    values = arrests_values(DATA) | {"findings": findings}
+    text = words(values)["findings"]
     assert "ICE reported 101, the article 167; the later reports do not account for the difference" in text
     assert "Denver" not in text
-    table = arrests.explain(changed, components).set_index("ICE area")["finding"]
-    assert table["Denver"] == "no later report explains the difference"
+    table = arrests.explain(changed, components).set_index("ICE area")
+    assert table.loc["Denver", "difference"] == 7
 
 
 def test_findings_and_explain_tell_the_same_story(comparison):
-    components = ice_release.area_components(DATA)
-    text = arrests.findings(comparison, components)
+    text = words(arrests_values(DATA))["findings"]
     assert "This one area accounts for the whole gap of 66" in text
     assert "which leaves 25 in Washington outside Seattle, within the 25–26 reported" in text
-    table = arrests.explain(comparison, components).set_index("ICE area")["finding"]
-    assert table["Los Angeles"] == ("ICE's 101 covers Los Angeles County only; the article's 167 is the whole "
-                                    "area, 66 more")
-    assert "which leaves 25 in Washington outside Seattle" in table["Portland, Ore."]
+    table = arrests.explain(comparison, ice_release.area_components(DATA)).set_index("ICE area")
+    assert table.loc["Los Angeles", ["ICE", "article", "difference"]].tolist() == [101, 167, 66]

@@ -87,11 +87,17 @@ def test_lowest_since_rule_has_three_outcomes():
     base = {"tested_ceiling": 45000, "min_ceiling": 67000, "min_ceiling_years": [1986], "since_year": 1980}
     claim = _claim(rule="lowest_since", key="tested_ceiling", stated_value="45000")
     still, _ = _rows([claim], base | {"is_lowest": True, "later_lower": {}})
-    later, _ = _rows([claim], base | {"is_lowest": True, "later_lower": {"2019": 30000, "2026": 7500}})
-    never, _ = _rows([claim], base | {"is_lowest": False, "min_ceiling": 40000, "later_lower": {}})
+    later, _ = _rows([claim], base | {"is_lowest": True, "later_lower": [
+        {"year": 2019, "ceiling": 30000, "revised": False},
+        {"year": 2021, "ceiling": 15000, "revised": True, "direction": "raised", "revised_to": 62500},
+        {"year": 2026, "ceiling": 7500}]})
+    never, _ = _rows([claim], base | {"is_lowest": False, "min_ceiling": 40000, "later_lower": []})
+    missing, _ = _rows([claim], base | {"is_lowest": None, "later_lower": []})
+    assert missing[0]["verdict"] == claims.NOT_CHECKED  # a ceiling the comparison needs is missing: no verdict
     assert [r[0]["verdict"] for r in (still, later, never)] == [claims.MATCHES, claims.OUTDATED, claims.DIFFERS]
     assert "No later ceiling has gone lower." in why(still, "x")
-    assert "Later ceilings as first set went lower: FY2019 (30,000), FY2026 (7,500)." in why(later, "x")
+    assert ("Later ceilings as first set went lower: FY2019 (30,000), FY2021 (15,000, raised to 62,500 during the "
+            "year) and FY2026 (7,500).") in why(later, "x")
     assert "FY1986 had a ceiling as low or lower (40,000)." in why(never, "x")
 
 
@@ -232,7 +238,7 @@ def test_a_missing_value_is_never_a_verdict(rule, stated):
     rows, _ = _rows([_claim(rule=rule, stated_value=stated, unit="percent change" if "%" in stated else "")],
                     {"v": None})
     assert rows[0]["verdict"] == claims.NOT_CHECKED and rows[0]["missing"] == "v"
-    assert "could not compute v in this run" in why(rows, "x")
+    assert "could not compute a value this claim needs (v) in this run" in why(rows, "x")
 
 
 def test_a_missing_result_key_is_an_error_naming_the_claim():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 
@@ -10,7 +11,7 @@ import nbformat
 import pandas as pd
 import pytest
 
-from safecity import offences
+from safecity import offences, prose, record
 from safecity.errors import DataError
 from safecity.offences import CONVICTION_STATUS, MOST_SERIOUS, NOT_ITEMISED, Group, OverlapError, add_up
 from safecity.sources import ice_annual, ice_offences
@@ -18,7 +19,7 @@ from safecity.sources import ice_annual, ice_offences
 from conftest import DATA, ROOT, offences_values
 
 OP = "Operation Safe City"
-SOURCES = ["ice-safe-city", "ice-safe-city-offences", "ice-annual-arrests"]
+SOURCES = offences.SOURCES
 
 
 @pytest.fixture
@@ -46,6 +47,13 @@ def _categories(**counts):
     return pd.DataFrame({"category": list(counts), "people": list(counts.values())})
 
 
+def page(values: dict, overridden: tuple[str, ...] = ()) -> dict[str, str]:
+    """The page's blocks as the notebook renders them from these values."""
+    plain = record._plain(values)
+    return prose.blocks("02_offences", plain | {"run": record.run_context({"operation": plain["operation"]},
+                                                                          list(overridden))})
+
+
 # --- The shipped data -------------------------------------------------------------------------------
 
 
@@ -54,46 +62,78 @@ def test_results_are_the_published_values():
     assert (v["total"], v["countries"], v["convicted"], v["not_convicted"]) == (498, 42, 317, 181)
     assert v["convicted_share"] == pytest.approx(317 / 498) and round(v["convicted_share"] * 100, 1) == 63.7
     assert v["convicted_share"] + v["not_convicted_share"] == pytest.approx(1)
-    assert (v["fugitives"], v["previously_deported"], v["gang"]) == (68, 104, 18)
+    assert [(a["attribute"], a["people"]) for a in v["other_attributes"]] == [
+        ("immigration fugitive", 68), ("previously deported", 104), ("gang member or affiliate", 18)]
     assert (v["dui"], v["largest_category"], v["largest_category_people"]) == (86, "DUI", 86)
+    assert v["article_category"] == "DUI" and v["largest_categories"] == ["DUI"] and v["largest_tied"] is False
+    assert v["article"] == {"countries": 42, "convicted": 317, "not_convicted": 181, "dui": 86, "largest": "DUI"}
+    assert v["on_claims_terms"] is True and v["quote"]["largest"] == "The most common offense cited by ICE was drunk driving"
+    assert v["reproduced_by"] == ['us.blastingnews.com 2017-09 and cis.org "ICE Arrests 498 in Sanctuary City Operation"']
     assert (v["n_categories"], v["itemised"], v["not_itemised"]) == (8, 109, 208)
     assert v["dui_share"] == pytest.approx(86 / 317)
     assert v["largest_is_certain"] is False
     assert v["fiscal_year"] == 2017 and v["days"] == 4
     assert (v["national_arrests"], v["national_convicted"]) == (143470, 105736)
-    assert v["national_share_fy2017"] == v["national_share"] == pytest.approx(105736 / 143470)
-    assert round(v["national_share_fy2017"] * 100, 1) == 73.7
+    assert v["national_share"] == pytest.approx(105736 / 143470) and round(v["national_share"] * 100, 1) == 73.7
+    assert v["national_pending"]["share"] == pytest.approx(0.155) and v["national_neither"]["share"] == pytest.approx(0.108)
     assert v["share_gap"] == pytest.approx(317 / 498 - 105736 / 143470)
     assert v["national_years"] == [2017, 2018]
     assert v["national_missing_years"] == [2015, 2016, 2019, 2020, 2021, 2022, 2023, 2024]
+    assert v["national_missing_spans"] == [{"first": 2015, "last": 2015}, {"first": 2016, "last": 2016},
+                                           {"first": 2019, "last": 2024}]
 
 
 def test_results_are_plain_values():
-    for name, value in offences_values(DATA, OP).items():
-        assert value is None or type(value) in (int, float, str, bool, list), (name, type(value))
+    def plain(value):
+        if isinstance(value, dict):
+            return all(isinstance(k, str) and plain(v) for k, v in value.items())
         if isinstance(value, list):
-            assert all(type(item) is int for item in value), name
+            return all(plain(v) for v in value)
+        return value is None or type(value) in (int, float, str, bool)
+
+    for name, value in offences_values(DATA, OP).items():
+        assert plain(value), (name, value)
 
 
-def test_prose_values_are_formatted():
-    text = offences.words(offences_values(DATA, OP))
-    assert (text["convicted_pct"], text["not_convicted_pct"], text["national_pct_fy2017"]) == ("63.7%", "36.3%", "73.7%")
-    assert text["share_gap_text"] == "10.0 percentage points lower"
-    assert text["fy"] == "FY2017" and "fiscal_year" not in text
-    assert text["national_missing_years_text"] == "FY2015, FY2016 and FY2019–FY2024"
-    assert text["largest_reason"].startswith("the 208 people not itemised are more than its 86")
-    assert all(not isinstance(v, float) for v in text.values())
+def test_the_page_states_the_shipped_values():
+    text = page(offences_values(DATA, OP))
+    assert "317 of them had criminal convictions: 63.7%. The other 181 (36.3%)" in text["convicted_or_not"]
+    assert "is 10.0 percentage points lower" in text["national"]
+    assert "FY2015 and FY2016 nothing ICE published is available here" in text["national"]
+    assert "For FY2019–FY2024 it published other measures" in text["national"]
+    assert "they leave 208 of the 317 people with convictions not itemised, more than 86" in text["verdict"]
+    assert "as reproduced by us.blastingnews.com 2017-09 and cis.org" in text["categories"]
 
 
-def test_every_glued_name_in_the_chapter_is_published():
+def test_the_verdict_says_181_goes_beyond_the_data_and_why():
+    verdict = page(offences_values(DATA, OP))["verdict"]
+    assert '**181 with "no criminal record whatsoever": goes beyond the data.**' in verdict
+    assert "181 is ICE's 498 arrested less its 317 with convictions" in verdict
+    assert "having no conviction is not having no criminal record" in verdict
+    assert "15.5% were of people with criminal charges pending but no conviction, more than the 10.8%" in verdict
+
+
+def test_the_page_never_says_the_article_calls_dui_the_most_common_overall():
+    text = page(offences_values(DATA, OP))
+    assert not any("overall" in block for block in text.values())
+    assert '"The most common offense cited by ICE was drunk driving"' in text["verdict"]
+
+
+def test_the_notebook_holds_headings_and_whole_blocks_only():
     nb = nbformat.read(ROOT / "notebooks" / "02_offences.ipynb", as_version=4)
-    prose = "\n".join(cell.source for cell in nb.cells if cell.cell_type == "markdown")
-    used = set(re.findall(r"\{glue:text\}`([^`]+)`", prose))
-    assert used and used <= set(offences.words(offences_values(DATA, OP)))
-    # Link targets (other pages' file names) are not prose.
-    prose = re.sub(r"\]\([^)]*\)", "]", prose)
-    assert not re.search(r"\d", re.sub(r"\{glue:text\}`[^`]+`", "", prose).replace("FY", "")), \
-        "a number in the prose is typed, not glued"
+    used = []
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        rest = re.sub(r"```\{glue:md\} (\w+)\n:format: myst\n```", lambda m: used.append(m.group(1)) or "", cell.source)
+        assert "{glue:text}" not in cell.source
+        assert all(line.startswith("#") for line in rest.splitlines() if line.strip()), rest
+    assert used[0] == "verdict"  # the page opens with its verdict
+    blocks = page(offences_values(DATA, OP))
+    assert set(used) <= set(blocks)
+    charts = {name.rsplit("_", 1)[0] for name in blocks if name.endswith("_alt")}
+    assert set(blocks) - set(used) == {f"{c}_{part}" for c in charts for part in ("title", "alt", "source", "subtitle",
+                                                                                 "note") if f"{c}_{part}" in blocks}
 
 
 # --- Shares and the remainder -----------------------------------------------------------------------
@@ -203,7 +243,7 @@ def test_a_single_attribute_is_just_its_count():
 
 def test_attributes_chart_does_not_stack_and_has_no_total():
     chapter = offences.load(DATA, OP)
-    figure = offences.attributes_chart(chapter.attribute_table, chapter.total, source="test")
+    figure = offences.attributes_chart(chapter.attribute_table, chapter.total, page(offences.results(chapter)))
     assert "Total" not in figure.data.iloc[:, 0].tolist() and len(figure.data) == 4
     layers = figure.spec["layer"]
     assert layers[0]["encoding"]["x"]["scale"]["domain"] == [0, 498]  # every bar is out of all 498
@@ -237,7 +277,8 @@ def test_a_lower_bound_is_not_a_share():
 
 def test_national_chart_shows_gaps_as_gaps():
     chapter = offences.load(DATA, OP)
-    figure = offences.national_chart(chapter.series, chapter.criminality, OP, 2017, 317, 498, source="test")
+    text = page(offences.results(chapter))
+    figure = offences.national_chart(chapter.series, OP, 2017, 317, 498, text)
     spec = figure.spec
     line = spec["layer"][0]
     assert line["mark"]["invalid"] == "break-paths-show-domains"
@@ -247,8 +288,7 @@ def test_national_chart_shows_gaps_as_gaps():
     assert line["encoding"]["x"]["scale"]["domain"][0] == "FY2015" and len(line["encoding"]["x"]["scale"]["domain"]) == 10
     assert "63.7% against 73.7%" in figure.title
     assert "FY2015, FY2016 and FY2019–FY2024, shown as gaps" in figure.alt_text
-    assert figure.element_id == offences.national_chart(chapter.series, chapter.criminality, OP, 2017, 317, 498,
-                                                        source="test").element_id
+    assert figure.element_id == offences.national_chart(chapter.series, OP, 2017, 317, 498, text).element_id
 
 
 def test_published_figures_keep_every_definition():
@@ -266,15 +306,22 @@ def test_published_figures_keep_every_definition():
 
 def test_another_operation_can_be_swapped_in(data):
     _append(data, "ice-safe-city", "operation.csv", "Operation Test,2018-10-02,2018-10-05,200,12,test")
+    _append(data, "ice-safe-city", "release.csv", "Operation Test,2018-10-06,US Immigration and Customs Enforcement,test")
     _append(data, "ice-safe-city-offences", "attributes.csv", "Operation Test,criminal conviction,150,had,test")
     _append(data, "ice-safe-city-offences", "attributes.csv", "Operation Test,immigration fugitive,30,were,test")
     _append(data, "ice-safe-city-offences", "conviction_categories.csv", "Operation Test,assault,40,test")
     _append(data, "ice-safe-city-offences", "conviction_categories.csv", "Operation Test,DUI,35,test")
     v = offences_values(data, "Operation Test")
-    assert (v["total"], v["convicted"], v["not_convicted"], v["fugitives"], v["gang"]) == (200, 150, 50, 30, None)
+    assert (v["total"], v["convicted"], v["not_convicted"]) == (200, 150, 50)
+    assert [(a["attribute"], a["people"]) for a in v["other_attributes"]] == [("immigration fugitive", 30)]
     assert (v["largest_category"], v["dui"], v["not_itemised"]) == ("assault", 35, 75)
     assert v["fiscal_year"] == 2019 and v["national_share"] is None and v["share_gap"] is None
-    assert v["national_share_fy2017"] == pytest.approx(105736 / 143470)
+    # The article's claims are about Operation Safe City: this operation's page judges none of them.
+    assert v["on_claims_terms"] is False
+    text = page(v)
+    assert "goes beyond" not in text["verdict"] and "ICE's figure" not in text["verdict"]
+    assert "none is judged here" in text["verdict"]
+    assert "no nationwide \"convicted\" share for FY2019 is available here" in text["national_share_convicted_title"]
     assert offences_values(data, OP)["convicted"] == 317  # the shipped operation is untouched
 
 
@@ -341,34 +388,43 @@ def test_a_figure_with_neither_count_nor_percentage_is_a_data_error(data):
         ice_annual.criminality(data)
 
 
-@pytest.mark.parametrize("gap, word, title", [(-0.101, "below", "a smaller share with a conviction than"),
-                                              (0.0004, "the same as", "the same share with a conviction as"),
-                                              (0.101, "above", "a larger share with a conviction than")])
-def test_comparison_with_the_national_share_is_one_word_on_the_page_and_in_the_chart(gap, word, title):
+@pytest.mark.parametrize("gap, words, title", [(-0.101, "10.1 percentage points lower", "a smaller share with a conviction than"),
+                                               (0.0004, "is the same.", "the same share with a conviction as"),
+                                               (0.101, "10.1 percentage points higher", "a larger share with a conviction than")])
+def test_comparison_with_the_national_share_is_one_word_on_the_page_and_in_the_chart(gap, words, title):
     """The prose and the chart title say the same thing about the same gap, and a gap that does not show at the
     one decimal printed is "the same"."""
-    text = offences.words(offences_values(DATA, OP) | {"share_gap": gap})
-    assert text["share_vs_national"] == word
-    criminality = ice_annual.criminality(DATA)
-    series = offences.national_series(ice_annual.arrests(DATA), criminality)
+    chapter = offences.load(DATA, OP)
     total = 10_000_000
-    convicted = round((offences.national_share(series, 2017) + gap) * total)
-    figure = offences.national_chart(series, criminality, OP, 2017, convicted, total, "test")
+    convicted = round((offences.national_share(chapter.series, 2017) + gap) * total)
+    chapter = dataclasses.replace(chapter, facts=chapter.facts | {"stated_total": total}, attributes=chapter.attributes.assign(
+        people=[convicted if a == offences.CONVICTED else p for a, p in zip(chapter.attributes["attribute"],
+                                                                            chapter.attributes["people"])]))
+    text = page(offences.results(chapter))
+    assert words in text["national"]
+    assert title in text["national_share_convicted_title"]
+    figure = offences.national_chart(chapter.series, OP, 2017, convicted, total, text)
     assert title in figure.title
 
 
-@pytest.mark.parametrize("changes, certainty, reason", [
-    ({}, "The release cannot show that it was the most common conviction overall, as the article says",
-     "the 208 people not itemised are more than its 86, so one category among them could be larger"),
-    ({"not_itemised": 40, "largest_is_certain": True},
-     "The release shows that it was also the most common conviction overall, as the article says",
-     "the 40 people not itemised are fewer than its 86, so no other category can be larger"),
-    ({"largest_category": "Assault", "largest_category_people": 120, "largest_is_certain": True},
-     "The release does not bear out the article's drunk driving as the most common conviction",
-     "Assault (120) is larger than DUI (86)"),
+def _with_categories(**counts) -> dict:
+    chapter = offences.load(DATA, OP)
+    frame = pd.DataFrame({"category": list(counts), "people": list(counts.values()), "source": chapter.categories["source"].iloc[0]})
+    return offences.results(dataclasses.replace(chapter, categories=frame))
+
+
+@pytest.mark.parametrize("counts, verdict", [
+    ({}, "cannot be checked.** DUI, with 86, is the largest of the 8 categories"),
+    ({"DUI": 290, "bribery": 1}, "borne out.** DUI, with 290, is the largest category in ICE's chart as reproduced by"),
+    ({"DUI": 86, "assault": 120}, "not borne out.** In ICE's chart as reproduced by"),
+    ({"DUI": 86, "assault": 86}, "not borne out as stated.**"),
+    ({"assault": 120}, "cannot be checked.** The reports available do not itemise DUI."),
 ])
-def test_the_most_common_conviction_words_follow_the_categories(changes, certainty, reason):
-    """Whether the page says the release bears out "the most common offense was drunk driving" depends on which
+def test_the_most_common_conviction_words_follow_the_categories(counts, verdict):
+    """Whether the page bears out "the most common offense cited by ICE was drunk driving" depends on which
     category is largest and whether the people not itemised could hide a larger one."""
-    text = offences.words(offences_values(DATA, OP) | changes)
-    assert (text["largest_certainty"], text["largest_reason"]) == (certainty, reason)
+    values = _with_categories(**counts) if counts else offences_values(DATA, OP)
+    text = page(values)
+    assert verdict in text["verdict"]
+    if counts == {"DUI": 86, "assault": 120}:
+        assert "assault (120) is larger than DUI (86)" in text["verdict"]

@@ -112,7 +112,7 @@ def test_booleans_missing_values_and_dates_read_as_words():
 def test_web_addresses_in_a_cell_become_links():
     cell = "82 FR 8977 (1 Feb 2017), https://thefederalregister.org/82-FR/8977; see <also> http://a.example/x?y=1&z=2."
     text = charts.table_html(pd.DataFrame({"source": [cell]}))
-    assert ('<td>82 FR 8977 (1 Feb 2017), <a href="https://thefederalregister.org/82-FR/8977">'
+    assert ('<td data-label="source">82 FR 8977 (1 Feb 2017), <a href="https://thefederalregister.org/82-FR/8977">'
             'thefederalregister.org/82-FR/8977</a>; see &lt;also&gt; '
             '<a href="http://a.example/x?y=1&amp;z=2">a.example/x?y=1&amp;z=2</a>.</td>') in text
 
@@ -120,7 +120,7 @@ def test_web_addresses_in_a_cell_become_links():
 def test_checksums_are_shown_whole_and_may_wrap():
     digest = "1f901bfd65074b2b7a539b840d5c7b2563a9b84ee977152297de514f48ca3310"
     text = charts.table_html(pd.DataFrame({"SHA-256 checksum": [digest]}))
-    assert f'<td class="safecity-checksum">{digest}</td>' in text
+    assert f'<td class="safecity-checksum" data-label="SHA-256 checksum">{digest}</td>' in text
 
 
 def test_a_label_for_a_column_the_table_lacks_is_an_error():
@@ -134,7 +134,7 @@ def test_a_chart_table_shows_labels_while_its_csv_keeps_the_machine_columns():
     data = pd.DataFrame({"fiscal_year": [2017, 2018], "ceiling_year_end": [50000, 45000], "share": [1.07, 0.5],
                          "partial": [False, True]})
     figure = charts.Figure(alt.Chart(data).mark_bar().encode(x="fiscal_year:O", y="ceiling_year_end:Q"),
-                           name="t", title="t", source="s", alt_text="a", data=data,
+                           name="t", text={"t_title": "t", "t_source": "s", "t_alt": "a"}, data=data,
                            columns={"fiscal_year": ("fiscal year", "fy"), "ceiling_year_end": "ceiling at year end",
                                     "share": ("admitted, share of ceiling", "share")})
     page = figure._repr_html_()

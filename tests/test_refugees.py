@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import urllib.parse
@@ -387,33 +388,39 @@ def _years(ceilings: dict, admissions: dict | None = None) -> pd.DataFrame:
                          "admissions": pd.array(adm, dtype="Int64"), "partial": False, "suspended_from": None})
 
 
+def _text(values: dict, overridden=()) -> dict:
+    """The page's blocks for `values`, as the notebook renders them."""
+    from safecity import record
+
+    return record.render("04_refugees", values, {k: values.get(k, 0) for k in overridden}, overridden)
+
+
 def test_verdict_true_when_below_every_earlier_ceiling():
     years = _years({1980: 100, 1981: 80, 1982: 90, 1983: 70, 1984: 60, 1985: 75})
     verdict = refugees.lowest_since(years, 1983, 1980)
-    assert verdict.is_lowest and verdict.label == "lowest since 1980"
+    assert verdict.is_lowest and verdict.status == refugees.LOWEST
     assert (verdict.minimum, verdict.minimum_years, verdict.n_compared) == (80, (1981,), 3)
-    assert verdict.later_lower["fiscal_year"].tolist() == [1984]
-    assert verdict.sentence.startswith("FY1983's ceiling of 70 was the lowest since FY1980: every ceiling")
+    assert verdict.later_lower == ((1984, 60),)
 
 
 def test_verdict_false_when_an_earlier_ceiling_was_lower():
     years = _years({1980: 100, 1981: 50, 1982: 90, 1983: 70})
     verdict = refugees.lowest_since(years, 1983, 1980)
-    assert not verdict.is_lowest and not verdict.ties
-    assert verdict.label == "not the lowest since 1980"
-    assert verdict.sentence == "FY1983's ceiling of 70 was not the lowest since FY1980: it is above the 50 in FY1981"
+    assert verdict.status == refugees.NOT_LOWEST and verdict.is_lowest is False
+    assert refugees.lowest_values(verdict, years)["margin"] == 20
 
 
-def test_verdict_tie_and_missing_years_are_not_zero():
-    years = _years({1980: 70, 1981: None, 1982: 90, 1983: 70})
-    verdict = refugees.lowest_since(years, 1983, 1980)
-    assert verdict.ties and not verdict.is_lowest and verdict.label == "tied for lowest since 1980"
-    assert verdict.missing_years == (1981,) and verdict.n_compared == 2
+def test_verdict_tie_and_a_missing_year_gives_no_verdict():
+    tie = refugees.lowest_since(_years({1980: 70, 1981: 80, 1982: 90, 1983: 70}), 1983, 1980)
+    assert tie.status == refugees.TIED and tie.is_lowest is False
+    gap = refugees.lowest_since(_years({1980: 70, 1981: None, 1982: 90, 1983: 60}), 1983, 1980)
+    assert gap.missing_years == (1981,) and gap.n_compared == 2  # never counted as zero
+    assert gap.status is None and gap.is_lowest is None  # 60 is below every known ceiling, but 1981 is unknown
 
 
-def test_verdict_needs_a_ceiling_for_the_tested_year():
-    with pytest.raises(ValueError, match="FY1982 has no ceiling"):
-        refugees.lowest_since(_years({1980: 70, 1981: 60, 1982: None}), 1982, 1980)
+def test_no_ceiling_for_the_tested_year_gives_no_verdict():
+    verdict = refugees.lowest_since(_years({1980: 70, 1981: 60, 1982: None}), 1982, 1980)
+    assert verdict.ceiling is None and verdict.status is None and verdict.later_lower == ()
 
 
 def test_shipped_claim_true_on_both_readings():
@@ -424,10 +431,10 @@ def test_shipped_claim_true_on_both_readings():
     assert (as_set.ceiling, as_set.minimum, as_set.minimum_years) == (45000, 67000, (1986,))
     assert (year_end.minimum, year_end.minimum_years) == (50000, (2017,))  # FY2017 cut to 50,000
     assert as_set.is_lowest and year_end.is_lowest
-    assert as_set.later_lower["fiscal_year"].tolist() == [2019, 2020, 2021, 2026]
-    assert year_end.later_lower["fiscal_year"].tolist() == [2019, 2020, 2026]  # FY2021 raised to 62,500
+    assert [y for y, _ in as_set.later_lower] == [2019, 2020, 2021, 2026]
+    assert [y for y, _ in year_end.later_lower] == [2019, 2020, 2026]  # FY2021 raised to 62,500
     # Testing a later year gives the other outcome from the same code.
-    assert not refugees.lowest_since(years, 2022, 1980).is_lowest
+    assert refugees.lowest_since(years, 2022, 1980).is_lowest is False
 
 
 def test_fiscal_years_carry_revisions_partial_and_gap():
@@ -453,6 +460,29 @@ def test_facts_disagreeing_with_mpi_is_an_error_naming_the_line(tmp_path):
             in _problem(excinfo)) and "(line 48)" in _problem(excinfo)
 
 
+def test_an_order_disagreeing_with_the_ceilings_is_an_error_naming_the_line(tmp_path):
+    data = tmp_path / "data"
+    for source in (MPI, PRM, POLICY):
+        shutil.copytree(DATA / "raw" / source, data / "raw" / source)
+    path = data / "raw" / POLICY / "refugee_orders.csv"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("PD 2017-13,45000,", "PD 2017-13,40000,"), encoding="utf-8")
+    inputs = refugees.load(data)
+    with pytest.raises(DataError) as excinfo:
+        refugees.analyse(inputs, **{k: v for k, v in defaults("04_refugees").items()
+                                    if k not in ("data_dir", "overridden")})
+    assert ("refugee_orders.csv, line 5, column 'ceiling': Presidential Determination No. 2017-13: ceiling 40,000 "
+            "for FY2018 disagrees with 45,000 in the ceilings table") in _problem(excinfo)
+
+
+def test_every_order_is_a_refugee_order_with_a_federal_register_link():
+    orders = refugee_policy.orders(DATA)
+    assert not orders["document"].str.contains("Proclamation").any()  # visas, not refugee admissions
+    assert orders["url"].str.startswith("https://www.govinfo.gov/").all()
+    assert orders["citation"].str.contains("Federal Register").all()
+    assert {"Executive Order 13769", "Executive Order 13780", "Executive Order 14163"} <= set(orders["document"])
+
+
 def test_revision_without_the_ceiling_it_revises_is_refused(tmp_path):
     data = tmp_path / "data"
     _policy(data)
@@ -476,44 +506,73 @@ def test_shares_and_years_far_from_the_ceiling():
 def test_reconciliation_finds_the_two_differences():
     inputs = refugees.load(DATA)
     recon = refugees.reconcile(inputs.mpi, inputs.prm)
-    table = refugees.differences(recon, inputs.facts, inputs.prm.notes)
-    assert table["fiscal year"].tolist() == ["FY2017", "FY2018"]
-    fy2017, fy2018 = table.iloc[0], table.iloc[1]
-    assert (fy2017["MPI ceiling"], fy2017["PRM ceiling"]) == (50000, 110000)
-    assert "ceiling as first set" in fy2017["what explains it"]
-    assert (fy2018["MPI admissions"], fy2018["PRM summary sheet"]) == (22655, 22672)
-    assert fy2018["PRM − MPI (admissions)"] == 17
-    assert "Doe" in fy2018["what explains it"] and "22,491" in fy2018["what explains it"]
+    table = refugees.differences(recon)
+    assert table["fiscal_year"].tolist() == [2017, 2018]
+    found = {d["year"]: d for d in refugees.difference_values(recon, inputs.facts, inputs.prm.notes)}
+    assert (found[2017]["mpi_ceiling"], found[2017]["prm_ceiling"], found[2017]["prm_gives_first_set"]) == \
+        (50000, 110000, True)
+    assert (found[2018]["mpi_admissions"], found[2018]["prm_summary"], found[2018]["admissions_difference"]) == \
+        (22655, 22672, 17)
+    assert "Doe" in found[2018]["notes"][0] and found[2018]["other_figures"][0]["value"] == 22491
+    text = _text(refugees_values(DATA))
+    assert "FY2018, MPI 22,655 and the workbook 22,672 (+17)" in text["reconcile"]
+    assert "22,491" in text["differences"] and "ceiling as first set (110,000)" in text["differences"]
 
 
 def test_results_are_plain_headline_values():
     values = refugees_values(DATA)
     assert values["tested_ceiling"] == 45000 and values["article_ceiling_matches"] is True
-    assert (values["min_ceiling"], values["min_ceiling_year"]) == (67000, 1986)
-    assert values["verdict"] == "lowest since 1980" and values["is_lowest"] is True
+    assert (values["min_ceiling"], values["min_ceiling_years"]) == (67000, [1986])
+    assert values["lowest_status"] == "lowest" and values["is_lowest"] is True and values["on_claim_terms"]
     assert values["later_lower_years"] == [2019, 2020, 2021, 2026]
-    assert values["reconcile_admissions_differ"] == {2018: {"mpi": 22655, "prm": 22672}}
-    assert values["reconcile_ceilings_differ"] == {2017: {"mpi": 50000, "prm": 110000}}
-    assert values["listed_countries_by_year"]["Proclamation 9645"][2018] == 496
-    assert values["listed_countries_by_year"]["March 2017 order"][2016] == 26842
+    assert values["article"]["quote"] == "capped at 45,000, the lowest number since 1980"
+    assert values["admissions_as_of"] == "2024-12-31"
+    groups = {g["name"]: g for g in values["groups"]}
+    assert {r["year"]: r["admissions"] for r in groups["Proclamation 9645"]["by_year"]}[2018] == 496
+    assert groups["March 2017 order"]["first"] == {"year": 2016, "admissions": 26842}
+    assert [e["document"] for e in values["events"]] == ["Executive Order 13769", "Executive Order 13780",
+                                                         "Presidential Determination No. 2017-13",
+                                                         "Executive Order 13815"]
     json.dumps(values)  # plain values only
+
+
+def test_the_page_quotes_the_article_and_dates_now_by_the_data():
+    text = _text(refugees_values(DATA))
+    assert text["verdict"].startswith("**True when it was written.**")
+    assert '"capped at 45,000, the lowest number since 1980"' in text["verdict"]
+    assert text["verdict"].endswith("4 later ceilings in the data went lower, FY2019 (30,000), FY2020 (18,000), "
+                                    "FY2021 (15,000, raised to 62,500 during the year) and FY2026 (7,500).")
+    assert "as of 31 December 2024" in text["as_of"] and "FY2025 is a partial year: 27,308" in text["as_of"]
+    assert "yet" not in text["as_of"].replace("no figures yet", "")
+    assert text["later_lower_detail"] == ("FY2019 (30,000), FY2020 (18,000), FY2021 (15,000, raised to 62,500 during "
+                                          "the year) and FY2026 (7,500)")
+
+
+def test_other_parameters_give_no_verdict():
+    values = refugees_values(DATA, tested_year=2022)
+    assert values["on_claim_terms"] is False and values["lowest_status"] == "not lowest"
+    for overridden in ((), ("tested_year",)):
+        text = _text(values, overridden)
+        shown = " ".join(text.values())
+        assert "**" not in text["verdict"].split(":::")[-1] and "when it was written" not in shown
+        assert "FY2022's ceiling of 125,000 was not the lowest since FY1980" in text["verdict"]
 
 
 def test_figures_show_gaps_not_zeros():
     inputs = refugees.load(DATA)
+    values = refugees_values(DATA)
     years = refugees.fiscal_years(inputs.mpi, inputs.facts, inputs.facts_file)
     shown = refugees.shown_years(years, 1980, None)
-    figure = refugees.ceiling_chart(shown, refugees.lowest_since(years, 2018, 1980), source="test")
-    # FY2021 is stated the same way everywhere: first set at 15,000, raised during the year.
-    assert figure.title == ("FY2018's ceiling of 45,000 was the lowest since 1980; later ceilings as first set went "
-                            "lower: FY2019 (30,000), FY2020 (18,000), FY2021 (15,000, raised to 62,500 during the "
-                            "year) and FY2026 (7,500)")
+    figure = refugees.ceiling_chart(shown, values["reference_ceiling"], _text(values))
+    assert figure.title == "FY2018's 45,000 was the lowest ceiling since FY1980, until later ceilings went lower"
+    assert "FY2021 (15,000, raised to 62,500 during the year)" in figure.subtitle
     assert "No admissions data for FY2026: a gap, not zero." in figure.alt_text
     assert "FY2017 (110,000 first set, 50,000 at year end)" in figure.alt_text
     csv = urllib.parse.unquote(figure._repr_html_().split("data:text/csv;charset=utf-8,")[1].split('"')[0])
     assert "\n2026,7500,7500,,False," in csv
     spec = json.dumps(figure.spec, allow_nan=False)  # a missing value is null in the chart, never NaN or 0
     assert '"admissions": null' in spec
+    assert '"y": 45000' in spec  # the reference line, at the article's figure from the data
 
 
 # --------------------------------------------------------------------------- a new fiscal year needs no code change
@@ -532,18 +591,12 @@ def test_new_fiscal_year_flows_through(tmp_path):
                      + '2027,ceiling_set,5000,2026-09-30,"FY2027 refugee ceiling","a test determination"\n',
                      encoding="utf-8")
     values = refugees_values(data)
-    assert values["last_year"] == 2027 and values["latest_ceiling"] == 5000
+    assert values["chart"]["last_year"] == 2027 and values["latest_ceiling"] == 5000
     assert values["later_lower_years"] == [2019, 2020, 2021, 2026, 2027]
-    assert values["no_admissions_years"] == [2026, 2027]
-    prose = refugees.words(values, refugee_policy.facts(data))
-    assert prose["later_lower_list"] == "FY2019, FY2020, FY2021, FY2026 and FY2027"
-    assert prose["lowest_later_fy"] == "FY2027" and prose["last_fy"] == "FY2027"
-    inputs = refugees.load(data)
-    years = refugees.fiscal_years(inputs.mpi, inputs.facts, inputs.facts_file)
-    figure = refugees.ceiling_chart(refugees.shown_years(years, 1980, None), refugees.lowest_since(years, 2018, 1980),
-                                    source="test")
-    assert figure.data["fiscal_year"].max() == 2027 and pd.isna(figure.data["admissions"].iloc[-1])
-    assert "FY2026 (7,500) and FY2027 (5,000)" in figure.title
+    assert values["chart"]["no_admissions_years"] == [2026, 2027]
+    text = _text(values)
+    assert "FY2026 (7,500) and FY2027 (5,000)" in text["later_lower_detail"]
+    assert "The lowest is 5,000, for FY2027." in text["later_finding"]
 
     # MPI's next edition adds FY2026 with its admissions: the gap closes, the verdict is recomputed.
     mpi = data / "raw" / MPI / MPI_FILE
@@ -551,30 +604,32 @@ def test_new_fiscal_year_flows_through(tmp_path):
     text = text.replace('2025*,"125,000 ","27,308",,\r\n', '2025*,"125,000 ","27,308",,\r\n2026,"7,500 ","1,234",,\r\n')
     mpi.write_bytes(text.encode("cp1252"))
     values = refugees_values(data)
-    assert values["no_admissions_years"] == [2027]
-    assert refugees_values(data, tested_year=2026)["verdict"] == "lowest since 1980"
+    assert values["chart"]["no_admissions_years"] == [2027]
+    assert refugees_values(data, tested_year=2026)["lowest_status"] == "lowest"
     assert refugees_values(data, tested_year=2026)["later_lower_years"] == [2027]
 
 
 def test_listed_country_chart_titles_follow_the_admissions():
     """The titles say "fell" only when the numbers they quote fell; otherwise they say what the numbers show."""
     inputs = refugees.load(DATA)
-    p = defaults("04_refugees")
-    analysis = refugees.analyse(inputs, **{k: v for k, v in p.items() if k not in ("data_dir", "overridden")})
-    by_year = analysis.by_year
-    assert refugees.group_year_chart(by_year, "test").title == (
+    p = {k: v for k, v in defaults("04_refugees").items() if k not in ("data_dir", "overridden")}
+    analysis = refugees.analyse(inputs, **p)
+    text = _text(refugees.results(inputs, analysis))
+    assert text["refugees_listed_countries_by_year_title"] == (
         "Refugees from the Proclamation 9645 countries fell from 25,400 in FY2016 to 496 in FY2018")
-    first = by_year["fiscal_year"] == by_year["fiscal_year"].min()
-    lowest_first = by_year.assign(admissions=by_year["admissions"].where(first, by_year["admissions"] + 30000))
-    assert refugees.group_year_chart(lowest_first, "test").title == (
-        "Refugees from the Proclamation 9645 countries did not fall below 25,400 (FY2016) in any full year: "
-        "the fewest were 25,400, in FY2016")
-
-    monthly, months = analysis.monthly, (p["months_first_year"], p["months_last_year"])
-    assert refugees.group_month_chart(monthly, inputs.facts, *months, "test").title == (
+    assert text["refugees_listed_countries_by_month_title"] == (
         "Monthly arrivals from the Proclamation 9645 countries fell from 3,066 in Oct 2016 to at most 301 a month "
         "in FY2018")
-    busier = monthly.assign(admissions=monthly["admissions"].where(monthly["fiscal_year"] != months[1], 5000))
-    assert refugees.group_month_chart(busier, inputs.facts, *months, "test").title == (
+    by_year, monthly = analysis.by_year, analysis.monthly
+    first = by_year["fiscal_year"] == by_year["fiscal_year"].min()
+    lowest_first = by_year.assign(admissions=by_year["admissions"].where(first, by_year["admissions"] + 30000))
+    last_year = monthly["fiscal_year"] != p["months_last_year"]
+    busier = monthly.assign(admissions=monthly["admissions"].where(last_year, 5000))
+    changed = dataclasses.replace(analysis, by_year=lowest_first, monthly=busier)
+    text = _text(refugees.results(inputs, changed))
+    assert text["refugees_listed_countries_by_year_title"] == (
+        "Refugees from the Proclamation 9645 countries did not fall below 25,400 (FY2016) in any full year: "
+        "the fewest were 25,400, in FY2016")
+    assert text["refugees_listed_countries_by_month_title"] == (
         "Monthly arrivals from the Proclamation 9645 countries went from 3,066 in Oct 2016 to as many as 5,000 a "
         "month in FY2018")

@@ -145,7 +145,7 @@ def test_a_new_fiscal_years_ceiling_reaches_the_chapter(data, capsys):
     after = refugees_values(data)
     assert after["latest_year"] == 2026 and after["latest_ceiling"] == 7500
     assert 2026 in after["later_lower_years"]  # 7,500 is below FY2018's 45,000
-    assert after["verdict"] == before["verdict"]  # still not the lowest: FY2020's 18,000 came first
+    assert after["lowest_status"] == before["lowest_status"] == "lowest"  # a later ceiling does not change FY2018's
 
 
 def test_a_ceiling_row_that_breaks_the_schema_is_refused(data, capsys):
@@ -368,6 +368,28 @@ def test_a_data_dir_run_leaves_git_status_clean(tmp_path):
         assert (work / "book" / "04_refugees.ipynb").exists()
         summary = diff.report(work / "book", "HEAD", ROOT)  # the run ends with what changed, in words
         assert proc.stdout.splitlines()[-len(summary):] == summary
+        assert status() == before
+        assert {p: p.read_bytes() for p in (ROOT / "book").rglob("*") if p.is_file()} == book
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def test_a_params_run_on_the_project_data_goes_to_its_own_folder_and_leaves_git_status_clean(tmp_path):
+    """A what-if run (`--params`) on the project's own data/ never rewrites book/: it runs in _build-runs/."""
+    def status():
+        return subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=ROOT,
+                              capture_output=True, text=True, check=True).stdout
+
+    params = tmp_path / "what-if.yml"
+    params.write_text("04_refugees:\n  far_below: 0.4\n", encoding="utf-8")
+    before, book = status(), {p: p.read_bytes() for p in (ROOT / "book").rglob("*") if p.is_file()}
+    work = pipeline.work_root(ROOT, DATA, params)
+    assert work.parent == ROOT / pipeline.RUNS
+    try:
+        proc = subprocess.run([sys.executable, "-m", "safecity", "run", "--jobs", "1", "--only", "04_refugees",
+                               "--params", str(params)], cwd=ROOT, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+        assert '"far_below": 0.4' in (work / "book" / "results" / "04_refugees.json").read_text(encoding="utf-8")
         assert status() == before
         assert {p: p.read_bytes() for p in (ROOT / "book").rglob("*") if p.is_file()} == book
     finally:

@@ -104,7 +104,9 @@ def test_importer_raises_the_same_problems(data):
         ice_release.arrests_by_area(data, "Operation Safe City")
 
 
-def test_check_command_exit_codes(data, capsys):
+def test_check_command_exit_codes(tmp_path, capsys):
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data)
     assert main(["check", "--data-dir", str(data)]) == 0
     _edit(data, "article_places.csv", "Denver,63,", "Denver,-1,")
     assert main(["check", "--data-dir", str(data)]) == 2
@@ -134,3 +136,80 @@ def test_every_resource_declares_provenance():
                 assert (package_path.parent / rel).exists(), f"{package_path}: {rel} missing"
             if isinstance(resource["path"], str):
                 assert resource.get("hash", "").startswith("sha256:"), f"{package_path}: {resource['name']}"
+
+
+# --------------------------------------------------------------------------- found by check, before any notebook runs
+
+MAY = "raw/state-dept-monthly-visas/nonimmigrant/2017-05-01.jsonl.gz"
+
+
+def _rewrite_gz(path, edit):
+    import gzip
+
+    lines = gzip.decompress(path.read_bytes()).decode("utf-8").splitlines(keepends=True)
+    path.write_bytes(gzip.compress("".join(edit(lines)).encode("utf-8")))
+
+
+def _truncate(data):
+    path = data / MAY
+    path.write_bytes(path.read_bytes()[:300])
+
+
+def _issuances(data):
+    _rewrite_gz(data / MAY, lambda lines: [lines[0], lines[1].replace('"Issuances":"13"', '"Issuances":"lots"')]
+                + lines[2:])
+
+
+def _nationality(data):
+    _rewrite_gz(data / MAY, lambda lines: lines[:2] + [lines[2].replace('"Afghanistan"', '"Atlantis"')] + lines[3:])
+
+
+def _area(data):
+    path = data / "raw" / SOURCE / "article_places.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace(",28,Baltimore,", ",28,Baltimore County,"), encoding="utf-8")
+
+
+BAD = {  # what is broken -> (how, the error line `check` and `build` print, after "error: <data folder>/")
+    "truncated gzip": (_truncate, f"{MAY}: not a readable gzip file"),
+    "non-numeric Issuances": (_issuances, f"{MAY}, line 2, column 'Issuances': count is not a whole number: 'lots'"),
+    "unknown nationality": (_nationality, f"{MAY}, line 3, column 'place': unknown place name 'Atlantis': add it to "
+                                          "{data}/raw/nationality-crosswalk/nationalities.csv"),
+    "missing source folder": (lambda data: shutil.rmtree(data / "raw" / "politico-visas"),
+                              "raw/politico-visas: missing folder or file (03_visas reads it)"),
+    "article place not in ICE's list": (_area, "raw/ice-safe-city/article_places.csv, line 7, column 'ice_area': "
+                                               "'Baltimore County' is not an area in ICE's list"),
+}
+PARAMS = {  # a visa parameter that cannot work or selects no data -> the error line after "error: <file>: "
+    "03_visas: {baseline_fy: 2009}": "03_visas: parameter 'baseline_fy' is 2009: no data for FY2009",
+    "03_visas: {window_start: '2017-08', window_end: '2017-03'}":
+        "03_visas: parameter 'window_end' is '2017-03': the window ends before it starts ('2017-08')",
+    "03_visas: {window_start: '2017-3'}": "03_visas: parameter 'window_start' is '2017-3': expected a month as YYYY-MM",
+    "03_visas: {window_end: '2030-01'}": "03_visas: parameter 'window_end' is '2030-01': outside the months of the data",
+}
+
+
+def _refused(capsys, argv, expected):
+    """`check` and `build` both exit 2 with the line, before any notebook runs."""
+    for command in ("check", "build"):
+        assert main([command, *argv]) == 2
+        out, err = capsys.readouterr()
+        errors = [line for line in err.splitlines() if line.startswith("error: ")]
+        assert len(errors) == 1 and expected in errors[0], (command, err)
+        assert "nothing was run" in err and "[1/" not in out
+
+
+@pytest.mark.parametrize("bad", list(BAD))
+def test_bad_input_is_refused_by_check_and_build_before_any_notebook_runs(bad, tmp_path, capsys):
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data)
+    how, expected = BAD[bad]
+    how(data)
+    shown = validate.display_path(data)
+    _refused(capsys, ["--data-dir", str(data)], f"{shown}/{expected.format(data=shown)}")
+
+
+@pytest.mark.parametrize("params", list(PARAMS))
+def test_a_parameter_that_selects_no_data_is_refused_by_check_and_build(params, tmp_path, capsys):
+    path = tmp_path / "params.yml"
+    path.write_text(params + "\n", encoding="utf-8")
+    _refused(capsys, ["--params", str(path)], f"{path}: {PARAMS[params]}")

@@ -47,6 +47,8 @@ class Crosswalk:
 
     table: pd.DataFrame
     lookup: dict
+    #: the crosswalk's file as the user sees it (in the data folder in use): where an unknown spelling goes
+    file: str = f"data/raw/{SOURCE}/nationalities.csv"
 
     @property
     def names(self) -> pd.DataFrame:
@@ -72,8 +74,7 @@ class Crosswalk:
             for index, value in cleaned[unknown].drop_duplicates().items():
                 where = file if isinstance(file, str) else str(file.loc[index])
                 line = int(lines.loc[index]) if lines is not None else None
-                problems.append(Problem(where, f"unknown {what} '{value}': add it to "
-                                               f"data/raw/{SOURCE}/nationalities.csv", line=line))
+                problems.append(Problem(where, f"unknown {what} '{value}': add it to {self.file}", line=line))
             raise DataError(problems)
         return mapped.astype("str")
 
@@ -144,4 +145,4 @@ def crosswalk(data_dir: Path) -> Crosswalk:
         name = kinds[kinds > 1].index[0]
         row = int(table.index[table["name"] == name][0])
         raise DataError(Problem(shown, f"'{name}' is given more than one kind", line=row + 2, column="kind"))
-    return Crosswalk(table=table, lookup=dict(zip(table["raw_name"], table["name"])))
+    return Crosswalk(table=table, lookup=dict(zip(table["raw_name"], table["name"])), file=shown)

@@ -2,6 +2,8 @@
 
 - `policy_facts`: ceilings as first set and as revised within a year, the suspension of admissions,
   the article's figure, other published admissions figures; one fact per row, each with its source.
+- `refugee_orders`: the presidential determinations and executive orders that governed refugee admissions,
+  each with its Federal Register citation and a link to its published text.
 - `country_groups`: the countries named by Proclamation 9645 and by the March 2017 executive order.
 - `prm_country_names`: how the PRM workbook spells those countries, and look-alike names that are
   other countries (South Sudan, South Korea), so that no spelling is silently dropped or added.
@@ -45,6 +47,23 @@ def facts(data_dir: Path) -> pd.DataFrame:
         raise DataError(Problem(_file(data_dir, "policy_facts"),
                                 f"FY{row['fiscal_year']}: a revised ceiling needs the ceiling first set "
                                 "(a 'ceiling_set' row for the same year)", line=int(row["line"]), column="fact"))
+    return table
+
+
+def orders(data_dir: Path) -> pd.DataFrame:
+    """date, effective, fiscal_year, document, short_name, ceiling, description, citation, url: one row per order.
+
+    An order takes effect on or after the day it was signed, and within its fiscal year or before it begins."""
+    table = read_table(data_dir, SOURCE, "refugee_orders")
+    for index, row in table.iterrows():
+        if pd.notna(row["effective"]) and row["effective"] < row["date"]:
+            raise DataError(Problem(_file(data_dir, "refugee_orders"), "takes effect before it was signed",
+                                    line=int(index) + 2, column="effective"))
+        end = pd.Timestamp(int(row["fiscal_year"]), 9, 30)
+        if row["date"] > end:
+            raise DataError(Problem(_file(data_dir, "refugee_orders"),
+                                    f"signed after FY{int(row['fiscal_year'])} ended", line=int(index) + 2,
+                                    column="date"))
     return table
 
 

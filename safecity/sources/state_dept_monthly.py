@@ -46,7 +46,7 @@ import pyarrow.json as pj
 
 from .. import cache
 from ..errors import DataError, Problem
-from ..validate import display_path, resource_descriptor
+from ..validate import display_path, load_descriptor, resource_descriptor
 from . import nationalities
 
 SOURCE = "state-dept-monthly-visas"
@@ -479,8 +479,8 @@ def _read_kind(files: _Files, rows: _Roles, crosswalk: nationalities.Crosswalk) 
         for name in unknown:
             rows_of = np.flatnonzero(np.array([v == name for v in p_clean] + [False])[p_codes])
             i = int(rows_of[~np.isin(rows_of, not_data)][0])
-            problems.append(Problem(shown[file_index[i]], f"unknown place name '{name}': add it to "
-                                    f"data/raw/{nationalities.SOURCE}/nationalities.csv", line=int(line[i])))
+            problems.append(Problem(shown[file_index[i]], f"unknown place name '{name}': add it to {crosswalk.file}",
+                                    line=int(line[i]), column="place"))
         raise DataError(problems)
     canonical = [crosswalk.lookup.get(v, "") for v in p_clean]
     canon_names = list(dict.fromkeys(canonical))
@@ -622,3 +622,26 @@ def read_all(data_dir: Path) -> dict[str, MonthlyVisas]:
 def load(data_dir: Path, kind: str) -> MonthlyVisas:
     """Like `read`, but from the tidy-table cache (`safecity.cache`) when the raw files are unchanged."""
     return read(data_dir, kind)
+
+
+def fetch_status(data_dir: Path) -> dict:
+    """When the monthly visa files were last fetched and up to which month they reach, from the data package.
+
+    Returns {"fetched": "YYYY-MM-DD", "latest_month": "YYYY-MM", "latest_month_by_kind": {kind: "YYYY-MM"},
+    "fetched_by": "data fetch" or "by hand"}. `fetched` is the date `python -m safecity data fetch` last added a
+    month (the package's `fetched.date`), or, before any fetch, the date the files were copied in (`retrieved`).
+    `latest_month` is the last month that both kinds reach (as the visa chapter's "latest twelve months"), read
+    from the files the package lists; `latest_month_by_kind` gives each kind's own. Never the build clock.
+    """
+    package = Path(data_dir, "raw", SOURCE, "datapackage.json")
+    descriptor = load_descriptor(package)
+    by_kind = {}
+    for kind in KINDS:
+        _, paths = _files(Path(data_dir), kind)
+        months = [_month(p, display_path(package)) for p in paths]
+        if not months:
+            raise DataError(Problem(display_path(package), f"resource '{kind}' lists no file"))
+        by_kind[kind] = f"{max(months):%Y-%m}"
+    fetched = descriptor.get("fetched", {}).get("date")
+    return {"fetched": fetched or descriptor.get("retrieved"), "latest_month": min(by_kind.values()),
+            "latest_month_by_kind": by_kind, "fetched_by": "data fetch" if fetched else "by hand"}

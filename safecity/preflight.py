@@ -1,0 +1,151 @@
+"""Everything a build would find wrong with its inputs and parameters, found before any notebook runs.
+
+`python -m safecity check` (the first step of every run and build) calls `problems`: after the schema checks
+(`validate.check`), each notebook's declared inputs must exist, and each chapter's check below runs the
+chapter's own importers (`load`, with every check they make: readable gzip, counts, known names) and tests
+that its parameters parse and select data. The importers' results go to the tidy-table cache, and a check
+raises exactly what the notebook would raise, so a build never discovers a data error inside a notebook.
+
+A check takes the data folder and the notebook's parameters (defaults, then a parameter file's overrides) and
+raises `DataError` (a file, line and column) or `ParameterError` (a parameter and why it selects no data).
+"""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+from typing import Callable
+
+from .errors import DataError, ParameterError, Problem
+from .validate import display_path, read_table
+
+
+def _operation(data_dir: Path, name: str) -> None:
+    from .sources import ice_release
+
+    known = list(read_table(data_dir, ice_release.SOURCE, "operation")["operation"])
+    if name not in known:
+        raise ParameterError("operation", f"no such operation in "
+                                          f"{display_path(Path(data_dir, 'raw', ice_release.SOURCE, 'operation.csv'))} "
+                                          f"(known: {', '.join(known)})")
+
+
+def arrests(data_dir: Path, p: dict) -> None:
+    from . import arrests as chapter
+    from .sources import ice_release
+
+    _operation(data_dir, p["operation"])
+    if p["records"] and not Path(data_dir, p["records"]).is_file():
+        raise ParameterError("records", f"no file {display_path(Path(data_dir, p['records']))}")
+    ice = (ice_release.arrests_from_records(data_dir, p["operation"], p["records"]) if p["records"]
+           else ice_release.arrests_by_area(data_dir, p["operation"]))
+    places = read_table(data_dir, ice_release.SOURCE, "article_places")
+    shown = display_path(Path(data_dir, "raw", ice_release.SOURCE, "article_places.csv"))
+    unknown = [Problem(shown, f"'{row.ice_area}' is not an area in ICE's list for '{p['operation']}' "
+                              f"(known: {', '.join(sorted(ice['area']))})", line=index + 2, column="ice_area")
+               for index, row in places.iterrows()
+               if row.operation == p["operation"] and row.ice_area not in set(ice["area"])]
+    if unknown:
+        raise DataError(unknown)
+    chapter.load(data_dir, p["operation"], p["records"])
+
+
+def offences(data_dir: Path, p: dict) -> None:
+    from . import offences as chapter
+
+    _operation(data_dir, p["operation"])
+    chapter.load(data_dir, p["operation"])
+
+
+def visas(data_dir: Path, p: dict) -> None:
+    from . import visas as chapter
+
+    for name in ("window_start", "window_end"):
+        try:
+            chapter.month(p[name])
+        except ValueError as exc:
+            raise ParameterError(name, str(exc))
+    first, last = chapter.month(p["window_start"]), chapter.month(p["window_end"])
+    if last < first:
+        raise ParameterError("window_end", f"the window ends before it starts ({p['window_start']!r})")
+    groups = p["groups"]
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in groups.items()):
+        raise ParameterError("groups", "must map a key to a file path relative to the data directory")
+    if chapter.ALL in groups:
+        raise ParameterError("groups", f"'{chapter.ALL}' is every nationality and cannot be redefined")
+    data = chapter.load(data_dir, groups)
+    months = data.monthly["nonimmigrant"].months["month"]
+    start, end = months.min(), months.max()
+    span = f"the monthly tables cover {start:%Y-%m} to {end:%Y-%m}"
+    for name, value in (("window_start", first), ("window_end", last)):
+        if not start <= value <= end:
+            raise ParameterError(name, f"outside the months of the data: {span}")
+    fy = p["baseline_fy"]
+    annual = sorted(int(y) for y in data.annual.totals["fiscal_year"].unique())
+    in_months = chapter.fiscal_year_months(fy)
+    if fy not in annual and not (start <= in_months[0] and in_months[-1] <= end):
+        raise ParameterError("baseline_fy", f"no data for FY{fy}: the annual table covers "
+                                            f"{', '.join(f'FY{y}' for y in annual)}, and {span}")
+    chapter.compare(data, p["window_start"], p["window_end"], fy)
+
+
+def refugees(data_dir: Path, p: dict) -> None:
+    from . import refugees as chapter
+
+    inputs = chapter.load(data_dir)
+    years = sorted(int(y) for y in chapter.fiscal_years(inputs.mpi, inputs.facts, inputs.facts_file)["fiscal_year"])
+    prm = sorted(int(y) for y in inputs.prm.years["fiscal_year"])
+    for names, have, what in ((("tested_year", "since_year", "first_year", "last_year"), years, "the ceilings"),
+                              (("groups_first_year", "groups_last_year", "months_first_year", "months_last_year"),
+                               prm, "the State Department workbook")):
+        for name in names:
+            if p.get(name) is not None and not have[0] <= p[name] <= have[-1]:
+                raise ParameterError(name, f"no data for FY{p[name]}: {what} cover FY{have[0]} to FY{have[-1]}")
+    if p["tested_year"] not in years:
+        raise ParameterError("tested_year", f"no ceiling for FY{p['tested_year']}")
+    if not 0 < p["far_below"] <= 1:
+        raise ParameterError("far_below", "must be a share of the ceiling, above 0 and at most 1")
+    names = [k for k in inspect.signature(chapter.analyse).parameters if k != "inputs"]
+    chapter.analyse(inputs, **{k: p[k] for k in names})
+
+
+def claims(data_dir: Path, p: dict) -> None:
+    from . import claims as chapter
+
+    chapter.load(data_dir)
+
+
+#: Each notebook's check (notebooks with nothing to check beyond the schemas, such as Sources, have none).
+CHECKS: dict[str, Callable[[Path, dict], None]] = {
+    "01_arrests_by_area": arrests,
+    "02_offences": offences,
+    "03_visas": visas,
+    "04_refugees": refugees,
+    "07_claims_ledger": claims,
+}
+
+
+def problems(data_dir: Path, planned: dict, params_file: Path | None, overrides: dict) -> list[Problem]:
+    """Every problem the notebooks in `planned` (name → (notebook, parameters), from `pipeline.plan`) would meet."""
+    found: list[Problem] = []
+    for name, (nb, params) in planned.items():
+        missing = [entry for entry in nb.inputs if not Path(data_dir, entry).exists()]
+        found += [Problem(display_path(Path(data_dir, entry)), f"missing folder or file ({name} reads it)")
+                  for entry in missing]
+        if missing or name not in CHECKS:
+            continue
+        from .pipeline import default_parameters
+
+        given = {k: v for k, v in (default_parameters(nb.source) | params).items() if k not in ("data_dir", "overridden")}
+        try:
+            CHECKS[name](Path(data_dir), given)
+        except DataError as exc:
+            found += exc.problems
+        except ParameterError as exc:
+            where = params_file if exc.name in overrides.get(name, {}) else nb.source
+            found.append(Problem(display_path(where), f"{name}: parameter '{exc.name}' is {given.get(exc.name)!r}: "
+                                                      f"{exc.reason}"))
+        except Exception as exc:  # whatever else the notebook would raise: one line, before anything runs
+            text = (str(exc).strip().splitlines() or [""])[0]
+            found.append(Problem(display_path(nb.source), f"{name}: {type(exc).__name__}: {text}"))
+    return found

@@ -1,0 +1,68 @@
+"""The book's dates and Corrections page come from the committed history of its results records."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from safecity import history, prose
+
+
+def _commit(repo: Path, day: str, message: str, records: dict[str, dict]) -> None:
+    for name, record in records.items():
+        path = repo / "book" / "results" / f"{name}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(record), encoding="utf-8")
+    env = os.environ | {"GIT_AUTHOR_DATE": f"{day}T12:00:00Z", "GIT_COMMITTER_DATE": f"{day}T12:00:00Z",
+                        "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
+                        "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org"}
+    subprocess.run(["git", "add", "-A"], cwd=repo, check=True, env=env)
+    subprocess.run(["git", "commit", "-qm", message], cwd=repo, check=True, env=env)
+
+
+def _record(total: int, verdict: str) -> dict:
+    return {"title": "Arrests by area", "labels": {"ice_total": "ICE's areas added up"},
+            "values": {"ice_total": total}, "text": {"verdict": verdict}, "parameters": {}}
+
+
+@pytest.fixture
+def repo(tmp_path):
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=tmp_path, check=True)
+    _commit(tmp_path, "2026-11-01", "First edition", {"01_arrests": _record(498, "The places add up.")})
+    (tmp_path / "README").write_text("unrelated", encoding="utf-8")
+    _commit(tmp_path, "2026-11-10", "Typo in the README", {})
+    _commit(tmp_path, "2026-11-20", "Correct Denver's figure from ICE's release <as reprinted>",
+            {"01_arrests": _record(508, "The places do not add up.")})
+    return tmp_path
+
+
+def test_each_change_of_a_finding_is_an_entry_dated_and_explained_by_its_commit(repo):
+    entries = history.entries(repo)
+    assert [e["date"] for e in entries] == ["2026-11-20"]  # the first edition is publication, not a correction
+    entry = entries[0]
+    assert entry["subject"] == "Correct Denver's figure from ICE's release <as reprinted>"
+    changes = entry["pages"][0]["changes"]
+    assert "ICE's areas added up: 498 → 508" in changes
+    assert any("verdict" in line and "The places do not add up." in line for line in changes)
+
+
+def test_published_and_updated_dates_follow_the_history_not_the_clock(repo):
+    dates = history.dates(repo)
+    assert dates == {"published": "2026-11-01", "updated": {"01_arrests": "2026-11-20"}, "book_updated": "2026-11-20"}
+    page = prose.blocks("corrections", {"entries": history.entries(repo), "history_available": True,
+                                        "published": dates["published"], "updated": "2026-11-20",
+                                        "publisher": "test project"})
+    assert page["dates"].startswith("Published 1 November 2026; updated 20 November 2026 by *test project*.")
+    assert "**20 November 2026.** Correct Denver" in page["corrections"]
+    assert "&lt;as reprinted&gt;" in page["corrections"]  # a commit message is text, never markup
+
+
+def test_without_history_the_pages_say_so(tmp_path):
+    assert history.dates(tmp_path) == {"published": "", "updated": {}, "book_updated": ""}
+    page = prose.blocks("corrections", {"entries": [], "history_available": False, "published": "",
+                                        "updated": "", "publisher": "p"})
+    assert "no git history" in page["corrections"] and "no git history" in page["dates"]

@@ -1,0 +1,69 @@
+"""Every page shows only words from its results record, and every word in the record is shown.
+
+A chapter page's prose is its record's rendered blocks, glued whole (`{glue:md}`); its charts carry the
+record's `<chart>_title`, `_subtitle`, `_source` and `_alt` blocks. Nothing else on the page is prose.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from safecity import record
+
+from conftest import ROOT
+
+RESULTS = ROOT / "book" / "results"
+PAGES = sorted(p.stem for p in RESULTS.glob("*.json"))
+GLUE_MD = re.compile(r"```\{glue:md\}\s+(\S+)")
+FIGURE = re.compile(r'<figure class="safecity-figure" id="figure-([\w-]+)">(.*?)</figure>', re.S)
+CHART_PARTS = ("title", "subtitle", "source", "alt", "note")
+
+
+def _cells(name: str):
+    return nbformat.read(ROOT / "book" / f"{name}.ipynb", as_version=4).cells
+
+
+def _shown(name: str) -> tuple[set[str], dict[str, str]]:
+    """(the blocks glued into the page's markdown, each chart's HTML by chart name)."""
+    glued, figures = set(), {}
+    for cell in _cells(name):
+        if cell.cell_type == "markdown":
+            glued |= set(GLUE_MD.findall(cell.source))
+        for output in cell.get("outputs", []):
+            for chart, body in FIGURE.findall(str(output.get("data", {}).get("text/html", ""))):
+                figures[chart] = body
+    return glued, figures
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_page_markdown_holds_headings_and_whole_glued_blocks_only(name):
+    for cell in _cells(name):
+        if cell.cell_type != "markdown":
+            continue
+        prose = re.sub(r"```\{[\w:-]+\}[^\n]*\n(:[^\n]*\n)*```", "", cell.source)  # glued blocks, dates
+        prose = re.sub(r"^#+ .*$", "", prose, flags=re.M)
+        assert "{glue:text}" not in cell.source and "{glue}" not in cell.source, (name, cell.source[:200])
+        assert not prose.strip(), f"{name}: prose written in the notebook, not the template: {prose.strip()[:200]!r}"
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_every_word_of_the_record_is_on_its_page_and_no_other(name):
+    rec = record.read(name, RESULTS)
+    glued, figures = _shown(name)
+    chart_blocks = {f"{chart.replace('-', '_')}_{part}" for chart in figures for part in CHART_PARTS}
+    unknown = glued - set(rec["text"])
+    assert not unknown, f"{name}: the page glues blocks its record does not hold: {sorted(unknown)}"
+    unshown = set(rec["text"]) - glued - chart_blocks
+    assert not unshown, f"{name}: the record holds words no page shows: {sorted(unshown)}"
+    for chart, body in figures.items():
+        key = chart.replace("-", "_")
+        assert html.escape(rec["text"][f"{key}_title"]) in body, (name, chart, "title")
+        assert f'aria-label="{html.escape(rec["text"][f"{key}_alt"])}"' in body, (name, chart, "text alternative")
+        assert f"Source: {html.escape(rec['text'][f'{key}_source'])}" in body, (name, chart, "source")
+        if f"{key}_subtitle" in rec["text"]:
+            assert html.escape(rec["text"][f"{key}_subtitle"]) in body, (name, chart, "subtitle")

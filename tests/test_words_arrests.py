@@ -1,0 +1,87 @@
+"""Property tests: whatever lists ICE and the article give, the arrests page's words agree with its numbers."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from safecity import arrests, prose, record
+
+NAMES = ["Baltimore", "Denver", "Los Angeles", "New York", "Philadelphia", "Portland, Ore.", "Boston", "Miami",
+         "Newark", "Chicago", "San Diego", "Houston"]
+
+
+@st.composite
+def lists(draw):
+    """ICE's areas, the article's places for some of them (same or other figure, same or other name)."""
+    areas = draw(st.lists(st.sampled_from(NAMES), min_size=1, max_size=len(NAMES), unique=True))
+    counts = draw(st.lists(st.integers(0, 500), min_size=len(areas), max_size=len(areas)))
+    ice = pd.DataFrame({"area": areas, "arrests": counts, "geography": [f"{a} field office area" for a in areas],
+                        "source": "ICE release"})
+    rows = []
+    for area, n in zip(areas, counts):
+        if draw(st.booleans()) or not rows:
+            figure = n if draw(st.booleans()) else draw(st.integers(0, 600))
+            place = area if draw(st.booleans()) else f"{area} County"
+            rows.append({"place": place, "arrests": figure, "ice_area": area, "source": "the article"})
+    article = pd.DataFrame(rows)
+    stated = draw(st.sampled_from([int(sum(counts)), int(article["arrests"].sum()), draw(st.integers(0, 3000))]))
+    return ice, article, stated
+
+
+def loaded_from(ice, article, stated) -> arrests.Loaded:
+    components = pd.DataFrame(columns=["ice_area", "component", "arrests_min", "arrests_max", "source"])
+    facts = {"start_date": "2017-09-24", "end_date": "2017-09-27", "release_date": "2017-09-28",
+             "countries": 42, "stated_total": stated}
+    return arrests.Loaded("Operation Safe City", arrests.compare(ice, article, stated), components, facts, ice, article)
+
+
+def numbers(text: str) -> set[str]:
+    return set(re.findall(r"\d[\d,]*", text))
+
+
+@settings(max_examples=60, deadline=None)
+@given(lists())
+def test_words_state_the_computed_counts_and_comparisons(data):
+    values = arrests.results(loaded_from(*data))
+    text = record.render("01_arrests_by_area", values)
+    two_lists, alt, title = text["two_lists"], text["arrests_by_area_alt"], text["arrests_by_area_title"]
+    assert f"lists {prose.count(values['n_areas'], 'area')} that add up to {prose.num(values['ice_total'])}" in two_lists
+    assert f"add up to {prose.num(values['article_total'])}" in two_lists
+    assert f"Of the {prose.count(values['n_both'], 'area')} in both lists, {values['n_agree']} ha" in two_lists
+    assert values["n_agree"] + values["n_differ"] == values["n_both"]
+    # The text alternative and the prose give the same agreement.
+    assert f"they agree in {values['n_agree']} and differ in" in alt
+    for d in values["differing"]:
+        assert f"{d['area']} (ICE {prose.num(d['ice'])}, article {prose.num(d['article'])})" in alt
+    # An area only ICE lists is named as such, never given "missing" as the article's name.
+    for area in values["ice_only"]:
+        assert area in two_lists and area in alt
+    assert "missing" not in text["renamed"]
+    # The title's comparison word follows the sign of the difference.
+    gap = values["article_minus_ice"]
+    if values["n_differ"] == 0:
+        assert "same figure" in title
+    elif gap > 0:
+        assert f"{prose.num(gap)} more than ICE's" in title
+    elif gap < 0:
+        assert f"{prose.num(gap, unsigned=True)} fewer than ICE's" in title
+    # The verdict's direction agrees with the numbers.
+    if values["n_differ"]:
+        assert text["verdict"].startswith("**The places do not add up")
+        assert prose.num(values["article_total"]) in text["verdict"]
+    else:
+        assert text["verdict"].startswith("**The places add up")
+
+
+@settings(max_examples=25, deadline=None)
+@given(lists())
+def test_other_parameters_give_no_verdict(data):
+    values = arrests.results(loaded_from(*data))
+    text = record.render("01_arrests_by_area", values, {"operation": "Another"}, overridden=["operation"])
+    assert "Computed with other parameters" in text["verdict"]
+    assert "add up to the total" not in text["verdict"] and "The places add up" not in text["verdict"]
+    assert "**" not in text["verdict"]
