@@ -385,3 +385,16 @@ def test_all_in_rule_names_what_is_not_on_the_list():
     assert (inside[0]["verdict"], outside[0]["verdict"]) == (claims.MATCHES, claims.DIFFERS)
     assert "All 2 (Iran and Syria) are on the source's list." in why(inside, "x")
     assert "Not on the source's list: Syria." in why(outside, "x")
+
+
+@pytest.mark.parametrize("name", ["intro", "methods", "05_sources", "06_downloads", "07_claims_ledger"])
+def test_the_ledgers_pages_hold_headings_and_whole_glued_blocks_only(name):
+    """Pages that keep no record of their own (the intro, Methods, Sources, Downloads) follow the same rule as the
+    chapters: every sentence comes from a template, glued whole."""
+    import nbformat
+
+    for cell in nbformat.read(ROOT / "book" / f"{name}.ipynb", as_version=4).cells:
+        if cell.cell_type == "markdown":
+            prose_left = re.sub(r"```\{glue:md\}[^\n]*\n(:[^\n]*\n)*```", "", cell.source)
+            prose_left = re.sub(r"^#+ .*$", "", prose_left, flags=re.M)
+            assert "{glue:text}" not in cell.source and not prose_left.strip(), (name, prose_left.strip()[:200])
