@@ -13,7 +13,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from safecity import record
+from safecity import charts, record
 
 from conftest import ROOT
 
@@ -76,6 +76,6 @@ def test_every_word_of_the_record_is_on_its_page_and_no_other(name):
         key = chart.replace("-", "_")
         assert html.escape(rec["text"][f"{key}_title"]) in body, (name, chart, "title")
         assert f'aria-label="{html.escape(rec["text"][f"{key}_alt"])}"' in body, (name, chart, "text alternative")
-        assert f"Source: {html.escape(rec['text'][f'{key}_source'])}" in body, (name, chart, "source")
+        assert f"Source: {charts.link_addresses(rec['text'][f'{key}_source'])}" in body, (name, chart, "source")
         if f"{key}_subtitle" in rec["text"]:
             assert html.escape(rec["text"][f"{key}_subtitle"]) in body, (name, chart, "subtitle")
