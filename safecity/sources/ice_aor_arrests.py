@@ -160,9 +160,13 @@ def read(path: Path) -> AorFile:
         multi = _codes_where(frame[name], lambda v: "\n" in v or "\r" in v)
         if multi.any():
             raise _problem(path, "a value runs over two lines", line=_line_of(frame, multi, first_line), column=name)
-    blank_method = frame["Arrest Method"].isna().to_numpy()
-    if blank_method.any():
-        raise _problem(path, "missing value", line=_line_of(frame, blank_method, first_line), column="Arrest Method")
+    empty = frame[READ].isna().all(axis=1).to_numpy()
+    if empty.any():
+        raise _problem(path, "a blank line among the records", line=_line_of(frame, empty, first_line))
+    for name in ("Arrest Date", "Arrest Method"):
+        blank = frame[name].isna().to_numpy()
+        if blank.any():
+            raise _problem(path, "missing value", line=_line_of(frame, blank, first_line), column=name)
     redacted, withheld = {}, {}
     for name in READ:
         hidden = _codes_where(frame[name], lambda v: REDACTION.match(v))
@@ -173,9 +177,6 @@ def read(path: Path) -> AorFile:
         if hidden.any():
             frame[name] = frame[name].mask(hidden).cat.remove_unused_categories()
     column = frame["Arrest Date"]
-    if column.isna().any():
-        raise _problem(path, "missing value", line=_line_of(frame, column.isna().to_numpy(), first_line),
-                       column="Arrest Date")
     codes = column.cat.codes.to_numpy()
     days = pd.to_datetime(pd.Series(column.cat.categories, dtype="string"), format="%m/%d/%Y", errors="coerce")
     for wrong, reason in ((days.isna().to_numpy(), "not a date (M/D/YYYY): {!r}"),
