@@ -37,6 +37,7 @@ LABELS = {
     "op_convicted": "people with a conviction recorded (records, operation's days)",
     "total_share_lower": "share of the year's other spans of as many days with fewer arrests",
     "total_level": "how the operation's days compare with the year around them",
+    "total_share_lower_fy": "share of the fiscal year's other spans of as many days with fewer arrests",
 }
 #: Measures counted per day and compared across spans; "total" is every arrest.
 MEASURES = ("total", "at_large", "cap", "convicted")
@@ -289,7 +290,7 @@ def results(loaded: Loaded) -> dict:
         # a window with nearly all its days on one side of the operation (a tenth or less on the other)
         compared[name]["mostly_before"] = compared[name]["days_after"] * 9 <= compared[name]["days_before"]
         compared[name]["mostly_after"] = compared[name]["days_before"] * 9 <= compared[name]["days_after"]
-    around = compared["around"]["measures"]
+    around, fiscal = compared["around"]["measures"], compared["fiscal"]["measures"]
 
     ice = loaded.ice
     ice_figure = ice["arrests"] if ice else None
@@ -344,8 +345,11 @@ def results(loaded: Loaded) -> dict:
         "total_rank": around["total"]["rank"] if around else None,
         "total_level": around["total"]["level"] if around else None,
         "n_spans": compared["around"]["n_spans"],
-        "levels_agree": bool(around and compared["fiscal"]["measures"]
-                             and compared["fiscal"]["measures"]["total"]["level"] == around["total"]["level"]),
+        "total_share_lower_fy": fiscal["total"]["share_lower"] if fiscal else None,
+        "total_level_fy": fiscal["total"]["level"] if fiscal else None,
+        "at_large_share_lower": around["at_large"]["share_lower"] if around else None,
+        "at_large_level": around["at_large"]["level"] if around else None,
+        "levels_agree": bool(around and fiscal and fiscal["total"]["level"] == around["total"]["level"]),
         "thresholds": {"high": HIGH, "above": ABOVE, "high_rest": 1 - HIGH, "above_rest": 1 - ABOVE},
         "has_ice": ice is not None,
         "ice_area": ice["area"] if ice else None,

@@ -88,9 +88,12 @@ def write_foia(path, lines: list[str]) -> None:
         handle.write(("\n".join(lines) + "\n").encode("utf-8"))
 
 
-def foia_coding() -> pd.DataFrame:
-    """The made-up area's landmark coding, in the shape of the Center's `arrest_locs.csv`."""
-    rows = [(s.strip().upper().replace("  ", " "), state, canonical if s.strip().upper().replace("  ", " ") != canonical else "")
+def foia_coding(states: dict[str, str] | None = None) -> pd.DataFrame:
+    """The made-up area's landmark coding, in the shape of the Center's `arrest_locs.csv`; `states` renames its
+    state codes (e.g. {"NS": "WA", "SS": "OR"} for a file read under the Seattle source's schema)."""
+    states = states or {}
+    rows = [(s.strip().upper().replace("  ", " "), states.get(state, state),
+             canonical if s.strip().upper().replace("  ", " ") != canonical else "")
             for canonical, variants, state in FOIA_LANDMARKS for s in variants]
     frame = pd.DataFrame(rows, columns=["apprehension_landmark", "state", "correct"]).drop_duplicates("apprehension_landmark")
     return frame.sort_values("apprehension_landmark").reset_index(drop=True)
