@@ -9,6 +9,7 @@ spelled several ways), its landmark coding, a made-up operation in ICE's release
 from __future__ import annotations
 
 import csv
+import gzip
 import json
 import re
 import shutil
@@ -139,3 +140,27 @@ def test_the_page_names_the_made_up_area_from_its_data_and_gives_no_verdict(made
     # The committed Seattle page is untouched by the run.
     assert (ROOT / "book" / "results" / f"{NOTEBOOK}.json").exists()
     assert record.read(NOTEBOOK, ROOT / "book" / "results")["values"]["area"] == "Seattle"
+
+
+def test_the_committed_page_shows_its_record_and_says_what_the_records_show():
+    """The committed Seattle page: the glued Markdown is the record's text, and the record holds the answers."""
+    import nbformat
+
+    rec = record.read(NOTEBOOK, ROOT / "book" / "results")
+    nb = nbformat.read(ROOT / "book" / f"{NOTEBOOK}.ipynb", as_version=4)
+    glued = {o["metadata"]["scrapbook"]["name"]: o["data"][o["metadata"]["scrapbook"]["mime_prefix"] + "text/markdown"]
+             for c in nb.cells for o in c.get("outputs", []) if o.get("metadata", {}).get("scrapbook")}
+    assert glued == rec["text"]
+    assert rec["overridden"] == [] and set(rec["inputs"]) >= {"raw/ice-seattle-aor-arrests/arrests.csv.gz",
+                                                              "raw/ice-seattle-aor-arrests/arrest_locs.csv"}
+    values = rec["values"]
+    # Counted from the file with the csv module, independently of the importer and the chapter.
+    with gzip.open(DATA / "raw" / "ice-seattle-aor-arrests" / "arrests.csv.gz", "rt", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle.read().splitlines()[7:], delimiter="|"))
+    on = [r for r in rows if r[0] in {"9/24/2017", "9/25/2017", "9/26/2017", "9/27/2017"}]
+    assert values["op_total"] == len(on) and values["ice_figure"] == 33
+    assert values["op_at_large"] == sum(r[6] in ("Non-Custodial Arrest", "Located") for r in on)
+    assert values["op_cap"] == sum(r[6].startswith("CAP ") for r in on)
+    assert values["op_convicted"] == sum(r[7] != "" for r in on)
+    assert "the Center's coding, not ICE's" in rec["text"]["against_ice"]
+    assert "no field naming an operation" in rec["text"]["verdict"]
