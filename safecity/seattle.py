@@ -54,6 +54,15 @@ GROUPS = ("at_large", "cap", "other")
 NOT_GROUPED, REDACTED, NO_LANDMARK, NOT_CODED = "not grouped", "redacted", "no landmark", "not coded"
 
 
+def chapter(source: str):
+    """The chapter contract for a run on FOIA source folder `source`: this module's, with `source` among the
+    SOURCES whose files the results record lists (and digests), so a run on another area's file names it."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(CHAPTER=CHAPTER, TITLE=TITLE, LABELS=LABELS,
+                           SOURCES=[s for s in SOURCES if s != "ice-seattle-aor-arrests"] + [source])
+
+
 @dataclass
 class Loaded:
     """One operation and one area: the records aggregated by day, and what ICE and the press reported."""

@@ -101,6 +101,7 @@ def test_the_made_up_area_runs_through_the_same_notebook(made_up):
     rec, values = made_up["record"], made_up["record"]["values"]
     assert rec["parameters"] == {"operation": OP, "ice_area": AREA, "source": SOURCE}
     assert sorted(rec["overridden"]) == ["ice_area", "operation", "source"]
+    assert {f"raw/{SOURCE}/arrests.csv.gz", f"raw/{SOURCE}/arrest_locs.csv"} <= set(rec["inputs"])
     frame = _records(made_up["lines"])
     on = frame[frame["date"].between(OP_DAYS[0], OP_DAYS[-1])]
     assert values["area"] == AREA and values["file_records"] == len(frame)
