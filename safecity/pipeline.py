@@ -158,10 +158,11 @@ NOT_NOTEBOOK_CODE = {"__main__.py", "bench.py", "sitecheck.py"}
 
 
 def code_hash(root: Path = ROOT) -> str:
-    """Hash of the `safecity` package source: a change to any module a notebook may run invalidates
-    every notebook."""
-    modules = [p for p in sorted(Path(root, "safecity").rglob("*")) if p.suffix == ".py"
-               and p.name not in NOT_NOTEBOOK_CODE]
+    """Hash of the `safecity` package source: a change to any module a notebook may run, or to any template
+    of the pages' words (`safecity/templates/`), invalidates every notebook."""
+    modules = [p for p in sorted(Path(root, "safecity").rglob("*"))
+               if (p.suffix == ".py" and p.name not in NOT_NOTEBOOK_CODE)
+               or (p.suffix == ".md" and p.parent.name == "templates")]
     return _hash_paths(modules, root)
 
 
