@@ -48,7 +48,7 @@ FINDING_KEYS = {
     "refugees": ["since_year", "tested_year", "tested_ceiling", "min_ceiling", "min_ceiling_years", "later_lower"],
 }
 #: The ledger's blocks the intro shows, in order.
-INTRO_BLOCKS = ["finding_arrests", "finding_offences", "finding_visas", "finding_refugees", "finding_ledger"]
+INTRO_BLOCKS = ["verdict", "finding_arrests", "finding_offences", "finding_visas", "finding_refugees", "finding_ledger"]
 #: The claims each finding's headline is chosen from.
 FINDING_CLAIMS = {
     "arrests": ["places-sum"],
@@ -504,6 +504,14 @@ def _csv(value) -> str:
     if isinstance(value, list):
         return "; ".join(str(v) for v in value)
     return str(value)
+
+
+def article(data_dir: Path) -> dict:
+    """The article the book checks (headline, author, publisher, datePublished, url), from its claims' package."""
+    import json
+
+    package = Path(data_dir, "raw", SOURCE, "datapackage.json")
+    return json.loads(package.read_text(encoding="utf-8"))["article"]
 
 
 def show_page(page: str, values: dict) -> None:
