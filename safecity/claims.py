@@ -375,7 +375,8 @@ def evaluate(claims: pd.DataFrame, records: dict[str, dict], source: str = "clai
                      "stated_kind": value_kind(claim, stated), "computed_kind": value_kind(claim, outcome["computed"]),
                      "source": claim.get("source", ""), "source_url": claim.get("source_url", ""),
                      "note": claim.get("note", ""), "evidence": link, "evidence_title": record.get("title", ""),
-                     "follows": _ids(claim.get("follows")), "follows_from": [], **outcome})
+                     "follows": _ids(claim.get("follows")), "follows_from": [],
+                     "context": context(claim, records, source, line), **outcome})
     by_id = {row["id"]: row for row in rows}
     for row in rows:
         # A difference that only repeats another claim's (a sum that is off because one of its parts is) is
@@ -384,6 +385,27 @@ def evaluate(claims: pd.DataFrame, records: dict[str, dict], source: str = "clai
             row["follows_from"] = [i for i in row["follows"] if by_id[i]["verdict"] == DIFFERS
                                    and by_id[i].get("excess", 0) != 0]
     return rows
+
+
+def context(claim: dict, records: dict[str, dict], source: str, line: int) -> list[dict]:
+    """Chapter values shown beside a claim as context, never judged (`context`: `chapter:key; ...`), each with
+    the label its chapter gives it; a chapter with no record in this run gives a missing value, said so."""
+    found = []
+    for item in _ids(claim.get("context")):
+        chapter, _, key = item.partition(":")
+        if not key:
+            raise DataError(Problem(source, f"context '{item}' is not chapter:key", line=line, column="context"))
+        record = records.get(chapter)
+        value = None
+        if record is not None:
+            if key not in record.get("labels", {}):
+                raise DataError(Problem(source, f"chapter '{chapter}' labels no value '{key}'", line=line,
+                                        column="context"))
+            value = record["values"].get(key)
+        found.append({"chapter": chapter, "key": key, "value": value, "kind": value_kind(claim, value),
+                      "label": (record or {}).get("labels", {}).get(key, key),
+                      "title": (record or {}).get("title", ""), "page": (record or {}).get("notebook", "")})
+    return found
 
 
 def _stated_from(claim: dict, record: dict, source: str, line: int):

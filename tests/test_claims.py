@@ -395,6 +395,6 @@ def test_the_ledgers_pages_hold_headings_and_whole_glued_blocks_only(name):
 
     for cell in nbformat.read(ROOT / "book" / f"{name}.ipynb", as_version=4).cells:
         if cell.cell_type == "markdown":
-            prose_left = re.sub(r"```\{glue:md\}[^\n]*\n(:[^\n]*\n)*```", "", cell.source)
+            prose_left = re.sub(r"```\{[\w:-]+\}[^\n]*\n(:[^\n]*\n)*```", "", cell.source)  # glued blocks, dates
             prose_left = re.sub(r"^#+ .*$", "", prose_left, flags=re.M)
             assert "{glue:text}" not in cell.source and not prose_left.strip(), (name, prose_left.strip()[:200])
