@@ -301,7 +301,7 @@ class Figure:
             f"  window.vegaEmbed(el, {_script_json(self.spec)}, {{actions: false, renderer: 'svg'}})\n"
             "    .catch(function (err) { console.error(err); el.textContent = 'Chart failed to render: ' + err; });\n"
             "})();</script>\n"
-            f'<figcaption>{caption}Source: {esc(self.source)}. '
+            f'<figcaption>{caption}Source: {link_addresses(self.source)}. '
             f'<a download="{esc(self.name)}.csv" href="{csv_data_uri(self.data)}">Download the data (CSV)</a>.'
             "</figcaption>\n"
             "<details><summary>The numbers behind this chart</summary>\n"

@@ -1,25 +1,22 @@
-"""The claims ledger (`data/raw/article-claims/`): every figure the article states or implies, checked.
+"""The claims ledger (`data/raw/article-claims/`): every checkable statement in the article, checked.
 
-Claims are data (`claims.csv`): the article's own words (`quote`), the value as stated, which chapter
-checks it, the rule that compares them, the key of the chapter value to compare with, and the terms
-the claim assumes (`terms`: the article's operation, visa window, baseline year, tested fiscal year).
-Chapter values are read from the chapters' results records (:mod:`safecity.record`); nothing is
-recomputed here. A claim whose chapter ran under other terms is not checked in that run, and the
-ledger says so. Verdicts come from a small fixed set and are computed, so a data change that makes a
-claim hold or fail changes its verdict, and the intro's findings with it.
+Claims are data (`claims.csv`): the article's exact words (`quote`), the value as stated, which chapter
+checks it, the rule that compares them, the key of the chapter value to compare with, the source the
+verdict names, and the terms the claim assumes (`terms`: the article's operation, visa window, baseline
+year, tested fiscal year). Chapter values are read from the chapters' results records
+(:mod:`safecity.record`); nothing is recomputed here. Each rule returns plain data (the verdict, both
+values, the numbers that decide it); every word the ledger and the intro show for them is in
+`templates/07_claims_ledger.md`. A claim whose chapter ran under other terms, or whose value the
+chapter could not compute, is not checked: a missing value is never a verdict.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from .errors import DataError, Problem
-from .text import count, join_and, minus
 from .validate import display_path, read_table
 
 SOURCE = "article-claims"
@@ -28,46 +25,73 @@ TITLE = "The claims ledger"
 SOURCES = [SOURCE]
 LABELS: dict[str, str] = {}
 
-MATCHES = "matches the primary source"
-DIFFERS = "differs from the primary source"
-OUTDATED = "true when written, no longer true"
-BEYOND = "goes beyond the data"
-NOT_CHECKED = "not checked in this run"
-UNCHECKABLE = "cannot be checked with the data here"
+# The verdicts, as data: the words for each are in the template.
+MATCHES = "matches"
+DIFFERS = "differs"
+OUTDATED = "outdated"
+BEYOND = "beyond"
+NOT_CHECKED = "not checked"
+UNCHECKABLE = "uncheckable"
 VERDICTS = [MATCHES, DIFFERS, OUTDATED, BEYOND, NOT_CHECKED, UNCHECKABLE]
+#: The verdicts that judge a claim (the others say why it was not judged).
+JUDGED = (MATCHES, DIFFERS, OUTDATED, BEYOND)
 
+#: How a stated value is shown (the template formats each kind with the prose filters).
+KINDS = ("count", "fraction", "date", "list", "text")
 
-@dataclass(frozen=True)
-class Verdict:
-    verdict: str
-    computed: str
-    reason: str
+#: The chapter values each finding on the intro reads (a key a chapter no longer records is named as missing).
+FINDING_KEYS = {
+    "arrests": ["article_total", "stated_total", "ice_total", "article_excess", "findings"],
+    "offences": ["convicted", "total", "convicted_share", "national_share", "fiscal_year", "largest_category",
+                 "largest_category_people", "largest_is_certain", "not_itemised"],
+    "visas": ["six_change", "six_countries", "arab_change", "muslim_change", "all_change"],
+    "refugees": ["since_year", "tested_year", "tested_ceiling", "min_ceiling", "min_ceiling_years", "later_lower"],
+}
+#: The ledger's blocks the intro shows, in order.
+INTRO_BLOCKS = ["verdict", "finding_arrests", "finding_offences", "finding_visas", "finding_refugees", "finding_ledger"]
+#: The claims each finding's headline is chosen from.
+FINDING_CLAIMS = {
+    "arrests": ["places-sum"],
+    "offences": ["convicted", "not-convicted", "dui", "dui-most-common"],
+    "visas": ["politico-six", "politico-arab", "politico-muslim", "politico-all"],
+    "refugees": ["refugee-lowest"],
+}
 
 
 def load(data_dir: Path, chapters: set[str] | None = None) -> pd.DataFrame:
-    """The article's claims, checked for unknown chapters and rules before anything is evaluated."""
+    """The article's claims, checked for unknown chapters, rules and claims followed before anything is evaluated."""
     claims = read_table(data_dir, SOURCE, "claims")
     shown = display_path(Path(data_dir, "raw", SOURCE, "claims.csv"))
+    ids = set(claims["id"])
     for index, row in claims.iterrows():
+        line = index + 2
         if row["rule"] not in RULES:
             raise DataError(Problem(shown, f"unknown rule '{row['rule']}' (known: {', '.join(RULES)})",
-                                    line=index + 2, column="rule"))
+                                    line=line, column="rule"))
         if chapters is not None and row["rule"] != "uncheckable" and row["chapter"] not in chapters:
             raise DataError(Problem(shown, f"unknown chapter '{row['chapter']}' (known: {', '.join(sorted(chapters))})",
-                                    line=index + 2, column="chapter"))
+                                    line=line, column="chapter"))
         try:
             parse_terms(row.get("terms"))
         except ValueError as exc:
-            raise DataError(Problem(shown, str(exc), line=index + 2, column="terms"))
+            raise DataError(Problem(shown, str(exc), line=line, column="terms"))
         if _given(row.get("stated_value")) == _given(row.get("stated_key")) and row["rule"] != "uncheckable":
             raise DataError(Problem(shown, "give the stated value either as stated_value or as stated_key (the "
                                            "chapter result that reads it from the article), not both or neither",
-                                    line=index + 2, column="stated_value"))
+                                    line=line, column="stated_value"))
+        unknown = [i for i in _ids(row.get("follows")) if i not in ids]
+        if unknown:
+            raise DataError(Problem(shown, f"follows an unknown claim: {', '.join(unknown)}", line=line,
+                                    column="follows"))
     return claims
 
 
 def _given(value) -> bool:
-    return not pd.isna(value) and bool(str(value).strip())
+    return value is not None and not pd.isna(value) and bool(str(value).strip())
+
+
+def _ids(text) -> list[str]:
+    return [part.strip() for part in str(text).split(";") if part.strip()] if _given(text) else []
 
 
 def parse_terms(text) -> dict[str, str]:
@@ -102,461 +126,432 @@ def _number(text) -> float:
     return float(str(text).replace(",", "").replace("%", "").replace("−", "-"))
 
 
-def _fmt(value) -> str:
-    if isinstance(value, float) and not value.is_integer():
-        return f"{value:,.1f}"
-    return f"{int(value):,}" if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value)
+def _plain_number(value):
+    """A whole number as int, anything else as float."""
+    number = float(value)
+    return int(number) if number.is_integer() else number
 
 
-def _pct(value: float) -> str:
-    return minus(f"{value:+.1f}%")
-
-
-def _with_note(text: str, note: str) -> str:
-    return f"{text}; {note}" if note else text
-
-
-def _date(text: str) -> str:
-    day = dt.date.fromisoformat(str(text))
-    return f"{day.day} {day:%B %Y}"
-
-
-def stated_text(claim: dict) -> str:
-    """The article's figure as a reader expects it: "45,000 refugees", "−44%", "24 September 2017"."""
-    value, unit = str(claim["stated_value"]).strip(), str(claim["unit"]).strip()
+def stated_value(claim: dict):
+    """The article's figure as plain data: 45000, −0.44 (a fraction), "2017-09-24", ["Chad", ...] or text."""
+    value, unit = str(claim["stated_value"]).strip(), str(claim.get("unit", "")).strip()
     if not value:
-        return ""
+        return None
     if claim["rule"] == "equal_date":
-        return _date(value)
-    if unit == "percent change":
-        return minus(value)
+        return value
+    if claim["rule"] in ("same_set", "all_in"):
+        return [x.strip() for x in value.split(";")]
     try:
         number = _number(value)
     except ValueError:
-        return value.replace(";", ",")
-    text = _fmt(number)
-    if unit:
-        singular = unit[:-1] if unit.endswith("s") and number == 1 else unit
-        text += f" {singular}"
-    return text
+        return value
+    if unit == "percent change":
+        return number / 100
+    return _plain_number(number)
 
 
-def rule_equal(claim, record) -> Verdict:
+def value_kind(claim: dict, value) -> str:
+    """How a value is shown: a count, a fraction (as a percentage), a date, a list or text."""
+    if claim["rule"] in ("equal_date",) and value is not None:
+        return "date"
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, bool) or value is None:
+        return "text"
+    if isinstance(value, (int, float)):
+        return "fraction" if str(claim.get("unit", "")) == "percent change" else "count"
+    return "text"
+
+
+class Missing(Exception):
+    """A chapter value the rule needs was not computed (null in the record)."""
+
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+def _value(values: dict, key: str):
+    found = lookup(values, key)
+    if found is None:
+        raise Missing(key)
+    return found
+
+
+def rule_equal(claim, values) -> dict:
     """The stated number must equal the computed one exactly."""
-    computed = lookup(record["values"], claim["key"])
-    if computed is None:  # the chapter could not compute it (a missing value): no verdict
-        return Verdict(UNCHECKABLE, "", _with_note("the source has no figure for it", claim["note"]))
-    stated = _number(claim["stated_value"])
-    if _number(computed) == stated:
-        return Verdict(MATCHES, _fmt(computed), claim["note"] or "the same figure as the primary source")
-    diff = _number(computed) - stated
-    return Verdict(DIFFERS, _fmt(computed), _with_note(f"the source gives {_fmt(computed)}, {_fmt(abs(diff))} "
-                                                       f"{'more' if diff > 0 else 'fewer'}", claim["note"]))
+    computed, stated = _value(values, claim["key"]), claim["stated"]
+    difference = _plain_number(_number(computed) - _number(stated))
+    return {"verdict": MATCHES if difference == 0 else DIFFERS, "computed": _plain_number(_number(computed)),
+            "difference": difference}
 
 
-def rule_goes_beyond(claim, record) -> Verdict:
+def rule_goes_beyond(claim, values) -> dict:
     """The number matches, but the article's words claim more than the data can show."""
-    computed = lookup(record["values"], claim["key"])
-    if _number(computed) != _number(claim["stated_value"]):
-        return rule_equal(claim, record)
-    return Verdict(BEYOND, _fmt(computed), claim["note"] or "the number holds, but the words claim more than it shows")
+    out = rule_equal(claim, values)
+    return out | {"verdict": BEYOND} if out["verdict"] == MATCHES else out
 
 
-def rule_equal_date(claim, record) -> Verdict:
+def rule_equal_date(claim, values) -> dict:
     """The stated date (ISO) must be the date in the primary source."""
-    computed = lookup(record["values"], claim["key"])
-    if computed is None:
-        return Verdict(UNCHECKABLE, "", claim["note"] or "the source gives no date")
-    if str(computed) == str(claim["stated_value"]):
-        return Verdict(MATCHES, _date(computed), claim["note"] or "the same date as the primary source")
-    return Verdict(DIFFERS, _date(computed), _with_note(f"the source gives {_date(computed)}", claim["note"]))
+    computed = str(_value(values, claim["key"]))
+    return {"verdict": MATCHES if computed == str(claim["stated"]) else DIFFERS, "computed": computed}
 
 
-def rule_percent(claim, record) -> Verdict:
+def rule_percent(claim, values) -> dict:
     """A stated percentage change matches if the computed one is within the chapter's tolerance of it."""
-    value = lookup(record["values"], claim["key"])
-    tolerance = record["values"]["tolerance_points"]
-    if value is None:
-        return Verdict(UNCHECKABLE, "missing", _with_note("a month in the span has no data", claim["note"]))
-    computed = float(value) * 100
-    gap = computed - _number(claim["stated_value"])
-    points = count(tolerance, "percentage point")
-    if abs(gap) <= tolerance:
-        return Verdict(MATCHES, _pct(computed), _with_note(f"{abs(gap):.1f} points from the stated figure, within "
-                                                           f"{points}", claim["note"]))
-    return Verdict(DIFFERS, _pct(computed), _with_note(f"{abs(gap):.1f} points {'above' if gap > 0 else 'below'} the "
-                                                       f"stated figure, more than {points}", claim["note"]))
+    computed, tolerance = float(_value(values, claim["key"])), float(_value(values, "tolerance_points"))
+    gap = round((computed - claim["stated"]) * 100, 6)
+    return {"verdict": MATCHES if abs(gap) <= tolerance else DIFFERS, "computed": computed, "gap_points": gap,
+            "tolerance_points": tolerance}
 
 
-def rule_near_zero(claim, record) -> Verdict:
+def rule_near_zero(claim, values) -> dict:
     """'Virtually unchanged': the computed change is within the chapter's near-zero band."""
-    value = lookup(record["values"], claim["key"])
-    band = record["values"]["near_zero"] * 100
-    if value is None:
-        return Verdict(UNCHECKABLE, "missing", _with_note("a month in the span has no data", claim["note"]))
-    computed = float(value) * 100
-    text = _pct(computed)
-    if abs(computed) <= band:
-        return Verdict(MATCHES, text, _with_note(f"a change of {text} is within ±{band:g}%", claim["note"]))
-    return Verdict(DIFFERS, text, _with_note(f"a change of {text} is more than ±{band:g}%", claim["note"]))
+    computed, band = float(_value(values, claim["key"])), float(_value(values, "near_zero"))
+    return {"verdict": MATCHES if abs(computed) <= band else DIFFERS, "computed": computed, "band": band}
 
 
-def rule_lowest_since(claim, record) -> Verdict:
+def rule_lowest_since(claim, values) -> dict:
     """'Lowest since <year>': was it the lowest when written, and has a later value gone lower since?
 
-    Reads the chapter's `is_lowest` (None: a ceiling is missing), `min_ceiling`, `min_ceiling_years`,
-    `later_lower` and its `later_lower_detail` text block; `key` names the tested value.
-    """
-    values = record["values"]
-    value = _fmt(lookup(values, claim["key"]))
-    if values["is_lowest"] is None:  # a ceiling the comparison needs is missing: no verdict
-        return Verdict(UNCHECKABLE, value, _with_note("a ceiling the comparison needs is missing", claim["note"]))
-    previous, years = _fmt(values["min_ceiling"]), " and ".join(f"FY{y}" for y in values["min_ceiling_years"])
-    later_text = record.get("text", {}).get("later_lower_detail", values.get("later_lower_text"))
-    if not values["is_lowest"]:
-        return Verdict(DIFFERS, value, f"{years} was as low or lower ({previous})")
-    if values["later_lower"]:
-        return Verdict(OUTDATED, value, f"true when written: the lowest before was {previous} in {years}; later "
-                                        f"ceilings as first set went lower: {later_text}")
-    return Verdict(MATCHES, value, f"the lowest before was {previous} in {years}, and none has gone lower since")
+    Reads the chapter's `is_lowest` (None when a ceiling the comparison needs is missing), `min_ceiling`,
+    `min_ceiling_years` and `later_lower` (the later years whose ceiling as first set went lower: year, ceiling
+    and, when it was changed during the year, `revised`, `direction` and `revised_to`); `key` names the tested
+    value."""
+    out = {"computed": _value(values, claim["key"]), "min_ceiling": _value(values, "min_ceiling"),
+           "min_ceiling_years": _value(values, "min_ceiling_years"), "since_year": _value(values, "since_year"),
+           "later_lower": later_rows(_value(values, "later_lower"))}
+    later = out["later_lower"]
+    if not _value(values, "is_lowest"):
+        return out | {"verdict": DIFFERS}
+    return out | {"verdict": OUTDATED if later else MATCHES}
 
 
-def rule_same_set(claim, record) -> Verdict:
+def later_rows(later) -> list[dict]:
+    """The refugees chapter's later ceilings below the tested one, in year order: year, ceiling and, when it was
+    changed during the year, `revised`, `direction` and `revised_to` (an older record's {year: ceiling} too)."""
+    if isinstance(later, dict):
+        later = [{"year": year, "ceiling": ceiling} for year, ceiling in later.items()]
+    return [{"year": int(r["year"]), "ceiling": r["ceiling"], "revised": bool(r.get("revised")),
+             "direction": r.get("direction"), "revised_to": r.get("revised_to")}
+            for r in sorted(later, key=lambda r: int(r["year"]))]
+
+
+def rule_same_set(claim, values) -> dict:
     """A stated list (separated by ';') must name the same items as the computed list."""
-    computed = sorted(str(x) for x in lookup(record["values"], claim["key"]))
-    stated = sorted(x.strip() for x in str(claim["stated_value"]).split(";"))
-    shown = ", ".join(computed)
-    if computed == stated:
-        return Verdict(MATCHES, shown, claim["note"] or "the same list")
-    missing = sorted(set(computed) - set(stated))
-    extra = sorted(set(stated) - set(computed))
-    parts = ([f"not in the article: {', '.join(missing)}"] if missing else []) + \
-            ([f"not in the source: {', '.join(extra)}"] if extra else [])
-    return Verdict(DIFFERS, shown, "; ".join(parts))
+    computed = sorted(str(x) for x in _value(values, claim["key"]))
+    stated = sorted(claim["stated"])
+    return {"verdict": MATCHES if computed == stated else DIFFERS, "computed": computed,
+            "not_in_article": sorted(set(computed) - set(stated)), "not_in_source": sorted(set(stated) - set(computed))}
 
 
-def rule_at_most(claim, record) -> Verdict:
+def rule_at_most(claim, values) -> dict:
     """The stated figure is a part of the computed whole, so it must not be larger."""
-    computed, stated = _number(lookup(record["values"], claim["key"])), _number(claim["stated_value"])
-    if stated <= computed:
-        return Verdict(MATCHES, _fmt(computed), _with_note(f"{_fmt(stated)} is no more than {_fmt(computed)}",
-                                                           claim["note"]))
-    return Verdict(DIFFERS, _fmt(computed), _with_note(f"{_fmt(stated)} is {_fmt(stated - computed)} more than the "
-                                                       f"{_fmt(computed)} it is part of", claim["note"]))
+    computed = _plain_number(_number(_value(values, claim["key"])))
+    excess = _plain_number(_number(claim["stated"]) - computed)
+    return {"verdict": MATCHES if excess <= 0 else DIFFERS, "computed": computed, "excess": excess}
 
 
-def rule_largest(claim, record) -> Verdict:
-    """The stated category must be the chapter's largest, and shown to be the largest of all. `key` is the prefix
-    of the chapter's `<key>_category` and `<key>_is_certain` values and of its `<key>_reason` text."""
-    values, prefix = record["values"], claim["key"]
-    category = lookup(values, f"{prefix}_category")
-    if category is None:
-        return Verdict(UNCHECKABLE, "", _with_note("the source itemises no categories", claim["note"]))
-    if str(category).casefold() != str(claim["stated_value"]).casefold():
-        return Verdict(DIFFERS, str(category), _with_note(f"the largest category the source itemises is {category}",
-                                                          claim["note"]))
-    if lookup(values, f"{prefix}_is_certain"):
-        return Verdict(MATCHES, str(category), _with_note(f"the source shows that {category} is the largest",
-                                                          claim["note"]))
-    reason = record.get("text", {}).get(f"{prefix}_reason", "the source does not show that it is the largest")
-    return Verdict(UNCHECKABLE, str(category), _with_note(f"{category} is the largest category the source "
-                                                          f"itemises, but {reason}", claim["note"]))
+def rule_largest(claim, values) -> dict:
+    """The stated category must be the largest the source itemises (the article's "most common offense cited by
+    ICE"). `key` is the prefix of the chapter's `<key>_category`, `<key>_category_people` and `<key>_is_certain`
+    values; `not_itemised` counts the people whose most serious conviction the source does not itemise, so
+    whether the category is the largest of all convictions is said beside the verdict, not as it."""
+    prefix = claim["key"]
+    category = _value(values, f"{prefix}_category")
+    return {"verdict": MATCHES if str(category).casefold() == str(claim["stated"]).casefold() else DIFFERS,
+            "computed": str(category), "people": values.get(f"{prefix}_category_people"),
+            "certain": bool(_value(values, f"{prefix}_is_certain")), "not_itemised": values.get("not_itemised")}
 
 
-def rule_uncheckable(claim, record) -> Verdict:
-    return Verdict(UNCHECKABLE, "", claim["note"] or "no primary data for this figure in the book")
+#: "Nearly N": no more than N, and less than this fraction of N below it.
+NEARLY = 0.1
+
+
+def rule_nearly(claim, values) -> dict:
+    """'Nearly 50': the computed figure is no more than the stated one and within a tenth of it."""
+    computed = _plain_number(_number(_value(values, claim["key"])))
+    stated = _number(claim["stated"])
+    shortfall = _plain_number(stated - computed)
+    return {"verdict": MATCHES if 0 <= shortfall <= stated * NEARLY else DIFFERS, "computed": computed,
+            "shortfall": shortfall, "nearly": NEARLY}
+
+
+def rule_place(claim, values) -> dict:
+    """A place's figure in the article against the figure for that place.
+
+    `key` names the article's place in the chapter's `by_place`; the chapter's `findings` say what later
+    reports found for the area. When the claim names a reported `part` (the place itself, e.g. a county or a
+    city within a field office's area) and the article's figure is the whole area's total, the article gave a
+    field office's total under a narrower place name, and the figure for the place named is the part's."""
+    place = _value(values, claim["key"])
+    stated, ice, area = int(place["article"]), int(place["ice"]), str(place["ice_area"])
+    finding = next((f for f in values.get("findings") or [] if f.get("area") == area), None)
+    out = {"computed": ice, "ice": ice, "area": area, "place": claim["key"].partition(".")[2],
+           "difference": stated - ice, "excess": stated - ice}
+    part = str(claim.get("part") or "")
+    if finding and part:
+        figures = {p["name"]: p["arrests"] for p in finding.get("parts", [])}
+        if finding["kind"] == "subset":
+            figures[finding["covered"]] = finding["ice"]
+            whole = finding["article"]
+        else:
+            whole = finding["ice"]
+        if part in figures:
+            out |= {"computed": figures[part], "part": part, "whole": whole, "geography": finding["geography"],
+                    "parts": [{"name": n, "arrests": v} for n, v in figures.items() if n != part],
+                    "report": finding.get("source", ""), "difference": stated - figures[part],
+                    "ranged": finding.get("ranged"), "explains_gap": bool(finding.get("explains_gap"))}
+            if stated == figures[part]:
+                return out | {"verdict": MATCHES}
+            return out | {"verdict": DIFFERS, "whole_under_narrower_name": stated == whole}
+    return out | {"verdict": MATCHES if stated == ice else DIFFERS}
+
+
+def rule_all_in(claim, values) -> dict:
+    """Every item of the stated list (or of the chapter list `stated_key` names) is in the computed list `key`."""
+    listed = {str(x) for x in _value(values, claim["key"])}
+    outside = sorted(str(x) for x in claim["stated"] if str(x) not in listed)
+    return {"verdict": DIFFERS if outside else MATCHES, "outside": outside, "n_items": len(claim["stated"]),
+            "computed": sorted(str(x) for x in claim["stated"] if str(x) in listed)}  # the stated items on the list
+
+
+def rule_uncheckable(claim, values) -> dict:
+    return {"verdict": UNCHECKABLE, "computed": None}
 
 
 RULES = {"equal": rule_equal, "percent": rule_percent, "near_zero": rule_near_zero,
          "lowest_since": rule_lowest_since, "same_set": rule_same_set, "at_most": rule_at_most,
-         "largest": rule_largest, "goes_beyond": rule_goes_beyond, "equal_date": rule_equal_date, "uncheckable": rule_uncheckable}
+         "largest": rule_largest, "goes_beyond": rule_goes_beyond, "equal_date": rule_equal_date,
+         "place": rule_place, "nearly": rule_nearly,
+         "all_in": rule_all_in, "uncheckable": rule_uncheckable}
 
 
-def off_terms(claim: dict, record: dict) -> list[str]:
-    """The claim's terms that the chapter's run did not use, as "name: this run X, the claim Y"."""
+def off_terms(claim: dict, record: dict) -> list[dict]:
+    """The claim's terms that the chapter's run did not use: name, the value in this run (None: not a
+    parameter of the chapter) and the value the claim is about."""
     ran = record.get("parameters", {})
-    off = []
-    for name, wanted in parse_terms(claim.get("terms")).items():
-        if name not in ran:
-            off.append(f"{name}: not a parameter of this chapter")
-        elif str(ran[name]) != wanted:
-            off.append(f"{name} was {ran[name]} in this run; the claim is about {wanted}")
-    return off
+    return [{"name": name, "ran": None if name not in ran else str(ran[name]), "wanted": wanted}
+            for name, wanted in parse_terms(claim.get("terms")).items()
+            if name not in ran or str(ran[name]) != wanted]
 
 
-def evaluate(claims: pd.DataFrame, records: dict[str, dict], source: str = "claims.csv") -> pd.DataFrame:
-    """One row per claim: its words, the stated and computed values, the verdict, the reason and the evidence link.
+def _clean(claim: dict) -> dict:
+    return {k: ("" if not isinstance(v, (list, dict)) and pd.isna(v) else v) for k, v in claim.items()}
+
+
+def evaluate(claims: pd.DataFrame, records: dict[str, dict], source: str = "claims.csv") -> list[dict]:
+    """One plain record per claim: its words, the stated and computed values, the verdict and what decided it.
 
     A claim with a `stated_key` takes the article's figure from the chapter that reads it from the article (the
-    places list), so the ledger and the chapter show one figure; an `equal` claim's quote must then contain it."""
+    places list), so the ledger and the chapter show one figure; the claim's quote must then contain it."""
     rows = []
     for line, claim in enumerate(claims.to_dict("records"), start=2):
-        claim = {k: ("" if not isinstance(v, (list, dict)) and pd.isna(v) else v) for k, v in claim.items()}
+        claim = _clean(claim)
         record = records.get(claim["chapter"], {"values": {}, "parameters": {}})
+        values = record.get("values", {})
         off = off_terms(claim, record) if claim["rule"] != "uncheckable" else []
+        # The article's figure: from claims.csv, or from the chapter that reads it from the article (only when the
+        # chapter ran on the claim's terms: another operation's places are not the article's).
+        stated = stated_value(claim) if not claim.get("stated_key") else None
         if claim.get("stated_key") and not off:
-            claim["stated_value"] = _stated_from(claim, record, source, line)
+            stated = _stated_from(claim, record, source, line)
+        claim["stated"] = stated
+        outcome: dict = {"computed": None}
         if off:
-            verdict = Verdict(NOT_CHECKED, "", "this run used other terms than the claim's: " + "; ".join(off))
+            outcome |= {"verdict": NOT_CHECKED, "why": "other terms", "off_terms": off}
         else:
             try:
-                verdict = RULES[claim["rule"]](claim, record)
+                outcome |= RULES[claim["rule"]](claim, values)
+            except Missing as exc:
+                outcome |= {"verdict": NOT_CHECKED, "why": "missing", "missing": exc.key}
             except KeyError as exc:
                 raise ValueError(f"claim {claim['id']}: chapter '{claim['chapter']}' has no result {exc}") from None
-            key_text = record.get("text", {}).get(claim["key"])
-            if key_text and verdict.computed and claim["rule"] in ("percent", "near_zero", "equal"):
-                verdict = Verdict(verdict.verdict, key_text, verdict.reason)  # the chapter page's own text
         page = record.get("notebook", "")
         link = f"{page}.html" + (f"#{claim['section']}" if claim["section"] else "") if page else ""
         rows.append({"id": claim["id"], "claim": claim["claim"], "quote": claim.get("quote", ""),
-                     "quote_verified": str(claim.get("quote_verified", "")).lower() != "false",
-                     "stated": stated_text(claim), "computed": verdict.computed, "verdict": verdict.verdict,
-                     "reason": verdict.reason, "evidence": link, "evidence_title": record.get("title", "")})
-    return pd.DataFrame(rows)
+                     "rule": claim["rule"], "chapter": claim["chapter"], "unit": claim.get("unit", ""), "stated": stated,
+                     "stated_kind": value_kind(claim, stated), "computed_kind": value_kind(claim, outcome["computed"]),
+                     "source": claim.get("source", ""), "source_url": claim.get("source_url", ""),
+                     "note": claim.get("note", ""), "evidence": link, "evidence_title": record.get("title", ""),
+                     "follows": _ids(claim.get("follows")), "follows_from": [],
+                     "context": context(claim, records, source, line), **outcome})
+    by_id = {row["id"]: row for row in rows}
+    for row in rows:
+        # A difference that only repeats another claim's (a sum that is off because one of its parts is) is
+        # said to follow from it, and the tally counts the error once.
+        if row["verdict"] == DIFFERS:
+            row["follows_from"] = [i for i in row["follows"] if by_id[i]["verdict"] == DIFFERS
+                                   and by_id[i].get("excess", 0) != 0]
+    return rows
 
 
-def _stated_from(claim: dict, record: dict, source: str, line: int) -> str:
-    """The article's figure as the chapter's record holds it; for an `equal` claim, checked against its quote."""
+def context(claim: dict, records: dict[str, dict], source: str, line: int) -> list[dict]:
+    """Chapter values shown beside a claim as context, never judged (`context`: `chapter:key; ...`), each with
+    the label its chapter gives it; a chapter with no record in this run gives a missing value, said so."""
+    found = []
+    for item in _ids(claim.get("context")):
+        chapter, _, key = item.partition(":")
+        if not key:
+            raise DataError(Problem(source, f"context '{item}' is not chapter:key", line=line, column="context"))
+        record = records.get(chapter)
+        value = None
+        if record is not None:
+            if key not in record.get("labels", {}):
+                raise DataError(Problem(source, f"chapter '{chapter}' labels no value '{key}'", line=line,
+                                        column="context"))
+            value = record["values"].get(key)
+        found.append({"chapter": chapter, "key": key, "value": value, "kind": value_kind(claim, value),
+                      "label": (record or {}).get("labels", {}).get(key, key),
+                      "title": (record or {}).get("title", ""), "page": (record or {}).get("notebook", "")})
+    return found
+
+
+def _stated_from(claim: dict, record: dict, source: str, line: int):
+    """The article's figure as the chapter's record holds it, checked against the claim's quote."""
+    import re
+
     try:
         value = lookup(record["values"], claim["stated_key"])
     except KeyError:
         raise DataError(Problem(source, f"chapter '{claim['chapter']}' has no result '{claim['stated_key']}'",
                                 line=line, column="stated_key")) from None
-    if claim["rule"] == "equal" and isinstance(value, int):
+    if isinstance(value, int) and claim["rule"] in ("equal", "place"):
         # Matched as a whole number, so that 167 is not found inside 1,167.
         if not re.search(rf"(?<!\d)(?<!\d,)(?:{value}|{value:,})(?!\d)(?!,\d)", claim["quote"]):
             raise DataError(Problem(source, f"the quote does not contain {value:,}, the article's figure as the "
                                             f"{claim['chapter']} chapter reads it ({claim['stated_key']})",
                                     line=line, column="quote"))
-    return str(value)
+    return value
 
 
-def ledger(data_dir: Path, records: dict[str, dict]) -> pd.DataFrame:
+def ledger(data_dir: Path, records: dict[str, dict]) -> list[dict]:
     """The article's claims, each judged against the chapters' results records."""
     return evaluate(load(data_dir, set(records)), records,
                     display_path(Path(data_dir, "raw", SOURCE, "claims.csv")))
 
 
-def record_values(table: pd.DataFrame) -> dict:
-    """What the ledger's results record keeps: each claim's words, figures and verdict, and the tally."""
-    return {"claims": {str(r.id): {"claim": r.claim, "quote": r.quote, "quote_verified": bool(r.quote_verified),
-                                   "stated": r.stated, "computed": r.computed,
-                                   "verdict": r.verdict} for r in table.itertuples()},
-            "tally": tally(table)}
+def tally(rows: list[dict]) -> dict:
+    """How many claims got each verdict, counting a difference that follows from another claim's once: `counts`
+    (every verdict, zero included, followers left out), `followers` (each with the claims it follows from)."""
+    followers = [r for r in rows if r["follows_from"]]
+    counts = {verdict: sum(1 for r in rows if r["verdict"] == verdict and not r["follows_from"]) for verdict in VERDICTS}
+    shown = {verdict: sum(1 for r in rows if r["verdict"] == verdict) for verdict in VERDICTS}
+    names = {r["id"]: r["claim"] for r in rows}
+    return {"n_claims": len(rows), "counts": counts, "all_counts": shown, "n_distinct_errors": counts[DIFFERS],
+            "followers": [{"id": r["id"], "claim": r["claim"], "verdict": r["verdict"],
+                           "follows_from": [names[i] for i in r["follows_from"]]} for r in followers],
+            "n_followers": len(followers)}
 
 
-def verdict_list() -> str:
-    """The verdict set as the ledger's introduction lists it."""
-    return "; ".join(VERDICTS)
-
-
-def tally(table: pd.DataFrame) -> dict[str, int]:
-    """How many claims got each verdict (every verdict listed, zero included)."""
-    counts = table["verdict"].value_counts()
-    return {verdict: int(counts.get(verdict, 0)) for verdict in VERDICTS}
-
-
-#: How the tally reads for one claim and for several: (singular, plural).
-TALLY_PHRASES = {
-    MATCHES: ("matches the primary source", "match the primary source"),
-    DIFFERS: ("differs from it", "differ from it"),
-    OUTDATED: ("was true when written but is no longer", "were true when written but are no longer"),
-    BEYOND: ("goes beyond what the data show", "go beyond what the data show"),
-    NOT_CHECKED: ("was not checked in this run", "were not checked in this run"),
-    UNCHECKABLE: ("cannot be checked with the data here", "cannot be checked with the data here"),
-}
-
-
-def tally_sentence(counts: dict[str, int]) -> str:
-    """'Of the article's 30 claims, 20 match the primary source, 1 differs from it, …' (verb agrees with count)."""
-    total = sum(counts.values())
-    parts = [f"{n:,} {TALLY_PHRASES[v][0 if n == 1 else 1]}" for v, n in counts.items() if n]
-    return f"Of the article's {total:,} claims, {join_and(parts)}"
-
-
-def quotes_sentence(table: pd.DataFrame) -> str:
-    """How many claims quote the article's full text and how many quote the project's notes instead."""
-    unread = int((table["quote_verified"].astype(str).str.lower() == "false").sum())
-    read = len(table) - unread
-    if not unread:
-        return "each with the article's own words"
-    return (f"{count(read, 'claim')} with the article's own words, and {count(unread, 'claim')} with wording from "
-            "the project's notes, marked so, because that part of the article's full text was not read here")
-
-
-# --- Findings for the intro: headlines chosen from the verdicts, details from the chapters' own text ---------
-
-
-def _verdicts(table: pd.DataFrame, ids: list[str]) -> list[str]:
-    known = table.set_index("id")["verdict"]
-    return [known[i] for i in ids if i in known.index]
-
-
-def _checked(verdicts: list[str]) -> list[str]:
-    return [v for v in verdicts if v not in (NOT_CHECKED, UNCHECKABLE)]
-
-
-def findings(table: pd.DataFrame, records: dict[str, dict]) -> dict[str, str]:
-    """The intro's key findings: `finding_<chapter>_head` from the ledger's verdicts, `_body` from the chapter's text."""
+def chapter_findings(rows: list[dict], records: dict[str, dict]) -> dict:
+    """What each finding on the intro reads: the verdicts of its claims and the chapter values it states
+    (None and named in `missing` when the chapter's record lacks them)."""
+    verdicts = {r["id"]: r["verdict"] for r in rows}
     out = {}
-    for chapter, make in FINDINGS.items():
-        if chapter in records:
-            head, body = make(table, records[chapter]["text"], records[chapter]["values"])
-            out[f"finding_{chapter}_head"], out[f"finding_{chapter}_body"] = head, body
+    for chapter, keys in FINDING_KEYS.items():
+        record = records.get(chapter)
+        values = (record or {}).get("values", {})
+        claimed = [verdicts[i] for i in FINDING_CLAIMS[chapter] if i in verdicts]
+        judged = [v for v in claimed if v in JUDGED]
+        out[chapter] = {
+            "recorded": record is not None,
+            "values": {key: later_rows(values[key]) if key == "later_lower" and values.get(key) is not None
+                       else values.get(key) for key in keys},
+            "missing": [key for key in keys if values.get(key) is None],
+            "parameters": (record or {}).get("parameters", {}),
+            "verdicts": claimed,
+            "n_claims": len(claimed),
+            "n_judged": len(judged),
+            "n_matches": sum(v == MATCHES for v in judged),
+            "n_differs": sum(v == DIFFERS for v in judged),
+            "n_beyond": sum(v == BEYOND for v in judged),
+            "n_outdated": sum(v == OUTDATED for v in judged),
+            "verdict_of": {i: verdicts[i] for i in FINDING_CLAIMS[chapter] if i in verdicts},
+            "page": (record or {}).get("notebook", ""),
+            # Places whose figure is a field office's total given under a narrower name.
+            "narrower": [{k: r.get(k) for k in ("id", "place", "stated", "part", "computed", "explains_gap")}
+                         for r in rows if r["rule"] == "place" and r.get("whole_under_narrower_name")
+                         and r["id"] in _chapter_ids(rows, chapter)],
+        }
     return out
 
 
-def _arrests(table, text, values):
-    verdict = _verdicts(table, ["places-sum"])
-    excess = values["article_excess"]
-    if not _checked(verdict):
-        head = "The arrests by place were not checked in this run."
-    elif excess == 0:
-        head = "The places add up to the total."
-    else:
-        head = f"The places add up to {'more' if excess > 0 else 'less'} than the total."
-    body = (f"The article's places sum to {text['article_total']} arrests, {text['article_vs_stated']} of "
-            f"{text['stated_total']}; ICE's own list sums to {text['ice_total']}.")
-    if values.get("la_explains_excess") and excess:
-        body += (f" The difference is Los Angeles: the article took the field office's {text['la_article']} "
-                 f"where ICE's list counted {text['la_ice']} in Los Angeles County.")
-    return head, body
+def _chapter_ids(rows: list[dict], chapter: str) -> set[str]:
+    return {r["id"] for r in rows if r.get("chapter") == chapter}
 
 
-def _offences(table, text, values):
-    verdicts = _verdicts(table, ["convicted", "not-convicted", "dui", "dui-most-common"])
-    checked = _checked(verdicts)
-    if not checked:
-        head = "The conviction figures were not checked in this run."
-    elif all(v == MATCHES for v in checked) and len(checked) == len(verdicts):
-        head = "The conviction figures hold."
-    elif DIFFERS in checked:
-        head = "Some conviction figures differ from ICE's."
-    elif BEYOND in checked:
-        head = "The conviction figures hold, but the article reads more into them than they show."
-    else:
-        head = "The conviction figures hold, with a caveat."
-    body = (f"{text['convicted']} of {text['total']} people arrested had criminal convictions "
-            f"({text['convicted_pct']})")
-    if "share_vs_national" in text:
-        body += f", {text['share_vs_national']} ICE's national {text['national_pct']} in {text['fy']}"
-    body += "."
-    if "largest_certainty" in text:
-        body += (f" The largest conviction category ICE itemised is {text['largest_category']} "
-                 f"({text['largest_category_people']} people). {text['largest_certainty']}: {text['largest_reason']}.")
-    return head, body
+def record_values(rows: list[dict], records: dict[str, dict]) -> dict:
+    """What the ledger's results record keeps: each claim with its verdict and the values that decided it,
+    the tally and the intro's findings."""
+    return {"claims": {row["id"]: row for row in rows}, "order": [row["id"] for row in rows],
+            "verdicts": VERDICTS, "tally": tally(rows), "findings": chapter_findings(rows, records)}
 
 
-def _visas(table, text, values):
-    ids = ["politico-six", "politico-arab", "politico-muslim", "politico-all"]
-    verdicts = _verdicts(table, ids)
-    checked = _checked(verdicts)
-    matched = sum(v == MATCHES for v in checked)
-    if not checked:
-        head = "Politico's visa figures were not checked in this run."
-    elif matched == len(verdicts):
-        head = "Politico's visa figures reproduce."
-    elif matched == 0:
-        head = "Politico's visa figures do not reproduce."
-    else:
-        head = f"{matched} of Politico's {len(verdicts)} visa figures reproduce."
-    return head, text["finding"]  # the visa page's own words for its figures (templates/03_visas.md)
+#: The chapter values the Methods page states, by chapter (None when the chapter has no record).
+METHODS_KEYS = {"visas": ["six_countries", "tolerance_points", "near_zero", "missing_nonimmigrant_months"],
+                "refugees": ["since_year"]}
 
 
-def _refugees(table, text, values):
-    verdict = _verdicts(table, ["refugee-lowest"])
-    since = values["since_year"]
-    head = {MATCHES: f"\"Lowest since {since}\" was true when written, and still is.",
-            OUTDATED: f"\"Lowest since {since}\" was true when written, and has not stayed true.",
-            DIFFERS: f"\"Lowest since {since}\" was not true when written."}.get(
-        verdict[0] if verdict else "", "The refugee ceiling claim was not checked in this run.")
-    return head, f"{text['lowest_finding']} {text['later_finding']}"
+def methods_values(records: dict[str, dict]) -> dict:
+    """What the Methods page states: the visas run's terms and bands, the refugee test's first year, and how many of
+    Politico's figures the ledger checks (the same count the intro's visas finding gives)."""
+    out = {}
+    for chapter, keys in METHODS_KEYS.items():
+        record = records.get(chapter)
+        out[chapter] = None if record is None else (
+            {key: record["values"].get(key) for key in keys} | {k: v for k, v in record.get("parameters", {}).items()
+                                                                if k in ("window_start", "window_end", "baseline_fy")})
+    ledger = records.get(CHAPTER, {}).get("values", {})
+    out["politico"] = {"n_claims": (ledger.get("findings", {}).get("visas") or {}).get("n_claims", len(FINDING_CLAIMS["visas"]))}
+    return out
 
 
-FINDINGS = {"arrests": _arrests, "offences": _offences, "visas": _visas, "refugees": _refugees}
+def csv_table(page: dict) -> pd.DataFrame:
+    """The ledger as a CSV for analysts: plain values, and the words the page shows for each verdict."""
+    values = page["values"]
+    rows = []
+    for claim_id in values["order"]:
+        c = values["claims"][claim_id]
+        rows.append({"id": c["id"], "claim": c["claim"], "quote": c["quote"], "verdict": c["verdict"],
+                     "stated": _csv(c["stated"]), "unit": c["unit"], "computed": _csv(c["computed"]),
+                     "source": c["source"], "evidence": c["evidence"] or c["source_url"]})
+    return pd.DataFrame(rows)
 
 
-#: Verdict → (short badge text, CSS class suffix). A verdict not listed here gets a badge with its own words.
-BADGES = {
-    MATCHES: ("Matches", "matches"),
-    DIFFERS: ("Differs", "differs"),
-    OUTDATED: ("No longer true", "outdated"),
-    BEYOND: ("Goes beyond the data", "beyond"),
-    NOT_CHECKED: ("Not checked", "unchecked"),
-    UNCHECKABLE: ("Can't be checked", "uncheckable"),
-}
+def _csv(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return "; ".join(str(v) for v in value)
+    return str(value)
 
 
-def badge(verdict: str) -> tuple[str, str]:
-    """The short badge text and CSS class of a verdict; an unknown verdict keeps its words and a plain class."""
-    import re
+def article(data_dir: Path) -> dict:
+    """The article the book checks (headline, author, publisher, datePublished, url), from its claims' package."""
+    import json
 
-    if verdict in BADGES:
-        return BADGES[verdict]
-    return verdict[:1].upper() + verdict[1:], "other-" + (re.sub(r"[^a-z0-9]+", "-", verdict.lower()).strip("-") or "x")
+    package = Path(data_dir, "raw", SOURCE, "datapackage.json")
+    return json.loads(package.read_text(encoding="utf-8"))["article"]
 
 
-def to_html(table: pd.DataFrame) -> str:
-    """The ledger for readers: a legend of verdict badges, a filter by verdict, and one row per claim.
+def show_page(page: str, values: dict) -> None:
+    """Render a page's template (`templates/<page>.md`) and glue each block for `{glue:md}`, for pages that keep
+    no results record of their own (the intro, Sources, Downloads)."""
+    from IPython.display import Markdown
+    from myst_nb import glue
 
-    Claim and verdict come first, so they stay in view; on a narrow screen the stylesheet stacks each row
-    into a card with labelled fields. The filter buttons are shown by `_static/safecity-ledger.js`
-    (without scripts the whole ledger is shown). Text is escaped; only the evidence links are markup.
-    An optional `quote` column (the article's exact words) is shown under the claim.
-    """
-    import html
+    from . import prose
 
-    from .charts import link_addresses
+    for name, block in prose.blocks(page, values).items():
+        glue(name, Markdown(block), display=False)
 
-    esc = html.escape
-    verdicts = list(VERDICTS) + [v for v in dict.fromkeys(table["verdict"]) if v not in VERDICTS]
-    counts = table["verdict"].value_counts()
 
-    def chip(verdict: str) -> str:
-        text, css = badge(verdict)
-        return f'<span class="verdict verdict-{css}">{esc(text)}</span>'
+def show_blocks(text: dict[str, str], names: list[str]) -> None:
+    """Glue blocks another page's record holds (the intro shows the ledger's findings as the ledger renders them)."""
+    from IPython.display import Markdown
+    from myst_nb import glue
 
-    lines = ['<div class="safecity-ledger">',
-             '<p class="safecity-ledger-legend-title" id="ledger-legend">What the verdicts mean</p>',
-             '<ul class="safecity-ledger-legend" aria-labelledby="ledger-legend">']
-    for verdict in verdicts:
-        n = int(counts.get(verdict, 0))
-        lines.append(f"<li>{chip(verdict)} {esc(verdict)} ({n} claim{'' if n == 1 else 's'})</li>")
-    lines.append("</ul>")
-    lines.append('<div class="safecity-ledger-filter" role="group" aria-labelledby="ledger-filter" hidden>'
-                 '<span id="ledger-filter">Show:</span> '
-                 f'<button type="button" data-verdict="" aria-pressed="true">All ({len(table)})</button>')
-    for verdict in verdicts:
-        n = int(counts.get(verdict, 0))
-        if n:
-            lines.append(f'<button type="button" data-verdict="{esc(badge(verdict)[1])}" aria-pressed="false">'
-                         f"{esc(badge(verdict)[0])} ({n})</button>")
-    lines += ["</div>", '<p class="safecity-ledger-status" role="status" aria-live="polite"></p>']
-
-    head = ["Claim", "Verdict", "As stated", "From the data", "Why, and the evidence"]
-    lines += ['<table class="safecity-table safecity-ledger-table">',
-              "<caption>Every figure in the article, checked</caption>",
-              "<thead><tr>" + "".join(f'<th scope="col">{h}</th>' for h in head) + "</tr></thead>", "<tbody>"]
-    has_quote = "quote" in table.columns
-    for row in table.to_dict("records"):
-        row = {k: ("" if not isinstance(v, (list, dict)) and pd.isna(v) else v) for k, v in row.items()}
-        claim = link_addresses(str(row["claim"]))
-        if has_quote and str(row["quote"]).strip():
-            quote = link_addresses(str(row["quote"]).strip())
-            unverified = str(row.get("quote_verified", "")).lower() == "false"
-            # A quote nobody read in the article's full text is not presented as the article's words.
-            source = ("From the project's notes (not read in the article's full text)" if unverified
-                      else "The article")
-            claim += f'<span class="safecity-quote">{source}: <q>{quote}</q></span>'
-        stated = esc(f"{row['stated']} {row.get('unit', '')}".strip())
-        evidence = str(row.get("evidence", ""))
-        link = f'<a href="{esc(evidence)}">{esc(str(row.get("evidence_title") or "chapter"))}</a>' if evidence else ""
-        why = link_addresses(str(row["reason"]))
-        if link:
-            why += f'<span class="safecity-evidence">Evidence: {link}</span>'
-        cells = [("Claim", claim), ("Verdict", chip(str(row["verdict"]))), ("As stated", stated),
-                 ("From the data", esc(str(row["computed"])) or "none"), ("Why", why)]
-        lines.append(f'<tr id="claim-{esc(str(row["id"]))}" data-verdict="{esc(badge(str(row["verdict"]))[1])}">'
-                     + "".join(f'<td data-label="{label}">{value}</td>' for label, value in cells) + "</tr>")
-    lines += ["</tbody>", "</table>", "</div>"]
-    return "\n".join(lines)
+    for name in names:
+        glue(name, Markdown(text[name]), display=False)

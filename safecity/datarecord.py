@@ -37,6 +37,8 @@ IMPORTERS = {
     "refugee-policy": "safecity.refugees:load",
     "ice-safe-city": "safecity.datarecord:load_operations",
     "article-claims": "safecity.claims:load",
+    "ice-seattle-aor-arrests": "safecity.sources.ice_aor_arrests:check",
+    "ice-records-coding": "safecity.seattle:check",
 }
 def load_operations(data_dir: Path) -> None:
     """Both lists of every operation in `raw/ice-safe-city`, joined as the arrests chapter joins them."""

@@ -56,6 +56,13 @@ def _show(value) -> str:
     return json.dumps(value, ensure_ascii=False)  # strings quoted, as a parameters file would give them
 
 
+def _computed(value) -> str:
+    """A ledger claim's computed value in a line of the summary: text as it is, a list joined, none when missing."""
+    if value is None or value == "":
+        return "none"
+    return "; ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
 def _value(values: dict, key: str) -> str:
     if key not in values or values[key] is None:
         return "not computed"
@@ -120,12 +127,12 @@ def changes(old: dict[str, dict], new: dict[str, dict]) -> tuple[list[str], list
                 findings.append(f"claim '{name}': new in the ledger: {now.get('verdict')}" if now else
                                 f"claim '{name}': no longer in the ledger (was: {was.get('verdict')})")
             elif was.get("verdict") != now.get("verdict"):
-                computed = (f" (computed {was.get('computed')} → {now.get('computed')})"
+                computed = (f" (computed {_computed(was.get('computed'))} → {_computed(now.get('computed'))})"
                             if was.get("computed") != now.get("computed") else "")
                 findings.append(f"claim '{name}': {was.get('verdict')} → {now.get('verdict')}{computed}")
             elif was.get("computed") != now.get("computed"):
-                findings.append(f"claim '{name}': computed {was.get('computed')} → {now.get('computed')} "
-                                f"(verdict still: {now.get('verdict')})")
+                findings.append(f"claim '{name}': computed {_computed(was.get('computed'))} → "
+                                f"{_computed(now.get('computed'))} (verdict still: {now.get('verdict')})")
     old_inputs = {path: digest for record in old.values() for path, digest in record.get("inputs", {}).items()}
     new_inputs = {path: digest for record in new.values() for path, digest in record.get("inputs", {}).items()}
     files = []

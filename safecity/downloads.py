@@ -28,15 +28,10 @@ def remove_stale(files: pd.DataFrame, folder: Path = record.DOWNLOADS) -> list[s
     return stale
 
 
-def links_html(files: pd.DataFrame, folder: str = record.DOWNLOADS.as_posix()) -> str:
-    """The download list as HTML, one section per chapter, links relative to the page."""
-    import html
-
-    parts = []
-    for (page, title), group in files.groupby(["page", "chapter"], sort=False):
-        parts.append(f'<h2 id="{html.escape(page)}">{html.escape(title)}</h2>\n<ul>')
-        for row in group.itertuples():
-            parts.append(f'<li><a href="{html.escape(folder)}/{html.escape(row.file)}" download>'
-                         f"{html.escape(row.file)}</a> ({row.rows:,} rows): {html.escape(row.columns)}</li>")
-        parts.append("</ul>")
-    return "\n".join(parts)
+def values(files: pd.DataFrame, folder: str = record.DOWNLOADS.as_posix()) -> dict:
+    """What the Downloads page states, as plain values: each chapter's files (in the chapters' order), the counts
+    and the folder the links point to; the words are in `templates/06_downloads.md`."""
+    pages = [{"page": page, "chapter": chapter,
+              "files": [{"file": r.file, "rows": int(r.rows), "columns": r.columns} for r in group.itertuples()]}
+             for (page, chapter), group in files.groupby(["page", "chapter"], sort=False)]
+    return {"pages": pages, "n_files": len(files), "n_rows": int(files["rows"].sum()), "folder": folder}

@@ -112,7 +112,15 @@ def and_list(items: Iterable, filter_name: str | None = None) -> str:
     return join_and(str(item) for item in items)
 
 
-FILTERS = {"num": num, "pct": pct, "points": points, "count": count, "noun": noun, "fy": fy, "day": day,
+_URL = re.compile(r"https?://[^\s<>\"'\]\[()]+[^\s<>\"'.,;:)\]\[(]")
+
+
+def cite(text) -> str:
+    """A citation with each web address in it made a Markdown link, shown without its scheme."""
+    return _URL.sub(lambda m: f"[{m.group(0).split('://', 1)[1]}]({m.group(0)})", str(_present(text, "cite")))
+
+
+FILTERS = {"cite": cite, "num": num, "pct": pct, "points": points, "count": count, "noun": noun, "fy": fy, "day": day,
            "date": date, "month": month, "short_month": short_month, "and_list": and_list}
 
 #: Words a page must never show: a missing value that slipped through as text.

@@ -107,7 +107,8 @@ def summary(data_dir: Path) -> dict:
     return {"n_datasets": len(package_paths(data_dir)), "n_files": len(table),
             "n_bytes": int(table[SIZE].fillna(0).sum()),
             "n_checksums_match": int((table[STATUS] == "matches").sum()),
-            "n_checksums_recorded": int(table[STATUS].isin(["matches", "differs", "missing"]).sum())}
+            "n_checksums_recorded": int(table[STATUS].isin(["matches", "differs", "missing"]).sum()),
+            "n_checksums_differ": int(table[STATUS].isin(["differs", "missing"]).sum())}
 
 
 def schema(data_dir: Path) -> pd.DataFrame:

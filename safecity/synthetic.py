@@ -35,3 +35,65 @@ def scaled(n: int, *, seed: int = 0) -> pd.DataFrame:
     areas = [f"Area {i:02d}" for i in range(10)]
     share = n // len(areas)
     return records({a: share for a in areas}, "2017-01-01", "2017-12-31", seed=seed)
+
+
+#: Landmarks of a made-up area, each spelled more than one way as in ICE's files, with the state the area's
+#: coding gives it (see `foia_coding`).
+FOIA_LANDMARKS = [("NORTH COUNTY JAIL", ["NORTH COUNTY JAIL", "NORTH CO. JAIL", " north county jail"], "NS"),
+                  ("RIVER CITY FUG OPS", ["RIVER CITY FUG OPS", "River City Fug Ops"], "NS"),
+                  ("SOUTH STATE PRISON", ["SOUTH STATE PRISON", "SOUTH  STATE PRISON"], "SS"),
+                  ("LAKE CAP", ["LAKE CAP"], "SS"),
+                  ("FAR AWAY ICE FACILITY", ["FAR AWAY ICE FACILITY"], "OTHER")]
+FOIA_METHODS = ["CAP Local Incarceration", "Non-Custodial Arrest", "Located", "CAP State Incarceration",
+                "CAP Federal Incarceration", "Other efforts"]
+FOIA_TITLE = ['"ERO-LESA Statistical Tracking Unit"|||||||', '"For Official Use Only (FOUO)/Pre-decisional"|||||||',
+              '"UW v. DHS - ICE Productions"|||||||', '"Please review the last tab for footnotes."|||||||', "|||||||"]
+FOIA_HEADER = ('"Arrest Date"|"Date of Birth"|"Gender"|"Country of Citizenship"|"Event Number"|'
+               '"Apprehension Landmark"|"Arrest Method"|"Most Serious Conviction"')
+
+
+def foia_lines(n: int, start: str, end: str, area: str, *, seed: int = 0, extra: dict | None = None) -> list[str]:
+    """`n` records of ICE's FOIA shape (pipe-delimited, title rows, M/D/YYYY, redaction codes, blank convictions,
+    landmarks spelled inconsistently) dated uniformly in [start, end], plus `extra` = {day: count} on given days."""
+    rng = np.random.default_rng(seed)
+    days = pd.date_range(start, end, freq="D")
+    dates = days[rng.integers(0, len(days), n)]
+    for day, k in (extra or {}).items():
+        dates = dates.append(pd.DatetimeIndex([pd.Timestamp(day)] * k))
+    dates = dates.sort_values()
+    total = len(dates)
+    spellings = [s for _, variants, _ in FOIA_LANDMARKS for s in variants]
+    frame = pd.DataFrame({
+        "date": [f"{d.month}/{d.day}/{d.year}" for d in dates] if total < 50_000 else
+        pd.Series(dates.month.astype(str)) + "/" + pd.Series(dates.day.astype(str)) + "/" + pd.Series(dates.year.astype(str)),
+        "gender": np.where(rng.random(total) < 0.9, '"Male"', '"Female"'),
+        "country": pd.Series(rng.choice(COUNTRIES, total)).str.upper().radd('"').add('"').to_numpy(),
+        "landmark": pd.Series(rng.choice(spellings, total)).radd('"').add('"').to_numpy(),
+        "method": pd.Series(rng.choice(FOIA_METHODS, total)).radd('"').add('"').to_numpy(),
+        "conviction": np.where(rng.random(total) < 0.35, '"Assault"', ""),
+    })
+    rows = (frame["date"].astype(str) + '|"(b)(6),(b)(7)c)"|' + frame["gender"] + "|" + frame["country"]
+            + '|"(b)(7)e)"|' + frame["landmark"] + "|" + frame["method"] + "|" + frame["conviction"])
+    first, last = pd.Timestamp(start), pd.Timestamp(end)
+    title = (f'"FY{first.year} - FY{last.year} YTD ({first:%m/%d/%Y} - {last:%m/%d/%Y}) ERO Administrative Arrests '
+             f'for the {area} Area of Responsibility"|||||||')
+    return FOIA_TITLE + [title, FOIA_HEADER] + rows.tolist()
+
+
+def write_foia(path, lines: list[str]) -> None:
+    """Write lines as ICE's file is published: gzip, UTF-8, one record a line (byte-identical for the same lines)."""
+    import gzip
+
+    with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as handle:
+        handle.write(("\n".join(lines) + "\n").encode("utf-8"))
+
+
+def foia_coding(states: dict[str, str] | None = None) -> pd.DataFrame:
+    """The made-up area's landmark coding, in the shape of the Center's `arrest_locs.csv`; `states` renames its
+    state codes (e.g. {"NS": "WA", "SS": "OR"} for a file read under the Seattle source's schema)."""
+    states = states or {}
+    rows = [(s.strip().upper().replace("  ", " "), states.get(state, state),
+             canonical if s.strip().upper().replace("  ", " ") != canonical else "")
+            for canonical, variants, state in FOIA_LANDMARKS for s in variants]
+    frame = pd.DataFrame(rows, columns=["apprehension_landmark", "state", "correct"]).drop_duplicates("apprehension_landmark")
+    return frame.sort_values("apprehension_landmark").reset_index(drop=True)

@@ -1,24 +1,27 @@
-"""The claims ledger: every rule, verdicts computed from data, and a data change that flips a verdict."""
+"""The claims ledger: every rule on both outcomes, verdicts computed from data, and the words the page shows for them."""
 
 from __future__ import annotations
 
 import csv
+import html
 import io
+import re
 import shutil
 
 import pandas as pd
 import pytest
 
-from safecity import claims
+from safecity import claims, prose, record
 from safecity.errors import DataError
 
-from conftest import DATA
+from conftest import DATA, ROOT
 
 
 def _claim(**fields):
-    base = {"id": "x", "claim": "c", "quote": "q", "stated_value": "", "unit": "", "chapter": "arrests",
-            "rule": "equal", "key": "v", "section": "", "note": "", "terms": ""}
-    return pd.DataFrame([base | fields])
+    base = {"id": "x", "claim": "c", "quote": "q", "stated_value": "", "stated_key": "", "unit": "",
+            "chapter": "arrests", "rule": "equal", "key": "v", "part": "", "follows": "", "section": "",
+            "source": "the source", "source_url": "", "note": "", "terms": ""}
+    return base | fields
 
 
 def _record(values, parameters=None):
@@ -27,100 +30,215 @@ def _record(values, parameters=None):
             "text": {}}
 
 
+def _rows(claim_list, values=None, parameters=None):
+    records = {"arrests": _record(values or {}, parameters)}
+    return claims.evaluate(pd.DataFrame(claim_list), records), records
+
+
 def _verdict(results, parameters=None, **fields):
-    return claims.evaluate(_claim(**fields), {"arrests": _record(results, parameters)}).iloc[0]
+    return _rows([_claim(**fields)], results, parameters)[0][0]
 
 
-@pytest.mark.parametrize("stated, computed, verdict", [("498", 498, claims.MATCHES), ("564", 498, claims.DIFFERS),
-                                                       ("1,234", 1234, claims.MATCHES)])
-def test_equal_rule(stated, computed, verdict):
-    row = _verdict({"v": computed}, stated_value=stated)
-    assert row["verdict"] == verdict
-    if verdict == claims.DIFFERS:
-        assert row["reason"].startswith("the source gives 498, 66 fewer")
+def page(rows, records=None) -> dict[str, str]:
+    """The ledger page's blocks for these rows, as the notebook renders them."""
+    values = record._plain(claims.record_values(rows, records or {}))
+    return prose.blocks("07_claims_ledger", values | {"run": record.run_context({}, [])})
 
 
-@pytest.mark.parametrize("stated, computed, verdict", [("-44%", -0.4387, claims.MATCHES),
-                                                       ("-16%", -0.162, claims.MATCHES),
-                                                       ("-8%", -0.0655, claims.DIFFERS)])
-def test_percent_rule_allows_one_point_for_rounding(stated, computed, verdict):
-    assert _verdict({"v": computed}, stated_value=stated, rule="percent")["verdict"] == verdict
+def why(rows, claim_id, records=None) -> str:
+    """The 'Why' cell of one claim's row, as a reader reads it."""
+    ledger = page(rows, records)["ledger"]
+    row = re.search(rf'<tr id="claim-{claim_id}"[^>]*>(.*?)</tr>', ledger).group(1)
+    cell = re.search(r'<td data-label="Why">(.*?)</td>', row).group(1)
+    return html.unescape(re.sub(r"<[^>]+>", " ", cell)).strip()
+
+
+@pytest.mark.parametrize("stated, computed, verdict, words", [
+    ("498", 498, claims.MATCHES, "The same figure as the source."),
+    ("564", 498, claims.DIFFERS, "The source gives 498, 66 fewer."),
+    ("400", 498, claims.DIFFERS, "The source gives 498, 98 more."),
+    ("1,234", 1234, claims.MATCHES, "The same figure as the source.")])
+def test_equal_rule(stated, computed, verdict, words):
+    rows, _ = _rows([_claim(stated_value=stated)], {"v": computed})
+    assert rows[0]["verdict"] == verdict
+    assert words in why(rows, "x")
+
+
+@pytest.mark.parametrize("stated, computed, verdict, words", [
+    ("-44%", -0.4387, claims.MATCHES, "−43.9% is 0.1 points from the stated figure, within 1 percentage point."),
+    ("-16%", -0.162, claims.MATCHES, "−16.2% is 0.2 points from the stated figure"),
+    ("-8%", -0.0655, claims.DIFFERS, "−6.6% is 1.4 points above the stated figure, more than 1 percentage point.")])
+def test_percent_rule_allows_one_point_for_rounding(stated, computed, verdict, words):
+    rows, _ = _rows([_claim(stated_value=stated, rule="percent", unit="percent change")], {"v": computed})
+    assert rows[0]["verdict"] == verdict
+    assert words in why(rows, "x")
 
 
 def test_near_zero_rule():
-    assert _verdict({"v": -0.007}, stated_value="virtually unchanged", rule="near_zero")["verdict"] == claims.MATCHES
-    assert _verdict({"v": 0.05}, stated_value="virtually unchanged", rule="near_zero")["verdict"] == claims.DIFFERS
+    claim = _claim(stated_value="virtually unchanged", rule="near_zero", unit="percent change")
+    same, _ = _rows([claim], {"v": -0.007})
+    moved, _ = _rows([claim], {"v": 0.05})
+    assert (same[0]["verdict"], moved[0]["verdict"]) == (claims.MATCHES, claims.DIFFERS)
+    assert "A change of −0.7% is within ±2%." in why(same, "x")
+    assert "A change of +5.0% is more than ±2%." in why(moved, "x")
 
 
 def test_lowest_since_rule_has_three_outcomes():
-    base = {"tested_ceiling": 45000, "min_ceiling": 67000, "min_ceiling_years": [1986]}
-    still = _verdict(base | {"is_lowest": True, "later_lower": {}}, rule="lowest_since", key="tested_ceiling")
-    later = _verdict(base | {"is_lowest": True, "later_lower": {2019: 30000}, "later_lower_text": "FY2019 (30,000)"},
-                     rule="lowest_since", key="tested_ceiling")
-    never = _verdict(base | {"is_lowest": False, "min_ceiling": 40000, "later_lower": {}}, rule="lowest_since",
-                     key="tested_ceiling")
-    assert (still["verdict"], later["verdict"], never["verdict"]) == (claims.MATCHES, claims.OUTDATED, claims.DIFFERS)
-    assert "FY2019 (30,000)" in later["reason"]
+    base = {"tested_ceiling": 45000, "min_ceiling": 67000, "min_ceiling_years": [1986], "since_year": 1980}
+    claim = _claim(rule="lowest_since", key="tested_ceiling", stated_value="45000")
+    still, _ = _rows([claim], base | {"is_lowest": True, "later_lower": {}})
+    later, _ = _rows([claim], base | {"is_lowest": True, "later_lower": [
+        {"year": 2019, "ceiling": 30000, "revised": False},
+        {"year": 2021, "ceiling": 15000, "revised": True, "direction": "raised", "revised_to": 62500},
+        {"year": 2026, "ceiling": 7500}]})
+    never, _ = _rows([claim], base | {"is_lowest": False, "min_ceiling": 40000, "later_lower": []})
+    missing, _ = _rows([claim], base | {"is_lowest": None, "later_lower": []})
+    assert missing[0]["verdict"] == claims.NOT_CHECKED  # a ceiling the comparison needs is missing: no verdict
+    assert [r[0]["verdict"] for r in (still, later, never)] == [claims.MATCHES, claims.OUTDATED, claims.DIFFERS]
+    assert "No later ceiling has gone lower." in why(still, "x")
+    assert ("Later ceilings as first set went lower: FY2019 (30,000), FY2021 (15,000, raised to 62,500 during the "
+            "year) and FY2026 (7,500).") in why(later, "x")
+    assert "FY1986 had a ceiling as low or lower (40,000)." in why(never, "x")
 
 
 def test_same_set_rule_names_the_difference():
-    row = _verdict({"v": ["Chad", "Iran"]}, stated_value="Iran; Syria", rule="same_set")
-    assert row["verdict"] == claims.DIFFERS
-    assert "not in the article: Chad" in row["reason"] and "not in the source: Syria" in row["reason"]
+    rows, _ = _rows([_claim(stated_value="Iran; Syria", rule="same_set")], {"v": ["Chad", "Iran"]})
+    assert rows[0]["verdict"] == claims.DIFFERS
+    assert "Not in the article: Chad." in why(rows, "x") and "Not in the source: Syria." in why(rows, "x")
     assert _verdict({"v": ["Chad", "Iran"]}, stated_value="Iran; Chad", rule="same_set")["verdict"] == claims.MATCHES
 
 
-def test_uncheckable_rule():
-    assert _verdict({}, rule="uncheckable", chapter="", note="no data")["reason"] == "no data"
+def test_uncheckable_rule_says_what_would_check_it():
+    rows, _ = _rows([_claim(rule="uncheckable", chapter="", note="The order's text would settle it.")])
+    assert rows[0]["verdict"] == claims.UNCHECKABLE
+    assert why(rows, "x").startswith("Cannot be checked with the data here. The order's text would settle it.")
 
 
 def test_at_most_rule():
-    within = _verdict({"v": 498}, rule="at_most", stated_value="498")
-    over = _verdict({"v": 498}, rule="at_most", stated_value="564")
-    assert (within["verdict"], over["verdict"]) == (claims.MATCHES, claims.DIFFERS)
-    assert over["reason"] == "564 is 66 more than the 498 it is part of"
+    within, _ = _rows([_claim(rule="at_most", stated_value="498")], {"v": 498})
+    over, _ = _rows([_claim(rule="at_most", stated_value="564")], {"v": 498})
+    assert (within[0]["verdict"], over[0]["verdict"]) == (claims.MATCHES, claims.DIFFERS)
+    assert "564 is 66 more than the 498 it is part of." in why(over, "x")
 
 
-def test_largest_rule_checks_the_category_and_whether_it_must_be_the_largest():
+def test_nearly_rule():
+    claim = _claim(rule="nearly", stated_value="50")
+    assert [_rows([claim], {"v": v})[0][0]["verdict"] for v in (49, 50, 44, 51)] == [
+        claims.MATCHES, claims.MATCHES, claims.DIFFERS, claims.DIFFERS]
+    assert "49 is 1 fewer than 50, within 10% of it." in why(_rows([claim], {"v": 49})[0], "x")
+
+
+def test_largest_rule_judges_what_the_source_cites_and_says_what_it_does_not_show():
     def largest(category, certain):
-        record = _record({"largest_category": category, "largest_is_certain": certain})
-        record["text"] = {"largest_reason": "208 people are not itemised"}
-        return claims.evaluate(_claim(rule="largest", key="largest", stated_value="DUI"), {"arrests": record}).iloc[0]
+        values = {"largest_category": category, "largest_category_people": 86, "largest_is_certain": certain,
+                  "not_itemised": 208}
+        return _rows([_claim(rule="largest", key="largest", stated_value="DUI")], values)[0]
 
-    assert largest("DUI", True)["verdict"] == claims.MATCHES
+    assert largest("DUI", True)[0]["verdict"] == claims.MATCHES
     unsure = largest("DUI", False)
-    assert unsure["verdict"] == claims.UNCHECKABLE
-    assert unsure["reason"] == "DUI is the largest category the source itemises, but 208 people are not itemised"
+    assert unsure[0]["verdict"] == claims.MATCHES  # "the most common offense cited by ICE": what ICE itemised
+    assert ("The most serious convictions of 208 other people are not itemised, so the source does not show that it "
+            "is the largest of all convictions") in why(unsure, "x")
     other = largest("Assault", True)
-    assert (other["verdict"], other["computed"]) == (claims.DIFFERS, "Assault")
-    assert largest(None, None)["verdict"] == claims.UNCHECKABLE
+    assert (other[0]["verdict"], other[0]["computed"]) == (claims.DIFFERS, "Assault")
+
+
+# --- places: one rule for a field office's total given under a narrower name ------------------------------
+
+LA = {"area": "Los Angeles", "place": "Los Angeles County", "ice": 101, "article": 167, "kind": "subset",
+      "covered": "Los Angeles County", "geography": "Los Angeles County", "explains_gap": True, "ranged": None,
+      "parts": [{"name": "Other counties", "arrests": 66}], "source": "Mercury News"}
+SEATTLE = {"area": "Portland, Ore.", "place": "Seattle", "ice": 33, "article": 33, "kind": "same figure",
+           "covered": "", "geography": "Seattle field office area", "explains_gap": False,
+           "parts": [{"name": "Seattle (city)", "arrests": 1}, {"name": "Oregon", "arrests": 7}],
+           "ranged": {"name": "Washington outside Seattle", "low": 25, "high": 26, "implied": 25, "within": True},
+           "source": "Seattle Weekly"}
+
+
+def _places(la_article=167, seattle_part=1):
+    la, seattle = dict(LA, article=la_article), dict(SEATTLE)
+    seattle["parts"] = [{"name": "Seattle (city)", "arrests": seattle_part}, {"name": "Oregon", "arrests": 7}]
+    values = {"by_place": {"Los Angeles County": {"article": la_article, "ice": 101, "ice_area": "Los Angeles"},
+                           "Seattle": {"article": 33, "ice": 33, "ice_area": "Portland, Ore."},
+                           "Denver": {"article": 63, "ice": 63, "ice_area": "Denver"}},
+              "findings": [la, seattle] if la_article != 101 else [seattle],
+              "article_total": la_article + 96, "stated_total": 164}
+    place = lambda pid, name, part="", quote=None: _claim(  # noqa: E731
+        id=pid, rule="place", key=f"by_place.{name}", stated_key=f"by_place.{name}.article", part=part,
+        quote=quote or f"{name} ({values['by_place'][name]['article']})")
+    rows = [place("la", "Los Angeles County", "Los Angeles County"), place("seattle", "Seattle", "Seattle (city)"),
+            place("denver", "Denver"),
+            _claim(id="sum", rule="at_most", stated_key="article_total", key="stated_total", follows="la; seattle; denver",
+                   quote="the places")]
+    return _rows(rows, values)
+
+
+def test_a_field_offices_total_under_a_narrower_name_differs_for_every_place_alike():
+    rows, _ = _places()
+    by_id = {r["id"]: r for r in rows}
+    assert (by_id["la"]["verdict"], by_id["la"]["computed"]) == (claims.DIFFERS, 101)
+    assert (by_id["seattle"]["verdict"], by_id["seattle"]["computed"]) == (claims.DIFFERS, 1)
+    assert by_id["la"]["whole_under_narrower_name"] and by_id["seattle"]["whole_under_narrower_name"]
+    for pid in ("la", "seattle"):
+        assert "a field office's total given under the narrower name" in why(rows, pid)
+    assert "Seattle (city) itself had 1; later reports put 7 in Oregon and 25–26 in Washington outside Seattle" \
+        in why(rows, "seattle")
+    assert by_id["denver"]["verdict"] == claims.MATCHES
+
+
+def test_a_place_whose_figure_is_the_place_itself_matches():
+    rows, _ = _places(la_article=101, seattle_part=33)
+    assert {r["id"]: r["verdict"] for r in rows} == {"la": claims.MATCHES, "seattle": claims.MATCHES,
+                                                   "denver": claims.MATCHES, "sum": claims.DIFFERS}
+    assert rows[-1]["follows_from"] == []  # no part adds to the sum's excess: its own error
+
+
+def test_the_sum_follows_from_the_place_that_adds_to_it_and_is_counted_once():
+    rows, records = _places()
+    sum_row = rows[-1]
+    assert sum_row["verdict"] == claims.DIFFERS and sum_row["follows_from"] == ["la"]  # not Seattle: it adds nothing
+    tally = claims.tally(rows)
+    assert tally["counts"][claims.DIFFERS] == 2 and tally["n_followers"] == 1
+    words = page(rows, records)["verdict"]
+    assert words.startswith("Of the article's 4 claims, 1 matches its source, 2 differ from their source and 1 more "
+                            "differs only because another claim does")
+    assert "This difference follows from c and is counted with it." in why(rows, "sum")
 
 
 def test_a_stated_key_takes_the_articles_figure_from_the_chapter_and_checks_it_against_the_quote():
-    claim = dict(stated_key="by_place.LA.article", key="by_place.LA.ice", quote="Los Angeles County (167 arrests)")
-    row = _verdict({"by_place": {"LA": {"article": 167, "ice": 101}}}, **claim)
-    assert (row["stated"], row["computed"], row["verdict"]) == ("167", "101", claims.DIFFERS)
-    corrected = {"by_place": {"LA": {"article": 101, "ice": 101}}}
+    values = {"by_place": {"LA": {"article": 167, "ice": 101, "ice_area": "LA"}}, "findings": []}
+    claim = _claim(stated_key="by_place.LA.article", key="by_place.LA", rule="place", quote="Los Angeles County (167)")
+    row = _rows([claim], values)[0][0]
+    assert (row["stated"], row["computed"], row["verdict"]) == (167, 101, claims.DIFFERS)
+    corrected = {"by_place": {"LA": {"article": 101, "ice": 101, "ice_area": "LA"}}, "findings": []}
     with pytest.raises(DataError, match=r"claims\.csv, line 2, column 'quote': the quote does not contain 101"):
-        _verdict(corrected, **claim)
-    row = _verdict(corrected, **(claim | {"quote": "Los Angeles County (101 arrests)"}))
-    assert (row["stated"], row["verdict"]) == ("101", claims.MATCHES)
+        _rows([claim], corrected)
+    row = _rows([claim | {"quote": "Los Angeles County (101 arrests)"}], corrected)[0][0]
+    assert (row["stated"], row["verdict"]) == (101, claims.MATCHES)
 
 
-@pytest.mark.parametrize("stated_value, stated_key", [("167", "by_place.LA.article"), ("", "")])
-def test_a_claim_gives_its_stated_value_one_way(tmp_path, stated_value, stated_key):
-    data = tmp_path / "data"
-    shutil.copytree(DATA / "raw" / "article-claims", data / "raw" / "article-claims")
-    path = data / "raw" / "article-claims" / "claims.csv"
-    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
-    rows[2].update(stated_value=stated_value, stated_key=stated_key)
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    path.write_text(out.getvalue(), encoding="utf-8")
-    with pytest.raises(DataError, match=r"claims\.csv, line 4, column 'stated_value': give the stated value either"):
-        claims.load(data)
+# --- not judged: other terms, missing values ------------------------------------------------------------
+
+
+def test_a_claim_is_not_checked_under_other_terms():
+    terms = "window_start=2017-03; window_end=2017-08"
+    claim = _claim(rule="percent", stated_value="-44%", unit="percent change", terms=terms)
+    same, _ = _rows([claim], {"v": -0.439}, {"window_start": "2017-03", "window_end": "2017-08"})
+    other, _ = _rows([claim], {"v": -0.741}, {"window_start": "2018-03", "window_end": "2018-08"})
+    assert same[0]["verdict"] == claims.MATCHES
+    assert other[0]["verdict"] == claims.NOT_CHECKED and other[0]["computed"] is None
+    assert "window_start was 2018-03 in this run, and the claim is about 2017-03" in why(other, "x")
+    cell = re.search(r'<tr id="claim-x".*?</tr>', page(other)["ledger"]).group(0)
+    assert "−74" not in cell  # no figure from another run is set beside the claim
+
+
+@pytest.mark.parametrize("rule, stated", [("equal", "498"), ("percent", "-44%"), ("near_zero", "virtually unchanged"),
+                                          ("at_most", "498"), ("nearly", "50"), ("equal_date", "2017-09-27")])
+def test_a_missing_value_is_never_a_verdict(rule, stated):
+    rows, _ = _rows([_claim(rule=rule, stated_value=stated, unit="percent change" if "%" in stated else "")],
+                    {"v": None})
+    assert rows[0]["verdict"] == claims.NOT_CHECKED and rows[0]["missing"] == "v"
+    assert "could not compute a value this claim needs (v) in this run" in why(rows, "x")
 
 
 def test_a_missing_result_key_is_an_error_naming_the_claim():
@@ -134,22 +252,102 @@ def test_goes_beyond_rule():
 
 
 def test_equal_date_rule():
-    row = _verdict({"v": "2017-09-24"}, rule="equal_date", stated_value="2017-09-24")
-    assert (row["verdict"], row["computed"], row["stated"]) == (claims.MATCHES, "24 September 2017",
-                                                                "24 September 2017")
-    assert _verdict({"v": "2017-09-25"}, rule="equal_date", stated_value="2017-09-24")["verdict"] == claims.DIFFERS
+    rows, _ = _rows([_claim(rule="equal_date", stated_value="2017-09-24", unit="date")], {"v": "2017-09-24"})
+    assert (rows[0]["verdict"], rows[0]["computed"], rows[0]["stated"]) == (claims.MATCHES, "2017-09-24", "2017-09-24")
+    assert '<td data-label="As stated">24 September 2017</td>' in page(rows)["ledger"]
+    wrong, _ = _rows([_claim(rule="equal_date", stated_value="2017-09-24", unit="date")], {"v": "2017-09-25"})
+    assert wrong[0]["verdict"] == claims.DIFFERS and "The source gives 25 September 2017." in why(wrong, "x")
 
 
-def test_a_claim_is_not_checked_under_other_terms():
-    terms = "window_start=2017-03; window_end=2017-08"
-    same = _verdict({"v": -0.439}, {"window_start": "2017-03", "window_end": "2017-08"}, rule="percent",
-                    stated_value="-44%", terms=terms)
-    other = _verdict({"v": -0.741}, {"window_start": "2018-03", "window_end": "2018-08"}, rule="percent",
-                     stated_value="-44%", terms=terms)
-    assert same["verdict"] == claims.MATCHES
-    assert other["verdict"] == claims.NOT_CHECKED
-    assert "window_start was 2018-03 in this run; the claim is about 2017-03" in other["reason"]
-    assert other["computed"] == ""  # no figure from another run is set beside the claim
+# --- the page's words ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("verdicts, text", [
+    ([claims.MATCHES, claims.MATCHES, claims.OUTDATED], "Of the article's 3 claims, 2 match their source and 1 was "
+                                                        "true when written but is no longer."),
+    ([claims.MATCHES, claims.OUTDATED, claims.OUTDATED], "Of the article's 3 claims, 1 matches its source and 2 were "
+                                                         "true when written but are no longer.")])
+def test_tally_sentence_agrees_with_its_counts(verdicts, text):
+    base = {"tested_ceiling": 45000, "min_ceiling": 67000, "min_ceiling_years": [1986], "since_year": 1980,
+            "is_lowest": True, "later_lower": {"2019": 30000}, "v": 1}
+    rows, _ = _rows([_claim(id=f"c{i}", rule="equal" if v == claims.MATCHES else "lowest_since",
+                            key="v" if v == claims.MATCHES else "tested_ceiling", stated_value="1" if
+                            v == claims.MATCHES else "45000") for i, v in enumerate(verdicts)], base)
+    assert [r["verdict"] for r in rows] == verdicts
+    assert page(rows)["verdict"] == text
+
+
+def test_every_verdict_names_its_source():
+    rows, _ = _rows([_claim(id="a", stated_value="1", source="ICE's release (as reproduced by dailycaller.com)"),
+                     _claim(id="b", stated_value="2", source="the Federal Register")], {"v": 1})
+    assert why(rows, "a").startswith("Matches ICE's release (as reproduced by dailycaller.com).")
+    assert why(rows, "b").startswith("Differs from the Federal Register.")
+
+
+def test_the_ledger_block_is_one_html_block_with_its_text_escaped():
+    rows, _ = _rows([_claim(claim="<script>alert(1)</script>", quote="<b>q</b>", stated_value="1")], {"v": 1})
+    ledger = page(rows)["ledger"]
+    assert "\n\n" not in ledger, "a blank line would end the HTML block and show the rest as text"
+    assert "<script>alert" not in ledger and "&lt;script&gt;" in ledger and "<b>q" not in ledger
+    assert '<a href="01_arrests_by_area.html">Arrests by area</a>' in ledger
+    assert '<span class="safecity-quote">The article: <q>&lt;b&gt;q&lt;/b&gt;</q></span>' in ledger
+
+
+def test_ledger_rows_put_claim_and_verdict_first_with_labels_for_a_phone():
+    rows, _ = _rows([_claim(stated_value="2")], {"v": 1})
+    ledger = page(rows)["ledger"]
+    head = re.findall(r'<th scope="col">([^<]+)</th>', ledger)
+    assert head[:2] == ["Claim", "Verdict"]
+    row = re.search(r'<tr id="claim-x" data-verdict="differs">(.*?)</tr>', ledger).group(1)
+    labels = re.findall(r'<td data-label="([^"]+)">', row)
+    assert labels[:2] == ["Claim", "Verdict"] and len(labels) == len(head)
+
+
+def test_ledger_legend_and_filter_offer_each_verdict_with_its_count():
+    rows, _ = _rows([_claim(id="a", stated_value="1"), _claim(id="b", stated_value="1"),
+                     _claim(id="c", stated_value="2")], {"v": 1})
+    ledger = page(rows)["ledger"]
+    assert '<div class="safecity-ledger-filter" role="group" aria-labelledby="ledger-filter" hidden>' in ledger
+    buttons = re.findall(r'<button type="button" data-verdict="([^"]*)" aria-pressed="(true|false)">([^<]+)</button>',
+                         ledger)
+    assert buttons == [("", "true", "All (3)"), ("matches", "false", "Matches (2)"), ("differs", "false", "Differs (1)")]
+    legend = ledger[ledger.index('<ul class="safecity-ledger-legend"'):ledger.index("</ul>")]
+    badges = re.findall(r'<span class="verdict verdict-([a-z-]+)">([^<]+)</span>', legend)
+    assert [b[0] for b in badges] == ["matches", "differs", "outdated", "beyond", "unchecked", "uncheckable"]
+    assert len({b[1] for b in badges}) == len(badges), "two verdicts share a badge"
+    assert "matches its source (2 claims)" in legend and "differs from its source (1 claim)" in legend
+
+
+# --- the data file ------------------------------------------------------------------------------------
+
+
+def _edit_claims(tmp_path, change):
+    data = tmp_path / "data"
+    shutil.copytree(DATA / "raw" / "article-claims", data / "raw" / "article-claims")
+    path = data / "raw" / "article-claims" / "claims.csv"
+    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+    change(rows)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    path.write_text(out.getvalue(), encoding="utf-8")
+    return data
+
+
+@pytest.mark.parametrize("stated_value, stated_key", [("167", "by_place.Los Angeles County.article"), ("", "")])
+def test_a_claim_gives_its_stated_value_one_way(tmp_path, stated_value, stated_key):
+    def change(rows):
+        rows[4].update(stated_value=stated_value, stated_key=stated_key)
+    with pytest.raises(DataError, match=r"claims\.csv, line 6, column 'stated_value': give the stated value either"):
+        claims.load(_edit_claims(tmp_path, change))
+
+
+def test_unknown_rule_and_unknown_followed_claim_are_data_errors(tmp_path):
+    with pytest.raises(DataError, match=r"claims\.csv, line 4, column 'rule'"):
+        claims.load(_edit_claims(tmp_path / "a", lambda rows: rows[2].update(rule="guess")))
+    with pytest.raises(DataError, match=r"claims\.csv, line 3, column 'follows': follows an unknown claim: nope"):
+        claims.load(_edit_claims(tmp_path / "b", lambda rows: rows[1].update(follows="nope")))
 
 
 def test_keys_survive_place_names_with_dots():
@@ -160,46 +358,43 @@ def test_keys_survive_place_names_with_dots():
         claims.lookup(values, "by_place.St. Louis.ice")
 
 
-@pytest.mark.parametrize("counts, text", [
-    ({claims.MATCHES: 2, claims.OUTDATED: 1}, "Of the article's 3 claims, 2 match the primary source and 1 was "
-                                              "true when written but is no longer"),
-    ({claims.MATCHES: 1, claims.OUTDATED: 2}, "Of the article's 3 claims, 1 matches the primary source and 2 "
-                                              "were true when written but are no longer")])
-def test_tally_sentence_agrees_with_its_counts(counts, text):
-    assert claims.tally_sentence({v: counts.get(v, 0) for v in claims.VERDICTS}) == text
+def test_no_page_labels_a_quote_as_the_projects_notes():
+    """Every quote is the article's own words (tests/test_quotes.py): no claim, column or page says otherwise."""
+    table = claims.load(DATA)
+    assert "quote_verified" not in table.columns
+    for path in list((ROOT / "book").glob("*.ipynb")) + list((ROOT / "safecity" / "templates").glob("*.md")):
+        assert "project's notes" not in path.read_text(encoding="utf-8"), path.name
 
 
-def test_unknown_rule_is_a_data_error(tmp_path):
-    data = tmp_path / "data"
-    shutil.copytree(DATA / "raw" / "article-claims", data / "raw" / "article-claims")
-    path = data / "raw" / "article-claims" / "claims.csv"
-    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
-    rows[3][rows[0].index("rule")] = "guess"
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerows(rows)
-    path.write_text(out.getvalue(), encoding="utf-8")
-    with pytest.raises(DataError, match=r"claims\.csv, line 4, column 'rule'"):
-        claims.load(data)
+def test_every_committed_verdict_names_its_source():
+    ledger = record.read("07_claims_ledger", ROOT / "book" / "results")
+    assert all(c["source"].strip() for c in ledger["values"]["claims"].values())
+    cells = re.findall(r'<td data-label="Why">(.*?)</td>', ledger["text"]["ledger"])
+    assert len(cells) == len(ledger["values"]["claims"])
+    openings = {claims.MATCHES: "Matches {}", claims.DIFFERS: "Differs from {}",
+                claims.OUTDATED: "True when written and no longer true, by {}", claims.BEYOND: "Goes beyond what {} shows"}
+    for cell, claim in zip(cells, (ledger["values"]["claims"][i] for i in ledger["values"]["order"])):
+        if claim["verdict"] in openings:
+            assert html.unescape(cell).startswith(openings[claim["verdict"]].format(claim["source"]) + "."), claim["id"]
 
 
-def test_ledger_html_escapes_text_and_links_evidence():
-    table = pd.DataFrame([{"id": "x", "claim": "<script>alert(1)</script>", "quote": "<b>q</b>", "stated": "1",
-                           "computed": "1", "verdict": claims.MATCHES, "reason": "r",
-                           "evidence": "01_arrests_by_area.html#a", "evidence_title": "Arrests by area"}])
-    html = claims.to_html(table)
-    assert "<script>alert" not in html and "&lt;script&gt;" in html and "<b>q" not in html
-    assert '<a href="01_arrests_by_area.html#a">Arrests by area</a>' in html
+def test_all_in_rule_names_what_is_not_on_the_list():
+    claim = _claim(rule="all_in", stated_value="Iran; Syria", key="v")
+    inside, _ = _rows([claim], {"v": ["Iran", "Syria", "Chad"]})
+    outside, _ = _rows([claim], {"v": ["Iran", "Chad"]})
+    assert (inside[0]["verdict"], outside[0]["verdict"]) == (claims.MATCHES, claims.DIFFERS)
+    assert "All 2 (Iran and Syria) are on the source's list." in why(inside, "x")
+    assert "Not on the source's list: Syria." in why(outside, "x")
 
 
-def test_a_quote_not_read_in_the_article_says_so():
-    rows = claims.evaluate(pd.concat([_claim(id="a", quote="read", quote_verified=True, stated_value="1"),
-                                      _claim(id="b", quote="noted", quote_verified=False, stated_value="1")]), {"arrests": _record({"v": 1})})
-    assert rows["quote_verified"].tolist() == [True, False]
-    html = claims.to_html(rows)
-    assert html.count("not read in the article's full text") == 1
-    assert "The article: <q>read</q>" in html
-    assert "The article: <q>noted</q>" not in html
-    assert "From the project's notes (not read in the article's full text): <q>noted</q>" in html
-    assert claims.quotes_sentence(rows).startswith("1 claim with the article's own words, and 1 claim with wording "
-                                                   "from the project's notes")
-    assert claims.quotes_sentence(rows[rows["quote_verified"]]) == "each with the article's own words"
+@pytest.mark.parametrize("name", ["intro", "methods", "05_sources", "06_downloads", "07_claims_ledger"])
+def test_the_ledgers_pages_hold_headings_and_whole_glued_blocks_only(name):
+    """Pages that keep no record of their own (the intro, Methods, Sources, Downloads) follow the same rule as the
+    chapters: every sentence comes from a template, glued whole."""
+    import nbformat
+
+    for cell in nbformat.read(ROOT / "book" / f"{name}.ipynb", as_version=4).cells:
+        if cell.cell_type == "markdown":
+            prose_left = re.sub(r"```\{[\w:-]+\}[^\n]*\n(:[^\n]*\n)*```", "", cell.source)  # glued blocks, dates
+            prose_left = re.sub(r"^#+ .*$", "", prose_left, flags=re.M)
+            assert "{glue:text}" not in cell.source and not prose_left.strip(), (name, prose_left.strip()[:200])

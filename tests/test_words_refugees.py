@@ -244,21 +244,26 @@ def test_the_monthly_chart_marks_refugee_orders_only(inputs, base_years):
     assert "Dashed rule: Executive Order 14163, 27 January 2025." in text["refugees_listed_countries_by_month_alt"]
 
 
-def test_the_ledger_reads_the_pages_words_and_gives_no_verdict_for_a_missing_ceiling(inputs, base_years):
-    from safecity import claims
+def test_the_ledger_shows_the_pages_later_ceilings_and_gives_no_verdict_for_a_missing_ceiling(inputs, base_years):
+    from safecity import claims, prose
 
     claim = claims.load(DATA)
     claim = claim[claim["id"] == "refugee-lowest"]
+
+    def ledger(values):
+        records = {"refugees": {"values": record._plain(values), "parameters": PARAMETERS}}
+        rows = claims.evaluate(claim, records)
+        page = prose.blocks("07_claims_ledger", record._plain(claims.record_values(rows, records))
+                            | {"run": record.run_context({}, [])})
+        return rows[0], page["ledger"]
+
     values, text = render(inputs, base_years)
-    row = claims.evaluate(claim, {"refugees": {"values": record._plain(values), "text": text,
-                                               "parameters": PARAMETERS}}).iloc[0]
-    assert row["verdict"] == claims.OUTDATED and text["later_lower_detail"] in row["reason"]
+    row, page = ledger(values)
+    assert row["verdict"] == claims.OUTDATED and text["later_lower_detail"] in page  # the page's own words
     years = base_years.copy()
     years.loc[years["fiscal_year"] == 1990, ["ceiling_set", "ceiling_final"]] = pd.NA
     values, text = render(inputs, years)
-    row = claims.evaluate(claim, {"refugees": {"values": record._plain(values), "text": text,
-                                               "parameters": PARAMETERS}}).iloc[0]
-    assert row["verdict"] == claims.UNCHECKABLE
+    assert ledger(values)[0]["verdict"] == claims.NOT_CHECKED  # a missing value is never a verdict
 
 
 def test_no_ceiling_for_the_tested_year_leaves_both_ledger_claims_unchecked(inputs, base_years):
@@ -272,5 +277,5 @@ def test_no_ceiling_for_the_tested_year_leaves_both_ledger_claims_unchecked(inpu
     table = table[table["chapter"] == "refugees"]
     rows = claims.evaluate(table, {"refugees": {"values": record._plain(values), "text": text,
                                                 "parameters": PARAMETERS}})
-    assert set(rows["verdict"]) == {claims.UNCHECKABLE}
+    assert {r["verdict"] for r in rows} == {claims.NOT_CHECKED}  # a missing value is never a verdict
     assert "when it was written" not in " ".join(text.values())

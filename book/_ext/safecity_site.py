@@ -1,0 +1,146 @@
+"""What the site adds at build time, from the book's committed history and its results records:
+
+- ``safecity-dates`` (optional argument: a notebook name) — "Published …; updated …" for the page;
+- ``safecity-corrections`` — every change to a finding since publication, with its date and reason;
+- on the claims ledger's page, each claim as schema.org ``ClaimReview`` JSON-LD, the structured data
+  fact-checkers publish for search engines.
+
+Dates come from git, never from the clock. The words are the `dates` and `corrections` blocks of
+`safecity/templates/corrections.md` and the ledger's own verdict names (`templates/_ledger.md`).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from pathlib import Path
+
+from docutils import nodes
+from docutils.statemachine import StringList
+from sphinx.util.docutils import SphinxDirective
+
+from safecity import ROOT, history, prose
+
+
+@functools.lru_cache(maxsize=1)
+def _words(publisher: str) -> tuple[dict, dict]:
+    dates = history.dates(ROOT)
+    entries = history.entries(ROOT)
+    return dates, {"entries": entries, "history_available": bool(dates["published"]),
+                   "published": dates["published"], "publisher": publisher}
+
+
+class _Rendered(SphinxDirective):
+    block = ""
+
+    def values(self) -> dict:
+        raise NotImplementedError
+
+    def run(self):
+        # This page's words depend on the git history, which Sphinx does not watch: see _outdated.
+        if not hasattr(self.env, "safecity_history_docs"):
+            self.env.safecity_history_docs = set()
+        self.env.safecity_history_docs.add(self.env.docname)
+        text = prose.blocks("corrections", self.values())[self.block]
+        container = nodes.container(classes=[f"safecity-{self.block}"])
+        self.state.nested_parse(StringList(text.splitlines(), source="corrections.md"), self.content_offset,
+                                container)
+        return [container]
+
+
+class Dates(_Rendered):
+    block = "dates"
+    optional_arguments = 1
+
+    def values(self):
+        dates, values = _words(self.config.safecity_publisher)
+        page = self.arguments[0] if self.arguments else None
+        updated = dates["updated"].get(page, dates["published"]) if page else dates["book_updated"]
+        return values | {"updated": updated}
+
+
+class Corrections(_Rendered):
+    block = "corrections"
+
+    def values(self):
+        return _words(self.config.safecity_publisher)[1] | {"updated": ""}
+
+
+def _digest() -> str:
+    template = Path(prose.__file__).with_name("templates") / "corrections.md"
+    return history.digest(ROOT) + hashlib.sha256(template.read_bytes()).hexdigest()
+
+
+def _outdated(app, env, added, changed, removed):
+    """Pages that date themselves or list corrections are read again whenever the history has changed."""
+    digest = _digest()
+    if getattr(env, "safecity_history_digest", None) == digest:
+        return []
+    env.safecity_history_digest = digest
+    return sorted(getattr(env, "safecity_history_docs", set()) - set(removed))
+
+
+def _purge(app, env, docname):
+    getattr(env, "safecity_history_docs", set()).discard(docname)
+
+
+LEDGER = "07_claims_ledger"
+
+
+def claim_reviews(ledger: dict, article: dict, published: str, publisher: str, page_url: str) -> list[dict]:
+    """One schema.org ClaimReview per claim of the ledger record, in the ledger's order."""
+    names = prose.ENV.get_template("_ledger.md").module
+    claims = ledger["values"]["claims"]
+    reviews = []
+    for claim_id in ledger["values"]["order"]:
+        c = claims[claim_id]
+        review = {
+            "@context": "https://schema.org",
+            "@type": "ClaimReview",
+            "url": f"{page_url}#claim-{claim_id}",
+            "claimReviewed": c["quote"],
+            "itemReviewed": {
+                "@type": "Claim",
+                "author": {"@type": "Organization", "name": article["publisher"]},
+                "datePublished": article["datePublished"],
+                "appearance": {"@type": "NewsArticle", "url": article["url"], "headline": article["headline"],
+                               "datePublished": article["datePublished"],
+                               "author": {"@type": "Person", "name": article["author"]},
+                               "publisher": {"@type": "Organization", "name": article["publisher"]}},
+            },
+            "author": {"@type": "Organization", "name": publisher},
+            "reviewRating": {"@type": "Rating", "alternateName": str(names.verdict_with_source(c))},
+        }
+        if published:
+            review["datePublished"] = published
+        reviews.append(review)
+    return reviews
+
+
+def _claim_review_script(app, pagename, templatename, context, doctree):
+    """Adds the ledger's ClaimReview data to its page (inert data for search engines: nothing is loaded)."""
+    if pagename != f"book/{LEDGER}" or "body" not in context:
+        return
+    import json
+
+    from safecity import record
+
+    ledger = record.read(LEDGER, Path(app.srcdir, "book", "results"))
+    # The article's own details are project data, the same for every run.
+    package = json.loads(Path(ROOT, "data", "raw", "article-claims", "datapackage.json").read_text("utf-8"))
+    dates, _ = _words(app.config.safecity_publisher)
+    base = (app.config.html_baseurl or "").rstrip("/")
+    url = f"{base}/{pagename}.html" if base else f"{pagename}.html"
+    data = claim_reviews(ledger, package["article"], dates["published"], app.config.safecity_publisher, url)
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True).replace("</", "<\\/")
+    context["body"] += f'\n<script type="application/ld+json" id="safecity-claimreview">{text}</script>\n'
+
+
+def setup(app):
+    app.connect("html-page-context", _claim_review_script)
+    app.connect("env-get-outdated", _outdated)
+    app.connect("env-purge-doc", _purge)
+    app.add_config_value("safecity_publisher", "Operation Safe City, checked", "env")
+    app.add_directive("safecity-dates", Dates)
+    app.add_directive("safecity-corrections", Corrections)
+    return {"parallel_read_safe": False, "parallel_write_safe": True}
