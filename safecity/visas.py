@@ -596,6 +596,10 @@ def results(data: VisaData, comparison: Comparison) -> dict:
     out["n_missing_months"] = len(out["window_missing_months"]) + len(out["baseline_missing_months"])
     for key, value in changes.items():
         out[f"{key}_change"] = value
+    for g in groups:  # the claims ledger reads each list and its length by the group's key
+        if not g["all"]:
+            out[f"{g['key']}_countries"] = g["n_countries"]
+            out[f"{g['key']}_country_list"] = list(g["countries"])
     out.update(_politico_values(data, comparison, changes))
     out["politico_published"] = out["politico"]["published"]
     coverage = class_coverage(data, comparison)

@@ -194,7 +194,8 @@ def test_a_parameter_override_is_said_on_the_page_and_not_passed_off_as_the_clai
     results = book / "book" / "results"
     visas = record.read("03_visas", results)
     assert visas["overridden"] == ["window_end", "window_start"]
-    assert visas["text"]["window_label"] == "March–August 2018"
+    assert (visas["values"]["window_start"], visas["values"]["window_end"]) == ("2018-03", "2018-08")
+    assert "March–August 2018" in visas["text"]["verdict"] and "judges none" in visas["text"]["verdict"]
     assert "Computed with other parameters" in page_text(book / "book" / "03_visas.ipynb")
     verdict = verdicts(results)
     for claim_id in ("politico-six", "politico-arab", "politico-muslim", "politico-all"):
@@ -317,6 +318,7 @@ def test_the_majority_muslim_list_is_described_in_the_same_words_everywhere():
 
     words = country_groups.group(ROOT / "data", "raw/country-groups/muslim-majority-countries.csv").description
     assert "Pew Research Center" in words
-    assert record.read("03_visas", ROOT / "book" / "results")["text"]["muslim_list_description"] == words
+    groups = record.read("03_visas", ROOT / "book" / "results")["values"]["groups"]
+    assert next(g for g in groups if g["key"] == "muslim")["description"] == words
     assert "Pew Research Center" in glued_md(ROOT / "book" / "methods.ipynb")["visas"]
     assert words in html.unescape(page_text(ROOT / "book" / "05_sources.ipynb"))

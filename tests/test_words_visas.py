@@ -338,7 +338,6 @@ def test_every_block_of_the_template_is_shown_on_the_page_and_the_notebook_has_n
         else:
             read |= set(re.findall(r'text\["(\w+)"\]', cell.source))
     chart = {f"visas_proclamation_countries_{part}" for part in ("title", "subtitle", "alt", "source", "note")}
-    chart.add("finding")  # shown on the introduction, through the claims ledger's findings
     blocks = set(prose.ENV.get_template("03_visas.md").blocks)
     assert blocks == glued | read | chart, (blocks - (glued | read | chart), (glued | read) - blocks)
     assert "verdict" == next(iter(prose.ENV.get_template("03_visas.md").blocks))  # the page opens with its verdict
