@@ -474,6 +474,9 @@ def chapter_findings(rows: list[dict], records: dict[str, dict]) -> dict:
             "narrower": [{k: r.get(k) for k in ("id", "place", "stated", "part", "computed", "explains_gap")}
                          for r in rows if r["rule"] == "place" and r.get("whole_under_narrower_name")
                          and r["id"] in _chapter_ids(rows, chapter)],
+            # Whether one area's difference explains the whole gap between the places' sum and the total.
+            "gap_explained": any(x.get("kind") == "subset" and x.get("explains_gap")
+                                 for x in ((record or {}).get("values") or {}).get("findings") or []),
         }
     return out
 

@@ -41,7 +41,8 @@ class _Rendered(SphinxDirective):
         if not hasattr(self.env, "safecity_history_docs"):
             self.env.safecity_history_docs = set()
         self.env.safecity_history_docs.add(self.env.docname)
-        text = prose.blocks("corrections", self.values())[self.block]
+        # Commit messages are people's words, not computed values: they may say "None" and still be right.
+        text = prose.blocks("corrections", self.values(), check_leaks=self.block != "corrections")[self.block]
         container = nodes.container(classes=[f"safecity-{self.block}"])
         self.state.nested_parse(StringList(text.splitlines(), source="corrections.md"), self.content_offset,
                                 container)
