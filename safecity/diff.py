@@ -66,8 +66,16 @@ def _computed(value) -> str:
 def _value(values: dict, key: str) -> str:
     if key not in values or values[key] is None:
         return "not computed"
+    from . import prose
+
     value = values[key]
-    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else _show(value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return prose.num(value)
+    if isinstance(value, float):  # a share or a change is a fraction; the book shows it as a percentage
+        return prose.pct(value) if abs(value) <= 1 else prose.num(value, 1)
+    return _show(value)
 
 
 def _name(record: dict, notebook: str) -> str:
@@ -99,7 +107,8 @@ def changes(old: dict[str, dict], new: dict[str, dict]) -> tuple[list[str], list
         labels = {**before.get("labels", {}), **after.get("labels", {})}
         old_values, new_values = before.get("values") or {}, after.get("values") or {}
         for key, label in labels.items():
-            if old_values.get(key, ...) != new_values.get(key, ...):
+            # Compared as a reader would see them: a change too small to show is not a change of the finding.
+            if _value(old_values, key) != _value(new_values, key):
                 findings.append(f"{label}: {_value(old_values, key)} → {_value(new_values, key)}")
         old_text, new_text = before.get("text", {}), after.get("text", {})
         reworded = []

@@ -83,7 +83,7 @@ def test_every_toc_chapter_has_a_record_naming_its_parameters_and_inputs():
         assert rec["notebook"] == name and rec["overridden"] == []
         assert rec["inputs"] and all(v.startswith("sha256:") for v in rec["inputs"].values())
         assert all(not str(p).startswith("..") for p in rec["parameters"].values())  # no machine paths
-        assert set(rec["labels"]) <= set(rec["text"])
+        assert set(rec["labels"]) <= set(rec["values"])  # labels name the values `safecity diff` reports
 
 
 def test_each_page_shows_the_text_its_record_holds():
