@@ -56,7 +56,7 @@ def test_published_and_updated_dates_follow_the_history_not_the_clock(repo):
     page = prose.blocks("corrections", {"entries": history.entries(repo), "history_available": True,
                                         "published": dates["published"], "updated": "2026-11-20",
                                         "publisher": "test project"})
-    assert page["dates"].startswith("Published 1 November 2026; updated 20 November 2026 by *test project*.")
+    assert page["dates"].startswith("Published 1 November 2026; updated 20 November 2026 by *test project* ([corrections](corrections.md)).")
     assert "**20 November 2026.** Correct Denver" in page["corrections"]
     assert "&lt;as reprinted&gt;" in page["corrections"]  # a commit message is text, never markup
 
