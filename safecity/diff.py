@@ -18,8 +18,6 @@ from . import ROOT
 from .validate import display_path
 
 RESULTS = Path("book", "results")
-#: How a line of changed passages begins (the Corrections page counts these rather than naming them).
-REWORDED = "words changed in"
 #: How many changed input files are named one by one before the rest are counted.
 MAX_FILES = 8
 
@@ -82,8 +80,21 @@ def _name(record: dict, notebook: str) -> str:
     return record.get("title") or notebook
 
 
-def changes(old: dict[str, dict], new: dict[str, dict]) -> tuple[list[str], list[str]]:
-    """(findings that changed, input files that changed), each a list of plain-language lines."""
+def _headline(block: str) -> bool:
+    """A block reported in full when it changes: a page's verdict, a chart's title or subtitle."""
+    return block == "verdict" or block.endswith(("_title", "_subtitle"))
+
+
+def reworded_blocks(before: dict, after: dict) -> list[str]:
+    """The other passages of a page whose words changed, by block name."""
+    old_text, new_text = before.get("text", {}), after.get("text", {})
+    return [block for block in sorted(set(old_text) | set(new_text))
+            if old_text.get(block) != new_text.get(block) and not _headline(block)]
+
+
+def changes(old: dict[str, dict], new: dict[str, dict], name_reworded: bool = True) -> tuple[list[str], list[str]]:
+    """(findings that changed, input files that changed), each a list of plain-language lines. Passages that
+    changed other than verdicts and chart titles are named in one line (`name_reworded=False` leaves it out)."""
     findings: list[str] = []
     for notebook in sorted(set(old) | set(new)):
         before, after = old.get(notebook), new.get(notebook)
@@ -111,11 +122,8 @@ def changes(old: dict[str, dict], new: dict[str, dict]) -> tuple[list[str], list
             if _value(old_values, key) != _value(new_values, key):
                 findings.append(f"{label}: {_value(old_values, key)} → {_value(new_values, key)}")
         old_text, new_text = before.get("text", {}), after.get("text", {})
-        reworded = []
         for block in sorted(set(old_text) | set(new_text)):
-            if old_text.get(block) == new_text.get(block):
-                continue
-            if block.endswith(("_title", "_subtitle")) or block == "verdict":
+            if old_text.get(block) != new_text.get(block) and _headline(block):
                 what = "verdict" if block == "verdict" else "chart " + block.rsplit("_", 1)[-1]
                 if block not in old_text:
                     findings.append(f"{title}, {what}: new, “{new_text[block]}”")
@@ -123,10 +131,9 @@ def changes(old: dict[str, dict], new: dict[str, dict]) -> tuple[list[str], list
                     findings.append(f"{title}, {what}: removed (was “{old_text[block]}”)")
                 else:
                     findings.append(f"{title}, {what}: “{old_text[block]}” → “{new_text[block]}”")
-            else:
-                reworded.append(block)
-        if reworded:
-            findings.append(f"{title}: {REWORDED} {', '.join(reworded)}")
+        reworded = reworded_blocks(before, after)
+        if reworded and name_reworded:
+            findings.append(f"{title}: words changed in {', '.join(reworded)}")
         old_claims = (before.get("values") or {}).get("claims") or {}
         new_claims = (after.get("values") or {}).get("claims") or {}
         for claim_id in list(old_claims) + [c for c in new_claims if c not in old_claims]:

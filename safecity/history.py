@@ -43,10 +43,9 @@ def entries(root: Path = ROOT) -> list[dict]:
         after = diff.committed(c["commit"], root) or {}
         pages = []
         for notebook in sorted(set(before) & set(after)):
-            changed, _files = diff.changes({notebook: before[notebook]}, {notebook: after[notebook]})
-            marker = f": {diff.REWORDED} "
-            reworded = sum(len(line.split(marker, 1)[1].split(", ")) for line in changed if marker in line)
-            changed = [line for line in changed if marker not in line]
+            pair = ({notebook: before[notebook]}, {notebook: after[notebook]})
+            changed, _files = diff.changes(*pair, name_reworded=False)
+            reworded = len(diff.reworded_blocks(before[notebook], after[notebook]))
             if changed or reworded:
                 pages.append({"notebook": notebook, "title": after[notebook].get("title") or notebook,
                               "changes": changed, "n_changes": len(changed), "n_reworded": reworded})

@@ -100,18 +100,19 @@ EDGES = [made(498, 172, DUI=86, bribery=0), made(498, 317, DUI=86, assault=86), 
          made(498, 317, DUI=86, assault=120), made(498, 317, DUI=86, prostitution=5)]
 
 
+def generated_with_edges(test):
+    """A property test over generated chapters, always also run on each of the EDGES."""
+    for edge in EDGES:
+        test = example(edge)(test)
+    return SETTINGS(given(chapters())(test))
+
+
 def largest_of(counts: dict[str, int]) -> list[str]:
     top = max(counts.values())
     return sorted(name for name, people in counts.items() if people == top)
 
 
-@SETTINGS
-@given(chapters())
-@example(EDGES[0])
-@example(EDGES[1])
-@example(EDGES[2])
-@example(EDGES[3])
-@example(EDGES[4])
+@generated_with_edges
 def test_stated_counts_are_the_computed_ones(generated):
     chapter, counts = generated
     total, convicted = chapter.total, chapter.convicted
@@ -131,13 +132,7 @@ def test_stated_counts_are_the_computed_ones(generated):
         assert not re.search(r"\bnan\b|\bNone\b", block)
 
 
-@SETTINGS
-@given(chapters())
-@example(EDGES[0])
-@example(EDGES[1])
-@example(EDGES[2])
-@example(EDGES[3])
-@example(EDGES[4])
+@generated_with_edges
 def test_largest_and_most_common_words_follow_the_largest_category(generated):
     chapter, counts = generated
     values, text = render(chapter)
@@ -231,13 +226,7 @@ def test_no_verdict_on_other_parameters_or_other_terms(generated, how):
         assert not any(q in block for q in quotes), name  # the article's words are not weighed either
 
 
-@SETTINGS
-@given(chapters())
-@example(EDGES[0])
-@example(EDGES[1])
-@example(EDGES[2])
-@example(EDGES[3])
-@example(EDGES[4])
+@generated_with_edges
 def test_chart_text_alternatives_agree_with_the_prose(generated):
     chapter, counts = generated
     values, text = render(chapter)

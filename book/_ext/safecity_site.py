@@ -124,15 +124,15 @@ def _claim_review_script(app, pagename, templatename, context, doctree):
         return
     import json
 
-    from safecity import record
+    from safecity import claims, record
 
     ledger = record.read(LEDGER, Path(app.srcdir, "book", "results"))
-    # The article's own details are project data, the same for every run.
-    package = json.loads(Path(ROOT, "data", "raw", "article-claims", "datapackage.json").read_text("utf-8"))
     dates, _ = _words(app.config.safecity_publisher)
     base = (app.config.html_baseurl or "").rstrip("/")
     url = f"{base}/{pagename}.html" if base else f"{pagename}.html"
-    data = claim_reviews(ledger, package["article"], dates["published"], app.config.safecity_publisher, url)
+    # The article's own details are project data, the same for every run.
+    article = claims.article(Path(ROOT, "data"))
+    data = claim_reviews(ledger, article, dates["published"], app.config.safecity_publisher, url)
     text = json.dumps(data, ensure_ascii=False, sort_keys=True).replace("</", "<\\/")
     context["body"] += f'\n<script type="application/ld+json" id="safecity-claimreview">{text}</script>\n'
 
