@@ -12,6 +12,7 @@ chapter could not compute, is not checked: a missing value is never a verdict.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -48,7 +49,7 @@ FINDING_KEYS = {
     "refugees": ["since_year", "tested_year", "tested_ceiling", "min_ceiling", "min_ceiling_years", "later_lower"],
 }
 #: The ledger's blocks the intro shows, in order.
-INTRO_BLOCKS = ["verdict", "finding_arrests", "finding_offences", "finding_visas", "finding_refugees", "finding_ledger"]
+INTRO_BLOCKS = ["verdict", "cards_intro", "finding_arrests", "finding_offences", "finding_visas", "finding_refugees", "finding_ledger"]
 #: The claims each finding's headline is chosen from.
 FINDING_CLAIMS = {
     "arrests": ["places-sum"],
@@ -370,11 +371,12 @@ def evaluate(claims: pd.DataFrame, records: dict[str, dict], source: str = "clai
                 raise ValueError(f"claim {claim['id']}: chapter '{claim['chapter']}' has no result {exc}") from None
         page = record.get("notebook", "")
         link = f"{page}.html" + (f"#{claim['section']}" if claim["section"] else "") if page else ""
-        rows.append({"id": claim["id"], "claim": claim["claim"], "quote": claim.get("quote", ""),
+        rows.append({"id": claim["id"], "number": line - 1, "claim": claim["claim"], "quote": claim.get("quote", ""),
                      "rule": claim["rule"], "chapter": claim["chapter"], "unit": claim.get("unit", ""), "stated": stated,
                      "stated_kind": value_kind(claim, stated), "computed_kind": value_kind(claim, outcome["computed"]),
                      "source": claim.get("source", ""), "source_url": claim.get("source_url", ""),
                      "note": claim.get("note", ""), "evidence": link, "evidence_title": record.get("title", ""),
+                     "group": claim.get("group", ""),
                      "follows": _ids(claim.get("follows")), "follows_from": [],
                      "context": context(claim, records, source, line), **outcome})
     by_id = {row["id"]: row for row in rows}
@@ -410,7 +412,6 @@ def context(claim: dict, records: dict[str, dict], source: str, line: int) -> li
 
 def _stated_from(claim: dict, record: dict, source: str, line: int):
     """The article's figure as the chapter's record holds it, checked against the claim's quote."""
-    import re
 
     try:
         value = lookup(record["values"], claim["stated_key"])
@@ -485,11 +486,60 @@ def _chapter_ids(rows: list[dict], chapter: str) -> set[str]:
     return {r["id"] for r in rows if r.get("chapter") == chapter}
 
 
+#: Verdicts that fold into their group's line: routine confirmations, and claims no data here can speak to.
+FOLDED = (MATCHES, UNCHECKABLE, NOT_CHECKED)
+#: The order the claims that matter are shown in: errors first. Within a verdict, the article's order.
+LEAD_ORDER = [DIFFERS, BEYOND, OUTDATED, MATCHES, NOT_CHECKED, UNCHECKABLE]
+#: The pages that open with verdict cards: the intro and each chapter that checks claims or gives their context.
+CARD_PAGES = ["intro", "arrests", "seattle", "offences", "visas", "refugees"]
+
+
+def layout(rows: list[dict]) -> dict:
+    """The ledger's reading order. `lead`: the claims that matter (no `group` in claims.csv, or a verdict that
+    does not fold), errors first. `folds`: the rest, one line per group and verdict (confirmations first, then
+    the article's order), each with its claims, the source they share (empty when they name different ones)
+    and, on a group's first line, how many of the group's claims are among the lead."""
+    lead = sorted((r for r in rows if not r["group"] or r["verdict"] not in FOLDED),
+                  key=lambda r: LEAD_ORDER.index(r["verdict"]))
+    lead_ids = [r["id"] for r in lead]
+    folds: dict[tuple[str, str], list[dict]] = {}
+    for row in rows:
+        if row["id"] not in lead_ids:
+            folds.setdefault((row["group"], row["verdict"]), []).append(row)
+    lines, seen = [], set()
+    for (group, verdict), members in sorted(folds.items(), key=lambda item: LEAD_ORDER.index(item[0][1])):
+        sources = {m["source"] for m in members}
+        first = group not in seen
+        seen.add(group)
+        lines.append({"id": f"{_slug(group)}-{_slug(verdict)}", "group": group, "verdict": verdict,
+                      "ids": [m["id"] for m in members], "n": len(members),
+                      "source": sources.pop() if len(sources) == 1 and verdict in JUDGED else "",
+                      "n_in_lead": sum(1 for r in lead if r["group"] == group) if first else 0})
+    return {"lead": lead_ids, "folds": lines}
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def cards(rows: list[dict], lead: list[str]) -> dict[str, list[str]]:
+    """The verdict cards each page opens with: the claims that matter, on the intro, and on each chapter those
+    it checks or gives context for."""
+    by_id = {r["id"]: r for r in rows}
+    shown = {"intro": lead}
+    for page in CARD_PAGES[1:]:
+        shown[page] = [i for i in lead if by_id[i]["chapter"] == page
+                       or any(x["chapter"] == page for x in by_id[i]["context"])]
+    return shown
+
+
 def record_values(rows: list[dict], records: dict[str, dict]) -> dict:
     """What the ledger's results record keeps: each claim with its verdict and the values that decided it,
-    the tally and the intro's findings."""
+    the tally, the ledger's reading order, each page's verdict cards and the intro's findings."""
+    order = layout(rows)
     return {"claims": {row["id"]: row for row in rows}, "order": [row["id"] for row in rows],
-            "verdicts": VERDICTS, "tally": tally(rows), "findings": chapter_findings(rows, records)}
+            "verdicts": VERDICTS, "tally": tally(rows), "layout": order, "cards": cards(rows, order["lead"]),
+            "findings": chapter_findings(rows, records)}
 
 
 #: The chapter values the Methods page states, by chapter (None when the chapter has no record).

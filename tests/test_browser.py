@@ -216,25 +216,32 @@ def phone(browser, server):
 
 
 def _visible_rows(page) -> list[str]:
-    return page.locator(".safecity-ledger-table tbody tr:visible").evaluate_all("rows => rows.map(r => r.id)")
+    return page.locator(".safecity-ledger-table tbody tr[data-verdict]:visible").evaluate_all(
+        "rows => rows.map(r => r.id)")
+
+
+def _lead_rows(page) -> list[str]:
+    return page.locator(".safecity-ledger-lead tr[data-verdict]").evaluate_all("rows => rows.map(r => r.id)")
 
 
 def test_ledger_filters_by_verdict_from_the_keyboard(visit):
-    """A reader tabs to a verdict button and presses Enter: only those claims stay; "All" brings every one back."""
+    """A reader tabs to a verdict button and presses Enter: only those claims stay, folded or not; "All" brings
+    back the ledger as it opened."""
     page = visit(LEDGER).page
-    rows = page.locator(".safecity-ledger-table tbody tr")
-    everyone = _visible_rows(page)
-    assert len(everyone) == rows.count() > 0
+    rows = page.locator(".safecity-ledger-table tbody tr[data-verdict]")
+    opened = _visible_rows(page)
+    assert opened == _lead_rows(page) and 0 < len(opened) < rows.count(), "routine claims start folded"
+    everyone = rows.evaluate_all("rows => rows.map(r => r.id)")
     buttons = page.locator(".safecity-ledger-filter button")
     assert buttons.first.is_visible() and buttons.first.get_attribute("aria-pressed") == "true"
     verdicts = rows.evaluate_all("rows => rows.map(r => r.dataset.verdict)")
-    target = next(i for i in range(1, buttons.count()) if buttons.nth(i).get_attribute("data-verdict") != verdicts[0])
+    target = next(i for i in range(1, buttons.count()) if buttons.nth(i).get_attribute("data-verdict") == "matches")
     chosen = buttons.nth(target)
-    wanted = chosen.get_attribute("data-verdict")
     chosen.focus()  # then the keyboard, as a reader without a mouse would
     page.keyboard.press("Enter")
-    expected = [r for r, v in zip(everyone, verdicts) if v == wanted]
+    expected = [r for r, v in zip(everyone, verdicts) if v == "matches"]
     assert _visible_rows(page) == expected and 0 < len(expected) < len(everyone)
+    assert set(expected) - set(opened), "the filter shows the folded claims with that verdict too"
     assert chosen.get_attribute("aria-pressed") == "true" and buttons.first.get_attribute("aria-pressed") == "false"
     count = int(re.search(r"\((\d+)\)$", chosen.inner_text()).group(1))
     assert count == len(expected)
@@ -244,15 +251,50 @@ def test_ledger_filters_by_verdict_from_the_keyboard(visit):
         page.keyboard.press("Shift+Tab")
     assert page.evaluate("() => document.activeElement.dataset.verdict") == ""
     page.keyboard.press("Space")  # a button answers to Space too
-    assert _visible_rows(page) == everyone
+    assert _visible_rows(page) == opened
 
 
-def test_ledger_legend_names_every_verdict_shown(visit):
-    """Every badge in the table is explained in the legend above it."""
+def test_ledger_folds_routine_claims_into_one_line_per_group_that_opens(visit):
+    """Each folded line is a button that says how many claims it holds; pressing it shows exactly those."""
     page = visit(LEDGER).page
-    legend = set(page.locator(".safecity-ledger-legend .verdict").all_inner_texts())
-    used = set(page.locator(".safecity-ledger-table .verdict").all_inner_texts())
-    assert used and used <= legend
+    folds = page.locator("tbody.safecity-ledger-fold")
+    assert folds.count() > 0
+    for i in range(folds.count()):
+        fold = folds.nth(i)
+        button = fold.locator(".safecity-ledger-heading button")
+        members = fold.locator("tr[data-verdict]")
+        assert button.get_attribute("aria-expanded") == "false" and members.first.is_hidden()
+        assert f": {members.count()} " in button.inner_text()
+        assert len(set(members.evaluate_all("rows => rows.map(r => r.dataset.verdict)"))) == 1
+        button.click()
+        assert button.get_attribute("aria-expanded") == "true"
+        assert fold.locator("tr[data-verdict]:visible").count() == members.count()
+        button.click()
+        assert members.first.is_hidden()
+
+
+def test_ledger_can_follow_the_articles_order(visit):
+    """"The article's order" lists every claim as the article makes them, without the groups' lines."""
+    page = visit(LEDGER).page
+    page.locator('.safecity-ledger-order button[data-order="article"]').click()
+    numbers = page.locator(".safecity-ledger-table tbody tr[data-verdict]:visible").evaluate_all(
+        "rows => rows.map(r => Number(r.dataset.number))")
+    assert numbers == list(range(1, page.locator(".safecity-ledger-table tbody tr[data-verdict]").count() + 1))
+    assert page.locator(".safecity-ledger-heading:visible").count() == 0
+    page.locator('.safecity-ledger-order button[data-order="grouped"]').click()
+    assert _visible_rows(page) == _lead_rows(page)
+
+
+def test_a_link_to_a_folded_claim_opens_its_group(visit, server):
+    """A claim's address (the ClaimReview url, a chapter's link) shows that claim even when its group is folded."""
+    page = visit(INTRO).page
+    page.goto(server.url(LEDGER))
+    folded = page.locator("tbody.safecity-ledger-fold tr[data-verdict]").first.get_attribute("id")
+    assert page.locator(f"#{folded}").is_hidden()
+    page.goto(server.url(INTRO))
+    page.goto(server.url(LEDGER) + "#" + folded)
+    page.wait_for_function(f"() => !document.getElementById('{folded}').hidden")
+    assert page.locator(f"#{folded}").is_visible()
 
 
 @pytest.mark.parametrize("page_name", [INTRO, LEDGER])
@@ -270,19 +312,59 @@ def test_ledger_fits_a_desktop_page(visit):
     assert state["boxes"] == [], state
 
 
-def test_ledger_on_a_phone_shows_each_claim_with_its_verdict(phone):
-    """On a phone each claim is a card: its words and its verdict badge both inside the screen's width."""
+def test_ledger_on_a_phone_shows_each_claim_with_its_verdict_first(phone):
+    """On a phone each claim is a card that opens with its verdict badge, inside the screen's width."""
     page = phone(LEDGER).page
+    page.locator('.safecity-ledger-order button[data-order="article"]').click()  # every row shown
     width = page.evaluate("() => document.documentElement.clientWidth")
-    boxes = page.locator(".safecity-ledger-table tbody tr").evaluate_all("""rows => rows.map(r => {
+    boxes = page.locator(".safecity-ledger-table tbody tr[data-verdict]").evaluate_all("""rows => rows.map(r => {
+        const card = r.getBoundingClientRect();
         const claim = r.querySelector('td[data-label="Claim"]').getBoundingClientRect();
         const badge = r.querySelector('.verdict').getBoundingClientRect();
-        return [claim.left, claim.right, badge.left, badge.right, badge.top - claim.bottom];
+        return [claim.left, claim.right, badge.left, badge.right, badge.top - card.top, claim.top - badge.bottom];
     })""")
     assert boxes
-    for left, right, badge_left, badge_right, gap in boxes:
+    for left, right, badge_left, badge_right, badge_top, gap in boxes:
         assert 0 <= left and right <= width and 0 <= badge_left and badge_right <= width
-        assert 0 <= gap < 40, "the verdict sits right under its claim"
+        assert 0 <= badge_top < 30, "the verdict opens the card"
+        assert 0 <= gap < 30, "the claim follows its verdict"
+
+
+def _has_cards(entry_page: str) -> bool:
+    path = ROOT / entry_page.replace(".html", ".ipynb")
+    return path.exists() and any("safecity-verdicts" in cell.source
+                                 for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "markdown")
+
+
+CHAPTERS = [p for p in TOC_PAGES if _has_cards(p)]
+
+
+def _chapter_verdict(page_name: str) -> str:
+    """The headline of a chapter's verdict, as its results record holds it (the first bold sentence)."""
+    notebook = Path(page_name).stem
+    text = json.loads((ROOT / "book" / "results" / f"{notebook}.json").read_text(encoding="utf-8"))["text"]["verdict"]
+    return re.search(r"\*\*(.+?)\*\*", text).group(1)
+
+
+@pytest.mark.parametrize("page_name", CHAPTERS)
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_each_chapters_first_screen_holds_its_verdict(page_name, size, browser, server):
+    """Opened on a desktop or a phone, a chapter's verdict is on the first screen, and its verdict cards, which
+    follow it, carry the ledger's verdicts for the same claims."""
+    viewport = sitecheck.PHONE if size == "phone" else sitecheck.DESKTOP
+    visits = _visits(browser, server, viewport=viewport)
+    page = next(visits)(page_name).page
+    # Sphinx sets straight quotes as typographic ones.
+    words = re.escape(_chapter_verdict(page_name)).replace("'", "['’]").replace('"', '["“”]')
+    headline = page.locator("article strong", has_text=re.compile(words)).first
+    box = headline.bounding_box()
+    assert box and box["y"] + box["height"] <= viewport["height"], f"{page_name}: the verdict is below the first screen"
+    ledger = json.loads((ROOT / "book" / "results" / "07_claims_ledger.json").read_text(encoding="utf-8"))["values"]
+    for card in page.locator(".safecity-card").all():
+        claim = ledger["claims"][card.get_attribute("id").removeprefix("card-")]
+        css = "unchecked" if claim["verdict"] == "not checked" else claim["verdict"]
+        assert card.locator(f".verdict.verdict-{css}").count() == 1, claim["id"]
+    next(visits, None)
 
 
 def test_site_works_under_a_sub_path(browser, built_site):

@@ -20,7 +20,7 @@ from conftest import DATA, ROOT
 def _claim(**fields):
     base = {"id": "x", "claim": "c", "quote": "q", "stated_value": "", "stated_key": "", "unit": "",
             "chapter": "arrests", "rule": "equal", "key": "v", "part": "", "follows": "", "section": "",
-            "source": "the source", "source_url": "", "note": "", "terms": ""}
+            "source": "the source", "source_url": "", "note": "", "terms": "", "group": ""}
     return base | fields
 
 
@@ -293,14 +293,14 @@ def test_the_ledger_block_is_one_html_block_with_its_text_escaped():
     assert '<span class="safecity-quote">The article: <q>&lt;b&gt;q&lt;/b&gt;</q></span>' in ledger
 
 
-def test_ledger_rows_put_claim_and_verdict_first_with_labels_for_a_phone():
+def test_ledger_rows_put_verdict_and_claim_first_with_labels_for_a_phone():
     rows, _ = _rows([_claim(stated_value="2")], {"v": 1})
     ledger = page(rows)["ledger"]
     head = re.findall(r'<th scope="col">([^<]+)</th>', ledger)
-    assert head[:2] == ["Claim", "Verdict"]
-    row = re.search(r'<tr id="claim-x" data-verdict="differs">(.*?)</tr>', ledger).group(1)
+    assert head[:2] == ["Verdict", "Claim"]
+    row = re.search(r'<tr id="claim-x" data-verdict="differs" data-number="1">(.*?)</tr>', ledger).group(1)
     labels = re.findall(r'<td data-label="([^"]+)">', row)
-    assert labels[:2] == ["Claim", "Verdict"] and len(labels) == len(head)
+    assert labels[:2] == ["Verdict", "Claim"] and len(labels) == len(head)
 
 
 def test_ledger_legend_and_filter_offer_each_verdict_with_its_count():
@@ -313,9 +313,53 @@ def test_ledger_legend_and_filter_offer_each_verdict_with_its_count():
     assert buttons == [("", "true", "All (3)"), ("matches", "false", "Matches (2)"), ("differs", "false", "Differs (1)")]
     legend = ledger[ledger.index('<ul class="safecity-ledger-legend"'):ledger.index("</ul>")]
     badges = re.findall(r'<span class="verdict verdict-([a-z-]+)">([^<]+)</span>', legend)
-    assert [b[0] for b in badges] == ["matches", "differs", "outdated", "beyond", "unchecked", "uncheckable"]
-    assert len({b[1] for b in badges}) == len(badges), "two verdicts share a badge"
+    assert [b[0] for b in badges] == ["matches", "differs"], "a verdict no claim has gets no badge"
     assert "matches its source (2 claims)" in legend and "differs from its source (1 claim)" in legend
+
+
+def test_every_verdict_has_its_own_badge():
+    names = prose.ENV.get_template("_ledger.md").module
+    badges = [str(names.badge(v)) for v in claims.VERDICTS]
+    assert len(set(badges)) == len(badges), "two verdicts share a badge"
+
+
+def _grouped():
+    """Three place figures (one off) and a background claim no data can check, each in a group, and one claim
+    that matters (no group)."""
+    claim_list = [_claim(id="total", stated_value="1"),
+                  _claim(id="p1", group="Place figures", stated_value="1"),
+                  _claim(id="p2", group="Place figures", stated_value="1"),
+                  _claim(id="p3", group="Place figures", stated_value="2"),
+                  _claim(id="bg", group="Background", rule="uncheckable", chapter="", key="", note="n")]
+    return _rows(claim_list, {"v": 1})[0]
+
+
+def test_the_claims_that_matter_come_first_and_routine_ones_fold_by_group():
+    rows = _grouped()
+    order = claims.layout(rows)
+    assert order["lead"] == ["p3", "total"], "errors first, then the claims with no group"
+    assert [(f["group"], f["verdict"], f["ids"]) for f in order["folds"]] == [
+        ("Place figures", "matches", ["p1", "p2"]), ("Background", "uncheckable", ["bg"])]
+    ledger = page(rows)["ledger"]
+    lines = re.findall(r'<tr class="safecity-ledger-heading"><th colspan="5" scope="rowgroup">([^<]+)</th>', ledger)
+    assert lines == ["The claims that matter",
+                     "Place figures: 2 match the source; 1 more is among the claims that matter, above.",
+                     "Background: 1 cannot be checked with the data here."]
+    bodies = re.findall(r"<tbody[^>]*>(.*?)</tbody>", ledger)
+    assert [re.findall(r'<tr id="claim-([^"]+)"', b) for b in bodies] == [["p3", "total"], ["p1", "p2"], ["bg"]]
+
+
+def test_each_page_opens_with_cards_of_the_claims_that_matter_in_the_ledgers_words():
+    rows = _grouped()
+    text = page(rows)
+    assert claims.record_values(rows, {})["cards"]["arrests"] == ["p3", "total"]
+    for block in ("cards_intro", "cards_arrests"):
+        cards = re.findall(r'<div class="safecity-card" id="card-([^"]+)">\s*<p class="safecity-card-verdict">'
+                           r'<span class="verdict verdict-([a-z]+)">', text[block])
+        assert cards == [("p3", "differs"), ("total", "matches")]
+        assert '<a href="07_claims_ledger.html#claim-p3">In the ledger</a>' in text[block]
+        assert "<blockquote class=\"safecity-card-quote\"><p>q</p></blockquote>" in text[block]
+    assert text["cards_offences"] == "", "a chapter with no claims gets no cards"
 
 
 # --- the data file ------------------------------------------------------------------------------------
@@ -369,13 +413,13 @@ def test_no_page_labels_a_quote_as_the_projects_notes():
 def test_every_committed_verdict_names_its_source():
     ledger = record.read("07_claims_ledger", ROOT / "book" / "results")
     assert all(c["source"].strip() for c in ledger["values"]["claims"].values())
-    cells = re.findall(r'<td data-label="Why">(.*?)</td>', ledger["text"]["ledger"])
-    assert len(cells) == len(ledger["values"]["claims"])
+    cells = dict(re.findall(r'<tr id="claim-([^"]+)".*?<td data-label="Why">(.*?)</td>', ledger["text"]["ledger"]))
+    assert set(cells) == set(ledger["values"]["claims"]), "every claim has one row"
     openings = {claims.MATCHES: "Matches {}", claims.DIFFERS: "Differs from {}",
                 claims.OUTDATED: "True when written and no longer true, by {}", claims.BEYOND: "Goes beyond what {} shows"}
-    for cell, claim in zip(cells, (ledger["values"]["claims"][i] for i in ledger["values"]["order"])):
+    for claim in ledger["values"]["claims"].values():
         if claim["verdict"] in openings:
-            assert html.unescape(cell).startswith(openings[claim["verdict"]].format(claim["source"]) + "."), claim["id"]
+            assert html.unescape(cells[claim["id"]]).startswith(openings[claim["verdict"]].format(claim["source"]) + "."), claim["id"]
 
 
 def test_all_in_rule_names_what_is_not_on_the_list():

@@ -130,10 +130,12 @@ def test_the_tally_and_the_legend_count_the_verdicts_shown(change):
     for verdict in claims.VERDICTS:
         n = sum(1 for r in rows.values() if r["verdict"] == verdict and not r["follows_from"])
         assert values["tally"]["counts"][verdict] == n
-        legend = re.search(rf'verdict-{"unchecked" if verdict == claims.NOT_CHECKED else verdict}">[^<]+</span> '
-                           rf'[^(]+\((\d+) claims?', text["ledger"])
-        assert int(legend.group(1)) == n, verdict
         shown = sum(1 for r in rows.values() if r["verdict"] == verdict)
+        legend_list = text["ledger"][:text["ledger"].index("</ul>")]
+        legend = re.search(rf'verdict-{"unchecked" if verdict == claims.NOT_CHECKED else verdict}">[^<]+</span> '
+                           rf'[^(]+\((\d+) claims?', legend_list)
+        assert (int(legend.group(1)) if legend else None) == (n if shown else None), \
+            f"{verdict}: a verdict no claim has gets no badge; one that some have shows their count"
         button = re.search(rf'data-verdict="{"unchecked" if verdict == claims.NOT_CHECKED else verdict}" '
                            rf'aria-pressed="false">[^(]+\((\d+)\)', text["ledger"])
         assert (int(button.group(1)) if button else 0) == shown, verdict
@@ -145,6 +147,36 @@ def test_the_tally_and_the_legend_count_the_verdicts_shown(change):
     assert (" more differ" in sentence) == bool(followers)
     for follower in followers:
         assert all(rows[i]["verdict"] == claims.DIFFERS for i in follower["follows_from"])
+
+
+@SETTINGS
+@given(perturbed())
+def test_the_ledger_shows_every_claim_once_and_never_folds_one_that_does_not_hold(change):
+    rows, values, text = _run(_apply(change))
+    bodies = re.findall(r'<tbody class="([^"]+)"[^>]*>\s*<tr class="safecity-ledger-heading"><th[^>]*>([^<]+)</th></tr>'
+                        r'(.*?)</tbody>', text["ledger"])
+    shown = [(kind, line, re.findall(r'<tr id="claim-([^"]+)" data-verdict="([^"]+)"', body))
+             for kind, line, body in bodies]
+    ids = [i for _, _, members in shown for i, _ in members]
+    assert sorted(ids) == sorted(rows), "every claim is in the ledger exactly once"
+    for kind, line, members in shown:
+        if kind == "safecity-ledger-lead":
+            continue
+        assert members, line
+        assert all(rows[i]["verdict"] in claims.FOLDED for i, _ in members), f"{line}: a claim that does not hold is folded"
+        assert len({v for _, v in members}) == 1, f"{line}: one verdict per folded line"
+        assert re.match(rf"[^:]+: {len(members)} ", html.unescape(line)), line
+        verdict = rows[members[0][0]]["verdict"]
+        words = {claims.MATCHES: " match", claims.UNCHECKABLE: " cannot be checked", claims.NOT_CHECKED: " not checked"}
+        assert words[verdict] in line, line
+    for page, ids in values["cards"].items():
+        cards = re.findall(r'<div class="safecity-card" id="card-([^"]+)">\s*<p class="safecity-card-verdict">'
+                           r'<span class="verdict verdict-([a-z]+)">', text[f"cards_{page}"])
+        assert [i for i, _ in cards] == ids and set(ids) <= set(values["cards"]["intro"])
+        for claim_id, css in cards:
+            assert css == ("unchecked" if rows[claim_id]["verdict"] == claims.NOT_CHECKED else rows[claim_id]["verdict"])
+    assert {i for i, r in rows.items() if r["verdict"] in (claims.DIFFERS, claims.BEYOND, claims.OUTDATED)} \
+        <= set(values["cards"]["intro"]), "every claim that does not hold is on the intro's cards"
 
 
 @SETTINGS

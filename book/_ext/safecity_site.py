@@ -2,6 +2,7 @@
 
 - ``safecity-dates`` (optional argument: a notebook name) — "Published …; updated …" for the page;
 - ``safecity-corrections`` — every change to a finding since publication, with its date and reason;
+- ``safecity-verdicts`` (argument: a page) — the page's verdict cards, from the claims ledger's record;
 - on the claims ledger's page, each claim as schema.org ``ClaimReview`` JSON-LD, the structured data
   fact-checkers publish for search engines.
 
@@ -67,14 +68,42 @@ class Corrections(_Rendered):
         return _words(self.config.safecity_publisher)[1] | {"updated": ""}
 
 
-def _digest() -> str:
+LEDGER = "07_claims_ledger"
+
+
+class Verdicts(SphinxDirective):
+    """A page's verdict cards (argument: the page, as the ledger names it: `intro`, `arrests`, ...), as the
+    claims ledger's results record rendered them, so that a chapter and the ledger show one verdict."""
+
+    required_arguments = 1
+
+    def run(self):
+        from safecity import record
+
+        if not hasattr(self.env, "safecity_history_docs"):
+            self.env.safecity_history_docs = set()
+        self.env.safecity_history_docs.add(self.env.docname)
+        ledger = record.read(LEDGER, Path(self.env.srcdir, "book", "results"))
+        name = f"cards_{self.arguments[0]}"
+        if name not in ledger.get("text", {}):
+            raise self.error(f"the claims ledger's record has no verdict cards for '{self.arguments[0]}'")
+        container = nodes.container(classes=["safecity-verdicts"])
+        self.state.nested_parse(StringList(ledger["text"][name].splitlines(), source=f"{LEDGER}.json"),
+                                self.content_offset, container)
+        return [container]
+
+
+def _digest(srcdir: str) -> str:
     template = Path(prose.__file__).with_name("templates") / "corrections.md"
-    return history.digest(ROOT) + hashlib.sha256(template.read_bytes()).hexdigest()
+    ledger = Path(srcdir, "book", "results", f"{LEDGER}.json")
+    return (history.digest(ROOT) + hashlib.sha256(template.read_bytes()).hexdigest()
+            + (hashlib.sha256(ledger.read_bytes()).hexdigest() if ledger.exists() else ""))
 
 
 def _outdated(app, env, added, changed, removed):
-    """Pages that date themselves or list corrections are read again whenever the history has changed."""
-    digest = _digest()
+    """Pages that date themselves, list corrections or show the ledger's verdict cards are read again whenever
+    the history or the ledger's record has changed."""
+    digest = _digest(app.srcdir)
     if getattr(env, "safecity_history_digest", None) == digest:
         return []
     env.safecity_history_digest = digest
@@ -83,9 +112,6 @@ def _outdated(app, env, added, changed, removed):
 
 def _purge(app, env, docname):
     getattr(env, "safecity_history_docs", set()).discard(docname)
-
-
-LEDGER = "07_claims_ledger"
 
 
 def claim_reviews(ledger: dict, article: dict, published: str, publisher: str, page_url: str) -> list[dict]:
@@ -144,4 +170,5 @@ def setup(app):
     app.add_config_value("safecity_publisher", "Operation Safe City, checked", "env")
     app.add_directive("safecity-dates", Dates)
     app.add_directive("safecity-corrections", Corrections)
+    app.add_directive("safecity-verdicts", Verdicts)
     return {"parallel_read_safe": False, "parallel_write_safe": True}
