@@ -435,12 +435,19 @@ def ledger(data_dir: Path, records: dict[str, dict]) -> list[dict]:
 
 def tally(rows: list[dict]) -> dict:
     """How many claims got each verdict, counting a difference that follows from another claim's once: `counts`
-    (every verdict, zero included, followers left out), `followers` (each with the claims it follows from)."""
+    (every verdict, zero included, followers left out), `followers` (each with the claims it follows from),
+    `n_judged` (the claims given a verdict, followers left out) and `held`: how many of those match their source
+    ("all", "most", "half", "few", "none"; None when none was judged)."""
     followers = [r for r in rows if r["follows_from"]]
     counts = {verdict: sum(1 for r in rows if r["verdict"] == verdict and not r["follows_from"]) for verdict in VERDICTS}
     shown = {verdict: sum(1 for r in rows if r["verdict"] == verdict) for verdict in VERDICTS}
     names = {r["id"]: r["claim"] for r in rows}
+    judged = sum(counts[v] for v in JUDGED)
+    held = counts[MATCHES]
+    share = ("none" if held == 0 else "all" if held == judged else "most" if 2 * held > judged
+             else "half" if 2 * held == judged else "few") if judged else None
     return {"n_claims": len(rows), "counts": counts, "all_counts": shown, "n_distinct_errors": counts[DIFFERS],
+            "n_judged": judged, "held": share,
             "followers": [{"id": r["id"], "claim": r["claim"], "verdict": r["verdict"],
                            "follows_from": [names[i] for i in r["follows_from"]]} for r in followers],
             "n_followers": len(followers)}

@@ -199,7 +199,8 @@ def test_the_sum_follows_from_the_place_that_adds_to_it_and_is_counted_once():
     assert sum_row["verdict"] == claims.DIFFERS and sum_row["follows_from"] == ["la"]  # not Seattle: it adds nothing
     tally = claims.tally(rows)
     assert tally["counts"][claims.DIFFERS] == 2 and tally["n_followers"] == 1
-    words = page(rows, records)["verdict"]
+    headline, words = page(rows, records)["verdict"].split("\n\n", 1)
+    assert headline == "**Only 1 of the 3 claims the data here can check holds.**", "the sum's error is counted once"
     assert words.startswith("Of the article's 4 claims, 1 matches its source, 2 differ from their source and 1 more "
                             "differs only because another claim does")
     assert "This difference follows from c and is counted with it." in why(rows, "sum")
@@ -263,10 +264,17 @@ def test_equal_date_rule():
 
 
 @pytest.mark.parametrize("verdicts, text", [
-    ([claims.MATCHES, claims.MATCHES, claims.OUTDATED], "Of the article's 3 claims, 2 match their source and 1 was "
+    ([claims.MATCHES, claims.MATCHES, claims.OUTDATED], "**Most of the claims the data here can check hold: 2 of 3.**"
+                                                        "\n\nOf the article's 3 claims, 2 match their source and 1 was "
                                                         "true when written but is no longer."),
-    ([claims.MATCHES, claims.OUTDATED, claims.OUTDATED], "Of the article's 3 claims, 1 matches its source and 2 were "
-                                                         "true when written but are no longer.")])
+    ([claims.MATCHES, claims.OUTDATED, claims.OUTDATED], "**Only 1 of the 3 claims the data here can check holds.**"
+                                                         "\n\nOf the article's 3 claims, 1 matches its source and 2 were "
+                                                         "true when written but are no longer."),
+    ([claims.OUTDATED], "**Not one of the claims the data here can check holds.**"
+                        "\n\nOf the article's 1 claim, 1 was true when written but is no longer."),
+    ([claims.MATCHES, claims.OUTDATED], "**Half of the claims the data here can check hold: 1 of 2.**"
+                                        "\n\nOf the article's 2 claims, 1 matches its source and 1 was true when "
+                                        "written but is no longer.")])
 def test_tally_sentence_agrees_with_its_counts(verdicts, text):
     base = {"tested_ceiling": 45000, "min_ceiling": 67000, "min_ceiling_years": [1986], "since_year": 1980,
             "is_lowest": True, "later_lower": {"2019": 30000}, "v": 1}

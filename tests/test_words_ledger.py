@@ -139,7 +139,15 @@ def test_the_tally_and_the_legend_count_the_verdicts_shown(change):
         button = re.search(rf'data-verdict="{"unchecked" if verdict == claims.NOT_CHECKED else verdict}" '
                            rf'aria-pressed="false">[^(]+\((\d+)\)', text["ledger"])
         assert (int(button.group(1)) if button else 0) == shown, verdict
-    sentence = text["verdict"]
+    headline, sentence = text["verdict"].split("\n\n", 1)
+    counts = values["tally"]["counts"]
+    judged, held = sum(counts[v] for v in claims.JUDGED), counts[claims.MATCHES]
+    expected = ("No claim was checked" if judged == 0 else "Every claim" if held == judged
+                else "Not one of the claims" if held == 0 else "Most of" if held > judged / 2 else "Half of" if held == judged / 2
+                else "Only")
+    assert headline.startswith(f"**{expected}"), (headline, held, judged)
+    if 0 < held < judged:
+        assert f"{held} of" in headline and f"{judged} claims" in headline or f"of {judged}." in headline, headline
     assert sentence.startswith(f"Of the article's {prose.count(len(rows), 'claim')}, ")
     numbers = [int(n) for n in re.findall(r"(?<![\w.])(\d+) (?=match|differ|was|were|go|cannot|more)",
                                           sentence.split(". ")[0])]
