@@ -55,14 +55,26 @@ def test_published_and_updated_dates_follow_the_history_not_the_clock(repo):
     assert dates == {"published": "2026-11-01", "updated": {"01_arrests": "2026-11-20"}, "book_updated": "2026-11-20"}
     page = prose.blocks("corrections", {"entries": history.entries(repo), "history_available": True,
                                         "published": dates["published"], "updated": "2026-11-20",
-                                        "publisher": "test project"})
+                                        "publisher": "test project", "contact": ""})
     assert page["dates"].startswith("Published 1 November 2026; updated 20 November 2026 by *test project* ([corrections](corrections.md)).")
     assert "**20 November 2026.** Correct Denver" in page["corrections"]
     assert "&lt;as reprinted&gt;" in page["corrections"]  # a commit message is text, never markup
 
 
+def test_a_configured_contact_is_offered_under_each_title_and_on_corrections(repo):
+    dates = history.dates(repo)
+    tracker = "https://example.org/safecity/issues"
+    values = {"entries": history.entries(repo), "history_available": True, "published": dates["published"],
+              "updated": "", "publisher": "p", "contact": tracker}
+    page = prose.blocks("corrections", values)
+    assert f"[report an error]({tracker})" in page["dates"]
+    assert f"[Tell us in the book's issue tracker]({tracker})" in page["corrections"]
+    unset = prose.blocks("corrections", values | {"contact": ""})
+    assert "report an error" not in unset["dates"] and "issue tracker" not in unset["corrections"]
+
+
 def test_without_history_the_pages_say_so(tmp_path):
     assert history.dates(tmp_path) == {"published": "", "updated": {}, "book_updated": ""}
     page = prose.blocks("corrections", {"entries": [], "history_available": False, "published": "",
-                                        "updated": "", "publisher": "p"})
+                                        "updated": "", "publisher": "p", "contact": ""})
     assert "no git history" in page["corrections"] and "no git history" in page["dates"]

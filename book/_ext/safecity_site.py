@@ -24,11 +24,11 @@ from safecity import ROOT, history, prose
 
 
 @functools.lru_cache(maxsize=1)
-def _words(publisher: str) -> tuple[dict, dict]:
+def _words(publisher: str, contact: str = "") -> tuple[dict, dict]:
     dates = history.dates(ROOT)
     entries = history.entries(ROOT)
     return dates, {"entries": entries, "history_available": bool(dates["published"]),
-                   "published": dates["published"], "publisher": publisher}
+                   "published": dates["published"], "publisher": publisher, "contact": contact}
 
 
 class _Rendered(SphinxDirective):
@@ -55,7 +55,7 @@ class Dates(_Rendered):
     optional_arguments = 1
 
     def values(self):
-        dates, values = _words(self.config.safecity_publisher)
+        dates, values = _words(self.config.safecity_publisher, self.config.safecity_contact)
         page = self.arguments[0] if self.arguments else None
         updated = dates["updated"].get(page, dates["published"]) if page else dates["book_updated"]
         return values | {"updated": updated}
@@ -65,7 +65,7 @@ class Corrections(_Rendered):
     block = "corrections"
 
     def values(self):
-        return _words(self.config.safecity_publisher)[1] | {"updated": ""}
+        return _words(self.config.safecity_publisher, self.config.safecity_contact)[1] | {"updated": ""}
 
 
 LEDGER = "07_claims_ledger"
@@ -168,6 +168,8 @@ def setup(app):
     app.connect("env-get-outdated", _outdated)
     app.connect("env-purge-doc", _purge)
     app.add_config_value("safecity_publisher", "Operation Safe City, checked", "env")
+    # Where readers report an error: the repository's issue tracker, once the book is published somewhere.
+    app.add_config_value("safecity_contact", "", "env")
     app.add_directive("safecity-dates", Dates)
     app.add_directive("safecity-corrections", Corrections)
     app.add_directive("safecity-verdicts", Verdicts)
