@@ -331,11 +331,18 @@ RULES = {"equal": rule_equal, "percent": rule_percent, "near_zero": rule_near_ze
 
 def off_terms(claim: dict, record: dict) -> list[dict]:
     """The claim's terms that the chapter's run did not use: name, the value in this run (None: not a
-    parameter of the chapter) and the value the claim is about."""
+    parameter of the chapter) and the value the claim is about. A dotted name is a key inside a parameter
+    (`groups.six`: the six countries' list of the visas chapter's `groups`)."""
     ran = record.get("parameters", {})
-    return [{"name": name, "ran": None if name not in ran else str(ran[name]), "wanted": wanted}
-            for name, wanted in parse_terms(claim.get("terms")).items()
-            if name not in ran or str(ran[name]) != wanted]
+    off = []
+    for name, wanted in parse_terms(claim.get("terms")).items():
+        try:
+            value = lookup(ran, name)
+        except KeyError:
+            value = None
+        if value is None or str(value) != wanted:
+            off.append({"name": name, "ran": None if value is None else str(value), "wanted": wanted})
+    return off
 
 
 def _clean(claim: dict) -> dict:

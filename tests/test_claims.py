@@ -450,3 +450,18 @@ def test_the_ledgers_pages_hold_headings_and_whole_glued_blocks_only(name):
             prose_left = re.sub(r"```\{[\w:-]+\}[^\n]*\n(:[^\n]*\n)*```", "", cell.source)  # glued blocks, dates
             prose_left = re.sub(r"^#+ .*$", "", prose_left, flags=re.M)
             assert "{glue:text}" not in cell.source and not prose_left.strip(), (name, prose_left.strip()[:200])
+
+
+def test_a_claim_about_one_country_list_is_not_judged_on_another():
+    """Politico's figure for the six countries is judged only when the visas chapter ran on that list."""
+    claim = _claim(rule="percent", stated_value="-44%", unit="percent change",
+                   terms="groups.six=raw/travel-ban/eo-13780-countries.csv")
+    values = {"v": -0.44}
+    same = _verdict(values, {"groups": {"six": "raw/travel-ban/eo-13780-countries.csv"}}, **claim)
+    other = _verdict(values, {"groups": {"six": "raw/my-list.csv"}}, **claim)
+    missing = _verdict(values, {"groups": {}}, **claim)
+    assert same["verdict"] == claims.MATCHES
+    assert other["verdict"] == missing["verdict"] == claims.NOT_CHECKED
+    assert other["off_terms"] == [{"name": "groups.six", "ran": "raw/my-list.csv",
+                                   "wanted": "raw/travel-ban/eo-13780-countries.csv"}]
+    assert missing["off_terms"][0]["ran"] is None
