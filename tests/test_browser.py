@@ -340,17 +340,18 @@ CHAPTERS = [p for p in TOC_PAGES if _has_cards(p)]
 
 
 def _chapter_verdict(page_name: str) -> str:
-    """The headline of a chapter's verdict, as its results record holds it (the first bold sentence)."""
-    notebook = Path(page_name).stem
+    """The headline of a page's verdict, as its results record holds it (the first bold sentence); the intro's
+    bottom line is the ledger's."""
+    notebook = "07_claims_ledger" if page_name == INTRO else Path(page_name).stem
     text = json.loads((ROOT / "book" / "results" / f"{notebook}.json").read_text(encoding="utf-8"))["text"]["verdict"]
     return re.search(r"\*\*(.+?)\*\*", text).group(1)
 
 
-@pytest.mark.parametrize("page_name", CHAPTERS)
+@pytest.mark.parametrize("page_name", [INTRO, *CHAPTERS, LEDGER])
 @pytest.mark.parametrize("size", ["desktop", "phone"])
 def test_each_chapters_first_screen_holds_its_verdict(page_name, size, browser, server):
-    """Opened on a desktop or a phone, a chapter's verdict is on the first screen, and its verdict cards, which
-    follow it, carry the ledger's verdicts for the same claims."""
+    """Opened on a desktop or a phone, a chapter's verdict (the intro's bottom line, the ledger's tally) is on
+    the first screen, and the verdict cards that follow carry the ledger's verdicts for the same claims."""
     viewport = sitecheck.PHONE if size == "phone" else sitecheck.DESKTOP
     visits = _visits(browser, server, viewport=viewport)
     page = next(visits)(page_name).page
