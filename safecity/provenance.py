@@ -121,13 +121,19 @@ def coverage(package_path: Path) -> dict | None:
 
 
 def published(package_path: Path) -> str | None:
-    """The day the origin published the data: `published` in datapackage.json, a date or a pointer to a date
-    field in the data (the latest of its values). None when it is not stated."""
-    stated = load_descriptor(package_path).get("published")
+    """The day the origin published the data: `published` in datapackage.json, a date, a pointer to a date field
+    in the data (the latest of its values), or a JSON pointer (`{"pointer": "/article/datePublished"}`) to a date
+    the descriptor holds elsewhere. None when it is not stated."""
+    descriptor = load_descriptor(package_path)
+    stated = descriptor.get("published")
     if not stated:
         return None
     if isinstance(stated, str):
         return stated
+    if "pointer" in stated:  # a JSON pointer to a date this descriptor already holds, such as the article's own
+        for key in stated["pointer"].strip("/").split("/"):
+            descriptor = descriptor[key]
+        return descriptor
     rule = {"fields": [stated["field"]]} | {k: v for k, v in stated.items() if k != "field"}
     return _measured(package_path, rule)[1].isoformat()
 

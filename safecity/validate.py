@@ -240,7 +240,16 @@ def package_problems(package_path: Path, descriptor: dict) -> list[Problem]:
     if "homepage" in descriptor and not str(descriptor["homepage"]).startswith(("http://", "https://")):
         found.append(("homepage", f"homepage: {descriptor['homepage']!r} is not a web address"))
     stated = descriptor.get("published")
-    if isinstance(stated, dict):
+    if isinstance(stated, dict) and "pointer" in stated:
+        try:
+            target = descriptor
+            for key in str(stated["pointer"]).strip("/").split("/"):
+                target = target[key]
+        except (KeyError, TypeError):
+            target = None
+        if not _is_date(target):
+            found.append(("published", f"published: {stated['pointer']!r} points at no date (YYYY-MM-DD)"))
+    elif isinstance(stated, dict):
         found += [("published", f"published: {p}") for p in
                   _pointer_problems(package_path, descriptor, stated, [stated.get("field")])]
     elif stated is not None and not _is_date(stated):
@@ -264,7 +273,7 @@ def package_problems(package_path: Path, descriptor: dict) -> list[Problem]:
                       _pointer_problems(package_path, descriptor, rule, list(rule.get("fields", [])))]
     if not found:  # a pointer that is well formed must also find its dates in the data
         for key, measure in (("temporal", coverage), ("published", published)):
-            if isinstance(descriptor.get(key), dict):
+            if isinstance(descriptor.get(key), dict) and "pointer" not in descriptor[key]:
                 try:
                     measure(package_path)
                 except (ValueError, KeyError, TypeError, OSError) as exc:

@@ -208,6 +208,8 @@ def test_the_files_page_is_in_the_data_reporters_part_before_rerunning():
     (lambda d: d.update(temporal={"resource": "travel_ban_dates", "fields": ["day"]}), "has no field 'day'"),
     (lambda d: d.update(temporal={"resource": "travel_ban_dates", "fields": ["date"], "unit": "week"}), "unit must be"),
     (lambda d: d.update(published="June 2025"), "is not a date"),
+    (lambda d: d.update(published={"pointer": "/article/datePublished"}), "points at no date"),
+    (lambda d: d.update(published={"package": "ice-safe-city", "resource": "release", "field": "day"}), "no field 'day'"),
     (lambda d: d.update(retrieved="2026-13-01"), "is not a date"),
 ])
 def test_bad_dates_in_a_datapackage_are_one_line_each(data, edit, says):
