@@ -37,7 +37,8 @@ def importers(root: Path = ROOT) -> dict[str, list[str]]:
 UNITS = ("day", "month", "fiscal year")
 
 #: The sources each chart's numbers come from (folders of `data/raw/`): its caption says "Data as of" the latest
-#: date they cover. A chart not named here has no such line, and `charts.Figure` refuses to draw it.
+#: date they cover. A chart not named here has no such line (tests/test_pages.py fails on it). A chapter whose
+#: sources are chosen by parameter names its own in `CHART_SOURCES` (seattle.chapter does), which wins.
 CHART_SOURCES = {
     "arrests-by-area": ["ice-safe-city"],
     "conviction-categories": ["ice-safe-city-offences"],
