@@ -256,13 +256,16 @@ class Figure:
                  columns: Columns | None = None):
         """`text` is the chapter record's text: the chart's words are its blocks `<name>_title`, `<name>_alt`
         and `<name>_source` (with `-` in the name written `_`), and optionally `<name>_subtitle` and
-        `<name>_note`, so a chart's title and text alternative are in the record like every other word."""
+        `<name>_note`, so a chart's title and text alternative are in the record like every other word. Its
+        caption's `<name>_as_of` ("Data as of …") is rendered by `record.publish` from the coverage of the sources
+        `provenance.CHART_SOURCES` says the chart cites (tests/test_pages.py checks every chart on a page has one)."""
         key = name.replace("-", "_")
         self.chart = chart
         self.name = name
         self.title = text[f"{key}_title"]
         self.subtitle = text.get(f"{key}_subtitle", "")
         self.source = text[f"{key}_source"]
+        self.as_of = text.get(f"{key}_as_of", "")
         self.alt_text = text[f"{key}_alt"]
         self.note = text.get(f"{key}_note", "")
         self.data = data
@@ -302,7 +305,8 @@ class Figure:
             "    .catch(function (err) { console.error(err); el.textContent = 'Chart failed to render: ' + err; });\n"
             "})();</script>\n"
             f'<figcaption>{caption}Source: {link_addresses(self.source)}. '
-            f'<a download="{esc(self.name)}.csv" href="{csv_data_uri(self.data)}">Download the data (CSV)</a>.'
+            + (f'<span class="safecity-as-of">{esc(self.as_of)}</span> ' if self.as_of else "")
+            + f'<a download="{esc(self.name)}.csv" href="{csv_data_uri(self.data)}">Download the data (CSV)</a>.'
             "</figcaption>\n"
             "<details><summary>The numbers behind this chart</summary>\n"
             f"{table_html(self.data, columns=self.columns)}</details>\n"

@@ -65,6 +65,23 @@ def render(notebook: str, values: dict, parameters: dict | None = None, overridd
     return prose.blocks(notebook, _plain(values) | {"run": run_context(_plain(parameters or {}), list(overridden))})
 
 
+def data_as_of(data_dir, sources: list[str], text: dict[str, str],
+               chart_sources: dict[str, list[str]] | None = None) -> tuple[dict, dict[str, str]]:
+    """The period each source covers (its datapackage's `temporal`), and for each chart whose `<chart>_source`
+    block the page has, its caption's `<chart>_as_of` block: the latest date the sources it cites cover
+    (`provenance.CHART_SOURCES`, or the chapter's own `chart_sources`), in the words of
+    `templates/_data_as_of.md`. Dates are the data's, never the build's."""
+    from . import prose, provenance
+
+    known = provenance.CHART_SOURCES | (chart_sources or {})
+    charts = [key.removesuffix("_source").replace("_", "-") for key in text if key.endswith("_source")]
+    cited = {chart: known[chart] for chart in charts if chart in known}
+    coverage = provenance.coverages(data_dir, sorted(set(sources).union(*cited.values())))
+    blocks = {f"{chart.replace('-', '_')}_as_of": prose.blocks("_data_as_of", provenance.data_as_of(
+        {source: coverage[source] for source in names}))["data_as_of"] for chart, names in cited.items()}
+    return coverage, blocks
+
+
 def publish(module, *, notebook: str, values: dict, data_dir, parameters: dict,
             overridden: list[str], tables: dict | None = None, glue: bool = True) -> dict:
     """Publish a chapter's results: render its words, glue them into the page, write its tables and its record.
@@ -72,7 +89,7 @@ def publish(module, *, notebook: str, values: dict, data_dir, parameters: dict,
     `module` is the chapter module (it names `CHAPTER`, `TITLE`, `SOURCES` and `LABELS`); `parameters`
     are the values the notebook ran with and `overridden` the names a parameter file changed. The words
     are `templates/<notebook>.md` rendered from the record's own values, so the page, the record and
-    `safecity diff` can never disagree.
+    `safecity diff` can never disagree; each chart's "Data as of" is rendered from the record's `coverage`.
     """
     tables = tables or {}
     plain = _plain(values)
@@ -80,6 +97,8 @@ def publish(module, *, notebook: str, values: dict, data_dir, parameters: dict,
     if unknown:
         raise ValueError(f"{notebook}: labelled values that were not computed: {', '.join(unknown)}")
     text = render(notebook, plain, parameters, overridden)
+    coverage, as_of = data_as_of(data_dir, module.SOURCES, text, getattr(module, "CHART_SOURCES", None))
+    text |= as_of
     downloads = []
     for name, frame in tables.items():
         write_csv(frame, DOWNLOADS / f"{name}.csv")
@@ -93,6 +112,7 @@ def publish(module, *, notebook: str, values: dict, data_dir, parameters: dict,
         "inputs": input_digests(data_dir, module.SOURCES),
         "values": plain,
         "text": text,
+        "coverage": coverage,
         "labels": dict(module.LABELS),
         "downloads": downloads,
     }

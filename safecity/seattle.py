@@ -60,7 +60,8 @@ def chapter(source: str):
     from types import SimpleNamespace
 
     return SimpleNamespace(CHAPTER=CHAPTER, TITLE=TITLE, LABELS=LABELS,
-                           SOURCES=[s for s in SOURCES if s != "ice-seattle-aor-arrests"] + [source])
+                           SOURCES=[s for s in SOURCES if s != "ice-seattle-aor-arrests"] + [source],
+                           CHART_SOURCES={"seattle-daily": [source]})
 
 
 @dataclass

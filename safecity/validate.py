@@ -190,6 +190,97 @@ def record_hint(data_dir: Path, source: str) -> str:
     return "python -m safecity data record " + ("" if own else f"--data-dir {display_path(Path(data_dir))} ") + source
 
 
+def _line_of(package_path: Path, key: str) -> int | None:
+    """The line of a datapackage.json on which a top-level property is written."""
+    for number, line in enumerate(package_path.read_text(encoding="utf-8").splitlines(), start=1):
+        if line.startswith(f'  "{key}":'):
+            return number
+    return None
+
+
+def _is_date(value) -> bool:
+    import datetime as dt
+
+    try:
+        return isinstance(value, str) and len(value) == 10 and bool(dt.date.fromisoformat(value))
+    except ValueError:
+        return False
+
+
+def _pointer_problems(package_path: Path, descriptor: dict, rule: dict, fields: list) -> list[str]:
+    """What is wrong with a pointer at the data: its package, resources and fields must exist."""
+    if rule.get("package"):
+        other = package_path.parent.parent / str(rule["package"]) / "datapackage.json"
+        if not other.exists():
+            return [f"no source folder '{rule['package']}' with a datapackage.json"]
+        descriptor = load_descriptor(other)
+    named = rule.get("resource")
+    named = named if isinstance(named, list) else [named]
+    resources = {r.get("name"): r for r in descriptor.get("resources", [])}
+    found = []
+    for name in named:
+        if name not in resources:
+            found.append(f"no resource named {name!r}")
+            continue
+        known = {f.get("name") for f in resources[name].get("schema", {}).get("fields", [])}
+        found += [f"resource {name!r} has no field {f!r}" for f in fields if f not in known]
+    return found
+
+
+def package_problems(package_path: Path, descriptor: dict) -> list[Problem]:
+    """The package-level provenance a page shows: `retrieved` and `published` are days (YYYY-MM-DD), `homepage` a
+    web address, and `temporal` either states `start` and `end` or points at the fields (or file names) of the
+    data that hold the period, in a known unit; a pointed-at period must be measurable in the data."""
+    from .provenance import UNITS, coverage, published
+
+    shown = display_path(package_path)
+    found: list[tuple[str, str]] = []
+    if "retrieved" in descriptor and not _is_date(descriptor["retrieved"]):
+        found.append(("retrieved", f"retrieved: {descriptor['retrieved']!r} is not a date (YYYY-MM-DD)"))
+    if "homepage" in descriptor and not str(descriptor["homepage"]).startswith(("http://", "https://")):
+        found.append(("homepage", f"homepage: {descriptor['homepage']!r} is not a web address"))
+    stated = descriptor.get("published")
+    if isinstance(stated, dict) and "pointer" in stated:
+        try:
+            target = descriptor
+            for key in str(stated["pointer"]).strip("/").split("/"):
+                target = target[key]
+        except (KeyError, TypeError):
+            target = None
+        if not _is_date(target):
+            found.append(("published", f"published: {stated['pointer']!r} points at no date (YYYY-MM-DD)"))
+    elif isinstance(stated, dict):
+        found += [("published", f"published: {p}") for p in
+                  _pointer_problems(package_path, descriptor, stated, [stated.get("field")])]
+    elif stated is not None and not _is_date(stated):
+        found.append(("published", f"published: {stated!r} is not a date (YYYY-MM-DD) or a pointer to a date field"))
+    rule = descriptor.get("temporal")
+    if rule is not None:
+        unit = rule.get("unit", "day") if isinstance(rule, dict) else None
+        if not isinstance(rule, dict) or unit not in UNITS:
+            found.append(("temporal", f"temporal: the unit must be one of {', '.join(UNITS)}"))
+        elif "start" in rule or "end" in rule:
+            if unit != "day":
+                found.append(("temporal", "temporal: a stated start and end are days (YYYY-MM-DD)"))
+            elif not (_is_date(rule.get("start")) and _is_date(rule.get("end"))):
+                found.append(("temporal", "temporal: start and end must both be dates (YYYY-MM-DD)"))
+            elif rule["start"] > rule["end"]:
+                found.append(("temporal", f"temporal: starts ({rule['start']}) after it ends ({rule['end']})"))
+        elif not rule.get("resource") or not (rule.get("fields") or rule.get("fileNames")):
+            found.append(("temporal", "temporal: needs a start and an end, or a resource and its fields (or fileNames)"))
+        else:
+            found += [("temporal", f"temporal: {p}") for p in
+                      _pointer_problems(package_path, descriptor, rule, list(rule.get("fields", [])))]
+    if not found:  # a pointer that is well formed must also find its dates in the data
+        for key, measure in (("temporal", coverage), ("published", published)):
+            if isinstance(descriptor.get(key), dict) and "pointer" not in descriptor[key]:
+                try:
+                    measure(package_path)
+                except (ValueError, KeyError, TypeError, OSError) as exc:
+                    found.append((key, f"{key}: the dates it points at cannot be read ({exc})"))
+    return [Problem(shown, reason, line=_line_of(package_path, key)) for key, reason in found]
+
+
 def check(data_dir: Path) -> tuple[list[Problem], list[Problem]]:
     """Validate every resource of every source package under `data_dir`. Returns (errors, warnings)."""
     errors: list[Problem] = []
@@ -206,6 +297,7 @@ def check(data_dir: Path) -> tuple[list[Problem], list[Problem]]:
         except DataError as exc:
             errors.extend(exc.problems)
             continue
+        errors.extend(package_problems(package_path, descriptor))
         for resource in descriptor.get("resources", []):
             found, warned = validate_resource(package_path.parent, resource)
             errors.extend(found)

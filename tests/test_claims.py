@@ -439,7 +439,7 @@ def test_all_in_rule_names_what_is_not_on_the_list():
     assert "Not on the source's list: Syria." in why(outside, "x")
 
 
-@pytest.mark.parametrize("name", ["intro", "methods", "05_sources", "06_downloads", "07_claims_ledger"])
+@pytest.mark.parametrize("name", ["intro", "methods", "05_sources", "06_downloads", "07_claims_ledger", "10_data_files"])
 def test_the_ledgers_pages_hold_headings_and_whole_glued_blocks_only(name):
     """Pages that keep no record of their own (the intro, Methods, Sources, Downloads) follow the same rule as the
     chapters: every sentence comes from a template, glued whole."""

@@ -325,11 +325,11 @@ def test_data_record_forgets_where_a_removed_file_was_fetched_from(data, upstrea
 def test_the_sources_page_says_when_newer_files_were_fetched(data, upstream, capsys):
     from safecity import provenance
 
-    def retrieved():
-        table = provenance.datasets(data)
-        return table.loc[table["folder"] == f"data/raw/{VISAS}/", "retrieved"].item()
+    def row():
+        return next(r for r in provenance.sources(data) if r["folder"] == VISAS)
 
-    copied = retrieved()
+    copied = row()
     upstream.publish("immigrant", "2025-06", _published("immigrant"))
     assert _fetch(capsys, data, upstream)[0] == 0
-    assert retrieved() == f"{copied}; newer files fetched {TODAY}"
+    assert (row()["retrieved"], row()["fetched"]) == (copied["retrieved"], TODAY)
+    assert (copied["covers"]["end"], row()["covers"]["end"]) == ("2025-05-31", "2025-06-30")

@@ -22,7 +22,7 @@ RESULTS = ROOT / "book" / "results"
 PAGES = sorted(p.stem for p in RESULTS.glob("*.json"))
 GLUE_MD = re.compile(r"```\{glue:md\}\s+(\S+)")
 FIGURE = re.compile(r'<figure class="safecity-figure" id="figure-([\w-]+)">(.*?)</figure>', re.S)
-CHART_PARTS = ("title", "subtitle", "source", "alt", "note")
+CHART_PARTS = ("title", "subtitle", "source", "alt", "note", "as_of")
 
 
 def _cells(name: str):
@@ -115,5 +115,7 @@ def test_every_word_of_the_record_is_on_its_page_and_no_other(name):
         assert html.escape(rec["text"][f"{key}_title"]) in body, (name, chart, "title")
         assert f'aria-label="{html.escape(rec["text"][f"{key}_alt"])}"' in body, (name, chart, "text alternative")
         assert f"Source: {charts.link_addresses(rec['text'][f'{key}_source'])}" in body, (name, chart, "source")
+        assert f'<span class="safecity-as-of">{html.escape(rec["text"][f"{key}_as_of"])}</span>' in body, \
+            (name, chart, "data as of: name the sources the chart cites in provenance.CHART_SOURCES")
         if f"{key}_subtitle" in rec["text"]:
             assert html.escape(rec["text"][f"{key}_subtitle"]) in body, (name, chart, "subtitle")

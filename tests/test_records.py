@@ -321,4 +321,4 @@ def test_the_majority_muslim_list_is_described_in_the_same_words_everywhere():
     groups = record.read("03_visas", ROOT / "book" / "results")["values"]["groups"]
     assert next(g for g in groups if g["key"] == "muslim")["description"] == words
     assert "Pew Research Center" in glued_md(ROOT / "book" / "methods.ipynb")["visas"]
-    assert words in html.unescape(page_text(ROOT / "book" / "05_sources.ipynb"))
+    assert words in html.unescape(page_text(ROOT / "book" / "10_data_files.ipynb"))
