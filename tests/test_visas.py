@@ -609,3 +609,21 @@ def test_the_visa_files_page_is_for_data_reporters_and_holds_what_left_the_visa_
                   expected["groups_table_caption"]):
         assert words not in visas_page, words
     assert visas_page.count("(09_visa_files.ipynb)") == 1  # one sentence links to it
+
+
+def test_the_orders_are_cited_once_not_on_every_row(shipped):
+    """The restrictions table has no source column (all its rows cite the same proclamation, cited once under it);
+    each date of the orders is listed once with a link named by the site it goes to."""
+    values, text = _page(shipped)
+    table = visas.restrictions_table(shipped)
+    assert "source" not in table.columns and len(table) == 8
+    cited = set(shipped.restrictions["source"])
+    assert len(cited) == 1 and text["restrictions_source"].count("Proclamation 9645 of September 24, 2017") == 1
+    assert "[thefederalregister.org/82-FR/45161](https://thefederalregister.org/82-FR/45161)" \
+        in text["restrictions_source"]
+    items = [line for line in text["dates_list"].splitlines() if line.startswith("- ")]
+    assert len(items) == len(shipped.dates) == 11
+    assert items[0] == ("- 27 January 2017: Executive Order 13769 signed: entry suspended for 90 days for nationals "
+                        "of Iran, Iraq, Libya, Somalia, Sudan, Syria and Yemen "
+                        "([thefederalregister.org](https://thefederalregister.org/82-FR/8977))")
+    assert "([govinfo.gov](https://www.govinfo.gov/content/pkg/FR-2021-01-25/html/2021-01749.htm))" in items[9]
