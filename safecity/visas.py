@@ -935,12 +935,13 @@ def proclamation_chart(data: VisaData, comparison: Comparison, text: dict[str, s
     for e in events.itertuples():
         one = alt.Chart(events).transform_filter(alt.datum.row == e.row)
         top = LABEL_ROW * e.row
-        style = {"align": e.side, "baseline": "middle", "dx": 3 if e.side == "left" else -3, "y": top + LABEL_ROW / 2,
-                "fontSize": 10}
+        style = {"align": e.side, "baseline": "middle", "dx": 3 if e.side == "left" else -3,
+                 "y": top + LABEL_ROW / 2, "fontSize": 10}
+        label = {"x": strip_x, "text": "label:N"}
         layers += [one.mark_rule(**rule_style).encode(x=strip_x, y=alt.value(top), y2=alt.value(strip_height),
                                                       tooltip=event_tip),
-                   one.mark_text(**style, color="white", stroke="white", strokeWidth=3).encode(x=strip_x, text="label:N"),
-                   one.mark_text(**style, color="#333333").encode(x=strip_x, text="label:N", tooltip=event_tip)]
+                   one.mark_text(**style, color="white", stroke="white", strokeWidth=3).encode(**label),  # halo
+                   one.mark_text(**style, color="#333333").encode(**label, tooltip=event_tip)]
     panels = [alt.layer(*layers).properties(width="container", height=strip_height,
                                             view=alt.ViewBackground(stroke=None))] if layers else []
     for i, name in enumerate(countries):
