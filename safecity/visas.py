@@ -496,6 +496,8 @@ def _proclamation_values(data: VisaData, comparison: Comparison) -> dict:
     rest_first = span_or_none(rest["first_year"])
     first, last = data.monthly["nonimmigrant"].months["month"].agg(["min", "max"])
     latest_first = pd.Timestamp(periods["latest"][0])
+    later = [{"country": str(r.country), "note": str(r.note)} for r in data.restrictions.itertuples()
+             if isinstance(r.note, str) and r.note.strip()]
     bases = index_bases(comparison)
     unindexed = [{"country": str(r.country), "kind": str(r.kind), "reason": str(r.reason),
                   "average": _plain_number(r.base)} for r in bases.itertuples() if r.reason != "indexed"]
@@ -515,6 +517,7 @@ def _proclamation_values(data: VisaData, comparison: Comparison) -> dict:
             "gaps": gaps,
             "officials_only": officials_only,
             "officials_only_countries": [o["country"] for o in officials_only],
+            "later": later, "n_later": len(later),
             "latest": next(p for p in period_rows if p["key"] == "latest"),
             "n_others": len(rest),
             "others_first_year_change": period_change(rest_before, rest_first),
@@ -747,9 +750,10 @@ TOTALS_COLUMNS = {"month": ("month", "month")}
 
 def restrictions_table(data: VisaData) -> pd.DataFrame:
     r = data.restrictions
-    # One source for every row is cited once under the table (`restrictions_source`), not on each row.
+    # One source for every row is cited once under the table (`restrictions_source`), not on each row; the few later
+    # changes (the `note` column) are said in the prose (`procl.later`), not in a column most rows leave empty.
     return pd.DataFrame({"country": r["country"], "non-immigrant visas": r["nonimmigrant_visas"],
-                         "immigrant visas": r["immigrant_visas"], "later": r["note"].fillna("")})
+                         "immigrant visas": r["immigrant_visas"]})
 
 
 def dates_table(data: VisaData) -> pd.DataFrame:
