@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Callable
 
 from .errors import DataError, ParameterError, Problem
+from .text import join_and
 from .validate import display_path, read_table
 
 
@@ -128,11 +129,16 @@ CHECKS: dict[str, Callable[[Path, dict], None]] = {
 def problems(data_dir: Path, planned: dict, params_file: Path | None, overrides: dict) -> list[Problem]:
     """Every problem the notebooks in `planned` (name → (notebook, parameters), from `pipeline.plan`) would meet."""
     found: list[Problem] = []
+    readers: dict[str, list[str]] = {}  # a missing input -> every notebook that reads it: one problem per input
+    for name, (nb, _) in planned.items():
+        for entry in nb.inputs:
+            if not Path(data_dir, entry).exists():
+                readers.setdefault(entry, []).append(name)
+    found += [Problem(display_path(Path(data_dir, entry)),
+                      f"missing folder or file ({join_and(names)} {'reads' if len(names) == 1 else 'read'} it)")
+              for entry, names in readers.items()]
     for name, (nb, params) in planned.items():
-        missing = [entry for entry in nb.inputs if not Path(data_dir, entry).exists()]
-        found += [Problem(display_path(Path(data_dir, entry)), f"missing folder or file ({name} reads it)")
-                  for entry in missing]
-        if missing or name not in CHECKS:
+        if any(name in names for names in readers.values()) or name not in CHECKS:
             continue
         from .pipeline import default_parameters
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -82,11 +83,6 @@ class VisaData:
         end = min(table.months["month"].max() for table in self.monthly.values())
         start = end - pd.DateOffset(months=11)
         return {**PERIODS, "latest": (f"{start:%Y-%m}", f"{end:%Y-%m}")}
-
-    @functools.cached_property
-    def proclamation_averages(self) -> pd.DataFrame:
-        """Their monthly averages over `periods` (see `period_averages`), computed once."""
-        return period_averages(self.proclamation, self.periods)
 
 
 def load(data_dir: Path, groups: dict[str, str] | None = None, *, cached: bool = True) -> VisaData:
@@ -251,6 +247,10 @@ class Comparison:
     end: str
     baseline_fy: int
     groups: dict[str, GroupChange] = field(default_factory=dict)
+    #: The proclamation countries' periods: "before" is this window (the chart's index base), then `VisaData.periods`.
+    periods: dict[str, tuple[str, str]] = field(default_factory=dict)
+    #: Their monthly averages over `periods` (see `period_averages`).
+    averages: pd.DataFrame | None = None
 
     def __getitem__(self, key: str) -> GroupChange:
         return self.groups[key]
@@ -277,7 +277,9 @@ def compare(data: VisaData, start: str, end: str, baseline_fy: int) -> Compariso
             key=key, title=title, description=description, members=members or [], without_records=without,
             monthly=series.reindex(months), window_total=total, window_months=len(months),
             missing_months=missing_in(series, months), baseline=base, change=change(total, len(months), base.total))
-    return Comparison(start=start, end=end, baseline_fy=baseline_fy, groups=out)
+    periods = {"before": (start, end), **data.periods}
+    return Comparison(start=start, end=end, baseline_fy=baseline_fy, groups=out, periods=periods,
+                      averages=period_averages(data.proclamation, periods))
 
 
 def without_members(data: VisaData, comparison: Comparison, key: str, leave_out: list[str]):
@@ -449,8 +451,8 @@ def class_coverage(data: VisaData, comparison: Comparison) -> dict:
     }
 
 
-def _proclamation_values(data: VisaData) -> dict:
-    averages, periods = data.proclamation_averages, data.periods
+def _proclamation_values(data: VisaData, comparison: Comparison) -> dict:
+    averages, periods = comparison.averages, comparison.periods
     countries = list(data.restrictions["nationality"])
     together = averages[averages["country"].isna()].set_index("kind")
     signed = data.dates.loc[data.dates["event"] == SIGNED, "date"]
@@ -463,7 +465,8 @@ def _proclamation_values(data: VisaData) -> dict:
         gone = set()
         for kind in state_dept_monthly.KINDS:
             row[kind] = _plain_number(together.at[kind, key])
-            missing = sorted({m for m in series.loc[series[kind].isna(), "month"] if m in months})
+            have = set(series.loc[series[kind].notna(), "month"])
+            missing = sorted(m for m in months if m not in have)  # no table, or outside the records
             row[f"{kind}_missing"] = [_ym(m) for m in missing]
             gone |= set(missing)
         row["missing"] = [_ym(m) for m in sorted(gone)]
@@ -492,11 +495,14 @@ def _proclamation_values(data: VisaData) -> dict:
     rest_before = span_or_none(rest["before"])
     rest_first = span_or_none(rest["first_year"])
     first, last = data.monthly["nonimmigrant"].months["month"].agg(["min", "max"])
-    charted = data.dates[(data.dates["date"] >= first) & (data.dates["date"] <= last + pd.offsets.MonthEnd(0))]
     latest_first = pd.Timestamp(periods["latest"][0])
-    index_base = averages[averages["country"].notna()]
-    too_few = [{"country": str(r.country), "kind": str(r.kind), "average": _plain_number(r.before)}
-               for r in index_base.itertuples() if not _missing(r.before) and r.before < MIN_FOR_CHANGE]
+    later = [{"country": str(r.country), "note": str(r.note)} for r in data.restrictions.itertuples()
+             if isinstance(r.note, str) and r.note.strip()]
+    bases = index_bases(comparison)
+    unindexed = [{"country": str(r.country), "kind": str(r.kind), "reason": str(r.reason),
+                  "average": _plain_number(r.base)} for r in bases.itertuples() if r.reason != "indexed"]
+    events = chart_events(data)
+    charted = events
     return {
         "proclamation_signed": f"{signed.iloc[0]:%Y-%m-%d}" if not signed.empty else None,
         "proclamation_country_list": [str(c) for c in countries],
@@ -511,6 +517,7 @@ def _proclamation_values(data: VisaData) -> dict:
             "gaps": gaps,
             "officials_only": officials_only,
             "officials_only_countries": [o["country"] for o in officials_only],
+            "later": later, "n_later": len(later),
             "latest": next(p for p in period_rows if p["key"] == "latest"),
             "n_others": len(rest),
             "others_first_year_change": period_change(rest_before, rest_first),
@@ -518,10 +525,18 @@ def _proclamation_values(data: VisaData) -> dict:
             "latest_after_revoked": bool(not revoked.empty and latest_first > revoked.iloc[0]),
             "n_dates_charted": len(charted),
             "first_month": _ym(first), "last_month": _ym(last),
-            "index_too_few": too_few, "min_for_change": MIN_FOR_CHANGE,
-            "index_base_missing": [f"{_ym(m)}" for m in missing_in(
-                monthly_series(data.monthly["nonimmigrant"]), window(*periods["before"]))],
+            "min_for_change": MIN_FOR_CHANGE,
+            # series with no index (no chart line): their base is missing, none, or too few to index
+            "unindexed": unindexed, "n_unindexed": len(unindexed),
+            "unindexed_reasons": [reason for reason in ("missing", "none", "too_few")
+                                  if any(u["reason"] == reason for u in unindexed)],
+            "n_indexed": int((bases["reason"] == "indexed").sum()),
+            "n_drawn": len(set(bases.loc[bases["reason"] == "indexed", "country"])),
+            "chart_events": [{"date": f"{e.date:%Y-%m-%d}", "label": str(e.label)} for e in events.itertuples()],
         },
+        "travel_ban_dates": [{"date": f"{d.date:%Y-%m-%d}", "label": str(d.label), "event": str(d.event),
+                              "url": first_url(d.source), "host": host(first_url(d.source))}
+                             for d in data.dates.itertuples()],
     }
 
 
@@ -604,7 +619,7 @@ def results(data: VisaData, comparison: Comparison) -> dict:
     out["politico_published"] = out["politico"]["published"]
     coverage = class_coverage(data, comparison)
     out["classes"] = coverage
-    out.update(_proclamation_values(data))
+    out.update(_proclamation_values(data, comparison))
     orders = data.dates["event"].str.extract(EARLIER_ORDER)[0]
     signed = pd.Timestamp(out["proclamation_signed"]) if out["proclamation_signed"] else None
     out["earlier_orders"] = [str(o) for o, d in zip(orders, data.dates["date"])
@@ -616,6 +631,34 @@ def results(data: VisaData, comparison: Comparison) -> dict:
 
 
 # --------------------------------------------------------------------------- tables
+
+
+#: The data reporters' page of this chapter: how the files were read (its words are `templates/09_visa_files.md`).
+FILES_PAGE = "09_visa_files"
+
+
+def reread(data_dir: Path, chapter: dict) -> tuple[VisaData, Comparison]:
+    """The chapter's data and comparison under the parameters its results record was computed with, so that the
+    data reporters' page shows the tables of the very run the chapter's page shows."""
+    p = chapter["parameters"]
+    data = load(data_dir, p["groups"])
+    return data, compare(data, p["window_start"], p["window_end"], p["baseline_fy"])
+
+
+def files_page(chapter: dict, glue: bool = True) -> dict[str, str]:
+    """The words of the data reporters' page, rendered from the chapter's results record (its values, parameters and
+    run: nothing is computed again), each block glued for `{glue:md}`."""
+    from . import record
+
+    text = record.render(FILES_PAGE, chapter["values"], chapter["parameters"], chapter["overridden"])
+    if glue:
+        from IPython.display import Markdown
+        from myst_nb import glue as myst_glue
+
+        for name, block in text.items():
+            myst_glue(name, Markdown(block), display=False)
+    return text
+
 
 
 def politico_table(values: dict) -> pd.DataFrame:
@@ -707,10 +750,10 @@ TOTALS_COLUMNS = {"month": ("month", "month")}
 
 def restrictions_table(data: VisaData) -> pd.DataFrame:
     r = data.restrictions
+    # One source for every row is cited once under the table (`restrictions_source`), not on each row; the few later
+    # changes (the `note` column) are said in the prose (`procl.later`), not in a column most rows leave empty.
     return pd.DataFrame({"country": r["country"], "non-immigrant visas": r["nonimmigrant_visas"],
-                         "immigrant visas": r["immigrant_visas"],
-                         "only officials barred": r["officials_only"].astype(bool),
-                         "later": r["note"].fillna(""), "source": r["source"]})
+                         "immigrant visas": r["immigrant_visas"]})
 
 
 def dates_table(data: VisaData) -> pd.DataFrame:
@@ -772,10 +815,10 @@ def period_averages(series: pd.DataFrame, periods: dict[str, tuple[str, str]] | 
     return pd.concat([frame, together[frame.columns]], ignore_index=True)
 
 
-def period_table(data: VisaData) -> pd.DataFrame:
+def period_table(comparison: Comparison) -> pd.DataFrame:
     """The proclamation countries' period averages and the change from the first period to the second (empty where
     a period spans a missing month, or where the first period averaged under `MIN_FOR_CHANGE` a month)."""
-    averages, periods = data.proclamation_averages, data.periods
+    averages, periods = comparison.averages, comparison.periods
     first, second = list(periods)[:2]
     out = pd.DataFrame({"country": averages["country"].fillna("all the countries"),
                         "visas": averages["kind"].map(KIND_LABELS)})
@@ -787,58 +830,131 @@ def period_table(data: VisaData) -> pd.DataFrame:
 
 
 #: `period_table`'s columns: fixed labels; the table's caption (a template block) gives each period's months.
-PERIOD_COLUMNS = {"before": ("Politico's window", "count"), "first_year": ("first year in full effect", "count"),
+PERIOD_COLUMNS = {"before": ("window", "count"), "first_year": ("first year in full effect", "count"),
                   "y2019": ("2019", "count"), "latest": ("latest twelve months", "count"),
-                  "change": ("change, first year against Politico's window", "share")}
+                  "change": ("change, first year against the window", "share")}
 
 
 # --------------------------------------------------------------------------- charts
 
 
-def index_series(data: VisaData) -> pd.DataFrame:
-    """Each country's monthly visas, and each as an index of its Mar-Aug 2017 monthly average (= 100; the "before"
-    period): columns month, country, nonimmigrant, immigrant, nonimmigrant_index, immigrant_index.
+_URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:)]")
 
-    An index whose base averaged under `MIN_FOR_CHANGE` a month, or whose base spans a missing month, is left
-    empty (an index of a handful of visas is noise); a missing month stays a gap (NaN), never 0."""
-    series, averages = data.proclamation, data.proclamation_averages
-    base = averages[averages["country"].notna()].set_index(["country", "kind"])["before"]
-    out = series.copy()
+
+def first_url(citation: str) -> str | None:
+    """The first web address in a citation (the document cited; a later one is a summary of it)."""
+    match = _URL.search(str(citation))
+    return match.group(0) if match else None
+
+
+def host(url: str | None) -> str | None:
+    """A web address's host, as a link names it: "www.govinfo.gov" -> "govinfo.gov"."""
+    if url is None:
+        return None
+    name = urllib.parse.urlsplit(url).hostname or ""
+    return name.removeprefix("www.") or None
+
+
+def chart_events(data: VisaData) -> pd.DataFrame:
+    """The dates of `travel-ban-dates.csv` that fall in the months of the records: date, label, event."""
+    first, last = data.monthly["nonimmigrant"].months["month"].agg(["min", "max"])
+    d = data.dates
+    return d[(d["date"] >= first) & (d["date"] <= last + pd.offsets.MonthEnd(0))][["date", "label", "event"]] \
+        .reset_index(drop=True)
+
+
+def index_bases(comparison: Comparison) -> pd.DataFrame:
+    """Each proclamation country's index base per kind: its monthly average over the window (the "before" period),
+    and whether it is indexed. reason: "indexed", "missing" (the window spans a month with no table, so there is no
+    average), "none" (no visa at all in the window) or "too_few" (under `MIN_FOR_CHANGE` a month: an index of a
+    handful of visas is noise)."""
+    averages = comparison.averages
+    rows = averages[averages["country"].notna()][["country", "kind", "before"]].rename(columns={"before": "base"})
+    reasons = []
+    for base in rows["base"]:
+        reasons.append("missing" if _missing(base) else "none" if base == 0 else
+                       "too_few" if base < MIN_FOR_CHANGE else "indexed")
+    return rows.assign(reason=reasons).reset_index(drop=True)
+
+
+def index_series(data: VisaData, comparison: Comparison) -> pd.DataFrame:
+    """Each country's monthly visas, and each as an index of its monthly average over the window (= 100; see
+    `index_bases`): columns month, country, nonimmigrant, immigrant, nonimmigrant_index, immigrant_index.
+
+    A series whose base is not indexed has no index (empty, never 0 or a division by zero); a missing month stays a
+    gap (NaN), never 0."""
+    bases = index_bases(comparison)
+    usable = bases[bases["reason"] == "indexed"].set_index(["country", "kind"])["base"]
+    out = data.proclamation.copy()
     for kind in state_dept_monthly.KINDS:
-        b = np.asarray([base.get((c, kind), np.nan) for c in out["country"]], dtype="float64")
-        usable = ~np.isnan(b) & (b >= MIN_FOR_CHANGE)
-        index = np.full(len(out), np.nan)
+        b = np.asarray([usable.get((c, kind), np.nan) for c in out["country"]], dtype="float64")
         values = out[kind].to_numpy(dtype="float64")
-        ok = usable & ~np.isnan(values)
+        ok = ~np.isnan(b) & ~np.isnan(values)
+        index = np.full(len(out), np.nan)
         index[ok] = np.round(values[ok] / b[ok] * 100, 1)
         out[f"{kind}_index"] = index
     return out
 
 
-def proclamation_chart(data: VisaData, text: dict[str, str]) -> charts.Figure:
-    """Small multiples, one column as wide as the page (a phone's too): each country's monthly visas as an index
-    (Mar-Aug 2017 = 100) on one shared scale, with the orders' dates. Its words are the record's `text`."""
-    frame = index_series(data)
-    drawn = frame[["nonimmigrant_index", "immigrant_index"]].notna().any(axis=1)
+#: Height of one country's panel, and of one row of the orders' labels above the panels, in pixels.
+PANEL_HEIGHT = 64
+LABEL_ROW = 13
+
+
+def proclamation_chart(data: VisaData, comparison: Comparison, text: dict[str, str]) -> charts.Figure:
+    """Small multiples in one column as wide as the page's (a phone's too): each country's monthly visas as an index
+    of its monthly average over the window (= 100) on one shared scale, under a strip that labels each order and
+    ruling of the dates table at its date, with a rule through every panel. Its words are the record's `text`."""
+    frame = index_series(data, comparison)
+    indexed = ["nonimmigrant_index", "immigrant_index"]
+    drawn = frame[indexed].notna().any(axis=1)
     countries = [c for c in dict.fromkeys(frame["country"]) if c in set(frame.loc[drawn, "country"])]
     months = frame["month"]
-    dates = data.dates[(data.dates["date"] >= months.min()) & (data.dates["date"] <= months.max()
-                                                                 + pd.offsets.MonthEnd(0))]
-    events = pd.DataFrame({"date": dates["date"].dt.strftime("%Y-%m-%d"), "event": dates["event"]})
+    domain = [months.min().strftime("%Y-%m-%d"), months.max().strftime("%Y-%m-%d")]
+    events = chart_events(data)
+    # Each label on its own row, in date order; labels in the later half of the span end at their rule (so none runs
+    # off the right edge).
+    middle = months.min() + (months.max() - months.min()) / 2
+    events = pd.DataFrame({"date": events["date"].dt.strftime("%Y-%m-%d"), "label": events["label"],
+                           "event": events["event"], "row": range(len(events)),
+                           "side": np.where(events["date"] > middle, "right", "left")})
     plot = frame[frame["country"].isin(countries)].assign(month=frame["month"].dt.strftime("%Y-%m-%d"))
     kinds = list(KIND_LABELS.values())
-    domain = [months.min().strftime("%Y-%m-%d"), months.max().strftime("%Y-%m-%d")]
-    indexes = frame[["nonimmigrant_index", "immigrant_index"]].to_numpy(dtype="float64")
-    top = float(np.nanmax(indexes)) if (~np.isnan(indexes)).any() else 100.0
-    x = alt.X("month:T", title=None, scale=alt.Scale(domain=domain),
-              axis=alt.Axis(format="%Y", tickCount="year", labelOverlap=True))
-    y = alt.Y("index:Q", title="Index", scale=alt.Scale(domain=[0, top], nice=True), axis=alt.Axis(tickCount=3))
+    values = frame[indexed].to_numpy(dtype="float64")
+    top = float(np.nanmax(values)) if (~np.isnan(values)).any() else 100.0
+    x_scale = alt.Scale(domain=domain)
+    y = alt.Y("index:Q", title=None, scale=alt.Scale(domain=[0, max(top, 100.0)], nice=True),
+              axis=alt.Axis(tickCount=3, grid=True))
     colour = alt.Color("visas:N", scale=alt.Scale(domain=kinds, range=charts.PALETTE[:2]), title=None,
                        legend=alt.Legend(orient="top"))
-    panels = []
-    for name in countries:
+    rule_style = {"color": "#777777", "strokeDash": [3, 3], "strokeWidth": 1}
+    event_tip = [alt.Tooltip("date:T", title="Date", format="%d %b %Y"), alt.Tooltip("event:N", title="Event")]
+
+    strip_height = LABEL_ROW * max(len(events), 1)
+    strip_x = alt.X("date:T", scale=x_scale, axis=None)
+    # Per date, placed in pixels (so the strip needs no y scale of its own, and the panels' shared index scale is the
+    # chart's only y scale): its label on its own row, on a white halo, and its rule from that row down, so that no
+    # later date's rule runs through an earlier label.
+    layers = []
+    for e in events.itertuples():
+        one = alt.Chart(events).transform_filter(alt.datum.row == e.row)
+        top = LABEL_ROW * e.row
+        style = {"align": e.side, "baseline": "middle", "dx": 3 if e.side == "left" else -3,
+                 "y": top + LABEL_ROW / 2, "fontSize": 10}
+        label = {"x": strip_x, "text": "label:N"}
+        layers += [one.mark_rule(**rule_style).encode(x=strip_x, y=alt.value(top), y2=alt.value(strip_height),
+                                                      tooltip=event_tip),
+                   one.mark_text(**style, color="white", stroke="white", strokeWidth=3).encode(**label),  # halo
+                   one.mark_text(**style, color="#333333").encode(**label, tooltip=event_tip)]
+    panels = [alt.layer(*layers).properties(width="container", height=strip_height,
+                                            view=alt.ViewBackground(stroke=None))] if layers else []
+    for i, name in enumerate(countries):
+        last = i == len(countries) - 1
+        x = alt.X("month:T", title=None, scale=x_scale,
+                  axis=alt.Axis(format="%Y", tickCount="year", labelOverlap=True, grid=True, labels=last,
+                                ticks=last, domain=last))
         one = alt.Chart(plot).transform_filter(alt.datum.country == name).transform_fold(
-            ["nonimmigrant_index", "immigrant_index"], as_=["series", "index"]).transform_calculate(
+            indexed, as_=["series", "index"]).transform_calculate(
             visas=f"datum.series == 'nonimmigrant_index' ? '{kinds[0]}' : '{kinds[1]}'",
             issued="datum.series == 'nonimmigrant_index' ? datum.nonimmigrant : datum.immigrant")
         lines = one.mark_line(strokeWidth=1.5, invalid="break-paths-show-domains").encode(x=x, y=y, color=colour)
@@ -847,12 +963,13 @@ def proclamation_chart(data: VisaData, text: dict[str, str]) -> charts.Figure:
             tooltip=[alt.Tooltip("country:N", title="Country"), alt.Tooltip("month:T", title="Month", format="%b %Y"),
                      alt.Tooltip("visas:N", title="Visas"), alt.Tooltip("issued:Q", title="Issued", format=","),
                      alt.Tooltip("index:Q", title="Index", format=",.0f")])
-        base = alt.Chart(pd.DataFrame({"y": [100]})).mark_rule(color="#bbbbbb").encode(y="y:Q")
-        rules = alt.Chart(events).mark_rule(color="#555555", strokeDash=[3, 3], strokeWidth=1).encode(
-            x=alt.X("date:T", scale=alt.Scale(domain=domain)), tooltip=[alt.Tooltip("event:N", title="Date")])
-        panels.append(alt.layer(base, rules, lines, points).properties(width="container", height=70, title=name))
+        base = alt.Chart(pd.DataFrame({"y": [100]})).mark_rule(color="#999999").encode(y="y:Q")
+        rules = alt.Chart(events).mark_rule(**rule_style).encode(x=alt.X("date:T", scale=x_scale), tooltip=event_tip)
+        panels.append(alt.layer(base, rules, lines, points).properties(
+            width="container", height=PANEL_HEIGHT,
+            title=alt.TitleParams(name, anchor="start", fontSize=12, offset=2)))
     # One column as wide as the page's column (a phone's 342 px included): axes and padding fit inside it.
-    chart = alt.vconcat(*panels, spacing=8).resolve_scale(y="shared", x="shared").properties(
+    chart = alt.vconcat(*panels, spacing=6).resolve_scale(y="shared", x="shared").properties(
         autosize={"type": "fit-x", "contains": "padding"})
     table = frame.assign(month=frame["month"].dt.strftime("%Y-%m")).astype(
         {k: "Int64" for k in state_dept_monthly.KINDS})

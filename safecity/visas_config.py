@@ -22,11 +22,11 @@ REVOKED = f"{PROCLAMATION} revoked"
 #: Events of `travel-ban-dates.csv` that are the earlier orders' signings ("Executive Order 13769 signed: ...").
 EARLIER_ORDER = r"(Executive Order \d+) signed"
 
-#: Periods for following the proclamation countries: key -> (first month, last month). The first is Politico's
-#: window (the index base of the chart), the second the first twelve months with the proclamation fully in effect;
-#: `VisaData.periods` adds "latest", the last twelve months of records.
+#: Periods for following the proclamation countries after the window compared: key -> (first month, last month). The
+#: window itself (the run's `window_start` to `window_end`: Politico's March-August 2017 as shipped) is the first
+#: period, "before", and the chart's index base; "first_year" is the first twelve months with the proclamation fully in
+#: effect; `VisaData.periods` adds "latest", the last twelve months of records.
 PERIODS = {
-    "before": ("2017-03", "2017-08"),
     "first_year": ("2017-12", "2018-11"),
     "y2019": ("2019-01", "2019-12"),
 }

@@ -175,7 +175,7 @@ BAD = {  # what is broken -> (how, the error line `check` and `build` print, aft
     "unknown nationality": (_nationality, f"{MAY}, line 3, column 'place': unknown place name 'Atlantis': add it to "
                                           "{data}/raw/nationality-crosswalk/nationalities.csv"),
     "missing source folder": (lambda data: shutil.rmtree(data / "raw" / "politico-visas"),
-                              "raw/politico-visas: missing folder or file (03_visas reads it)"),
+                              "raw/politico-visas: missing folder or file (03_visas and 09_visa_files read it)"),
     "article place not in ICE's list": (_area, "raw/ice-safe-city/article_places.csv, line 7, column 'ice_area': "
                                                "'Baltimore County' is not an area in ICE's list"),
 }

@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from safecity import cache, visas
 from safecity.errors import DataError
@@ -305,6 +307,18 @@ def _page(data, **parameters) -> tuple[dict, dict]:
     return values, prose.blocks("03_visas", values | {"run": record.run_context({}, [])})
 
 
+def _files_page(values: dict) -> dict:
+    """The data reporters' page's blocks (How the visa files were read), rendered from the chapter's values."""
+    from safecity import record
+
+    return record.render(visas.FILES_PAGE, values)
+
+
+def _compared(data, **parameters) -> visas.Comparison:
+    p = defaults("03_visas") | parameters
+    return visas.compare(data, p["window_start"], p["window_end"], p["baseline_fy"])
+
+
 def test_six_countries_reproduce_politicos_44_percent(shipped):
     r = visas_values(DATA, shipped)
     six = _group(r, "six")
@@ -368,7 +382,7 @@ def test_bad_parameters_fail_clearly():
 
 def test_chart_shows_the_missing_month_as_a_gap(shipped):
     _, text = _page(shipped)
-    figure = visas.proclamation_chart(shipped, text)
+    figure = visas.proclamation_chart(shipped, _compared(shipped), text)
     spec = json.dumps(figure.spec)
     assert '"invalid": "break-paths-show-domains"' in spec
     assert "May 2019 is missing for non-immigrant visas" in figure.alt_text
@@ -376,21 +390,104 @@ def test_chart_shows_the_missing_month_as_a_gap(shipped):
     assert "missing" in figure._repr_html_()
 
 
+def _panels(spec: dict) -> list[dict]:
+    """The chart's country panels (the first view of the column is the strip of labelled dates)."""
+    return [p for p in spec["vconcat"] if "title" in p]
+
+
+def _strip_labels(spec: dict) -> list[str]:
+    """The labels the strip above the panels writes at the dates (each its own text layer, over a white halo)."""
+    data = {name: rows for name, rows in spec.get("datasets", {}).items()}
+    strip = spec["vconcat"][0]
+    labels = []
+    for layer in strip["layer"]:
+        if layer["mark"]["type"] == "text" and layer["mark"].get("color") != "white":
+            row = layer["transform"][0]["filter"].split("===")[-1].strip(" ()")
+            labels += [r["label"] for name, rows in data.items() for r in rows if str(r.get("row")) == row
+                       and "label" in r]
+    return labels
+
+
 def test_chart_fits_a_phone_and_indexes_every_country_on_one_scale(shipped):
-    """One column of panels as wide as the page's column (so a 342-px phone's too), one shared index scale, and the
-    series too small to index (North Korea's handful) left out and named in the note."""
-    _, text = _page(shipped)
-    figure = visas.proclamation_chart(shipped, text)
+    """One column of panels as wide as the page's column (so a 342-px phone's too), one shared index scale, the
+    orders and rulings labelled on the chart at their dates, and the series too small to index (North Korea's
+    handful) left out and named in the note with the reason."""
+    values, text = _page(shipped)
+    figure = visas.proclamation_chart(shipped, _compared(shipped), text)
     spec = figure.spec
     assert "vconcat" in spec and all(p["width"] == "container" for p in spec["vconcat"])
     assert spec["autosize"] == {"type": "fit-x", "contains": "padding"}  # axes and padding inside the column
     assert spec["resolve"]["scale"]["y"] == "shared"
-    titles = [p["title"] for p in spec["vconcat"]]
-    assert "North Korea" not in titles and "Venezuela" in titles
-    assert "North Korea's non-immigrant visas" in figure.note
+    titles = [p["title"]["text"] for p in _panels(spec)]
+    assert "North Korea" not in titles and "Venezuela" in titles and len(titles) == values["procl"]["n_drawn"] == 7
+    # every date of the records' span is a labelled rule, in date order, with the label the dates table gives it
+    charted = [e["label"] for e in values["procl"]["chart_events"]]
+    assert charted[0] == "EO 13780 signed" and "Proclamation 9645 revoked" in charted and len(charted) == 9
+    assert _strip_labels(spec) == charted
+    assert "North Korea's non-immigrant visas (7.7 a month in Mar–Aug 2017, too few to index)" in figure.note
+    assert not re.search(r"\bnan\b", figure._repr_html_(), re.I)
+    assert figure.title == "Visas to the 8 countries fell under the proclamation"  # one line: the detail is below
+    assert "non-immigrant −57.2%, immigrant −70.0%" in figure.subtitle
     base = figure.data[(figure.data["month"] >= "2017-03") & (figure.data["month"] <= "2017-08")]
     iran = base[base["country"] == "Iran"]["nonimmigrant_index"]
-    assert iran.mean() == pytest.approx(100, abs=0.1)
+    assert iran.mean() == pytest.approx(100, abs=0.05)
+
+
+WINDOW_STARTS = pd.date_range("2017-03-01", "2024-12-01", freq="MS")
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(start=st.sampled_from(list(WINDOW_STARTS)), length=st.integers(1, 12))
+@example(start=pd.Timestamp("2017-03-01"), length=6)  # the book's window
+@example(start=pd.Timestamp("2019-04-01"), length=3)  # a window over the missing May 2019
+def test_every_index_is_100_over_the_window_and_every_other_series_is_named_with_its_reason(shipped, start, length):
+    """For any window the chapter is run with, each series with a base averages exactly 100 (to the index's one
+    decimal) over that window; each without one has no index at all and the chart's note names it with its reason:
+    a month of the window missing (May 2019 for non-immigrant visas), no visa issued, or too few to index."""
+    end = min(start + pd.DateOffset(months=length - 1), pd.Timestamp("2025-05-01"))
+    window_start, window_end = f"{start:%Y-%m}", f"{end:%Y-%m}"
+    values, text = _page(shipped, window_start=window_start, window_end=window_end)
+    comparison = _compared(shipped, window_start=window_start, window_end=window_end)
+    frame = visas.index_series(shipped, comparison)
+    in_window = frame[frame["month"].isin(visas.window(window_start, window_end))]
+    unindexed = {(u["country"], u["kind"]): u for u in values["procl"]["unindexed"]}
+    note = text["visas_proclamation_countries_note"]
+    for country in shipped.restrictions["nationality"]:
+        for kind in ("nonimmigrant", "immigrant"):
+            index = frame.loc[frame["country"] == country, f"{kind}_index"]
+            if (country, kind) in unindexed:
+                assert index.isna().all(), (country, kind)
+                reason = unindexed[(country, kind)]["reason"]
+                kind_word = "non-immigrant" if kind == "nonimmigrant" else "immigrant"
+                said = {"missing": "is missing, so there is no base", "none": "none issued in",
+                        "too_few": "too few to index"}[reason]
+                assert re.search(rf"{re.escape(country)}'s {kind_word} visas \([^)]*{re.escape(said)}", note), \
+                    (country, kind, reason, note)
+                if reason == "missing":
+                    assert kind == "nonimmigrant" and "2019-05" in values["window_missing_months"]
+            else:
+                mean = in_window.loc[in_window["country"] == country, f"{kind}_index"].mean()
+                assert mean == pytest.approx(100, abs=0.05), (country, kind, window_start, window_end)
+    assert not re.search(r"\bnan\b", "\n".join(text.values()), re.I)
+
+
+def test_a_country_with_no_visa_in_the_window_gets_no_index_and_the_page_says_so(shipped):
+    """Somalia's non-immigrant visas of the window removed (a true 0 in each month, the files being there): no
+    index, no line, no division by zero and no "nan"; the note says none were issued."""
+    niv = shipped.monthly["nonimmigrant"]
+    rows = niv.issuances
+    gone = rows["month"].isin(visas.window("2017-03", "2017-08")) & (rows["nationality"] == "Somalia")
+    data = dataclasses.replace(shipped, monthly={**shipped.monthly,
+                                                 "nonimmigrant": dataclasses.replace(niv, issuances=rows[~gone])})
+    values, text = _page(data)
+    assert {"country": "Somalia", "kind": "nonimmigrant", "reason": "none", "average": 0.0} \
+        in values["procl"]["unindexed"]
+    figure = visas.proclamation_chart(data, _compared(data), text)
+    somalia = figure.data[figure.data["country"] == "Somalia"]
+    assert somalia["nonimmigrant_index"].isna().all() and somalia["immigrant_index"].notna().any()
+    assert "Somalia's non-immigrant visas (none issued in Mar–Aug 2017, so no base)" in figure.note
+    assert "Somalia" in [p["title"]["text"] for p in _panels(figure.spec)]  # its immigrant line is still drawn
+    assert not re.search(r"\bnan\b", figure._repr_html_(), re.I)
 
 
 def test_period_averages_refuse_to_span_the_missing_month(shipped):
@@ -411,17 +508,19 @@ def test_proclamation_words_follow_the_averages(shipped):
     assert "there is none for non-immigrant visas in Jan–Dec 2019." in text["procl_periods"]
     assert ("In the latest twelve months of records (Jun 2024–May 2025), after the proclamation was revoked on "
             "20 January 2021, the 8 countries received") in text["procl_periods"]
-    assert text["visas_proclamation_countries_title"].startswith(
-        "Visas to the 8 countries fell once the proclamation took full effect: monthly non-immigrant visas −57.2%, "
-        "immigrant −70.0% (Dec 2017–Nov 2018 against Mar–Aug 2017)")
+    assert text["visas_proclamation_countries_title"] == "Visas to the 8 countries fell under the proclamation"
+    assert text["visas_proclamation_countries_subtitle"].endswith(
+        "In the first year in full effect (Dec 2017–Nov 2018), against Mar–Aug 2017: non-immigrant −57.2%, "
+        "immigrant −70.0%.")
 
-    rose = shipped.proclamation_averages.assign(first_year=shipped.proclamation_averages["before"] * 2)
-    data = dataclasses.replace(shipped)
-    data.__dict__["proclamation_averages"] = rose
-    values = record._plain(visas_values(DATA, data))
+    comparison = _compared(shipped)
+    rose = dataclasses.replace(comparison, averages=comparison.averages.assign(
+        first_year=comparison.averages["before"] * 2))
+    values = record._plain(visas.results(shipped, rose))
     changed = prose.blocks("03_visas", values | {"run": record.run_context({}, [])})
     assert "non-immigrant visas rose to" in changed["procl_periods"] and "(+100.0%)" in changed["procl_periods"]
-    assert changed["visas_proclamation_countries_title"].startswith("Visas to the 8 countries rose once")
+    assert changed["visas_proclamation_countries_title"] == "Visas to the 8 countries rose under the proclamation"
+    assert "non-immigrant +100.0%, immigrant +100.0%" in changed["visas_proclamation_countries_subtitle"]
 
 
 def test_crosswalk_is_checked_against_its_schema(data_copy):
@@ -441,7 +540,7 @@ def test_months_off_their_printed_total_are_tied_to_repairs_only_when_they_were_
 
     def sentence(niv):
         data = dataclasses.replace(shipped, monthly={**shipped.monthly, "nonimmigrant": niv})
-        return _page(data)[1]["import_details"]
+        return _files_page(_page(data)[0])["import_details"]
 
     niv = shipped.monthly["nonimmigrant"]
     shipped_sentence = sentence(niv)
@@ -456,3 +555,76 @@ def test_months_off_their_printed_total_are_tied_to_repairs_only_when_they_were_
 
     agreeing = dataclasses.replace(niv, totals=niv.totals.assign(difference=niv.totals["difference"] * 0))
     assert "They agree in every month." in sentence(agreeing)
+
+
+def _executed(name: str) -> tuple[dict[str, str], str]:
+    """An executed page of the book: the Markdown it glues, by block name, and everything it shows, as one string."""
+    import nbformat
+
+    nb = nbformat.read(DATA.parent / "book" / f"{name}.ipynb", as_version=4)
+    glued, shown = {}, []
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            shown.append(cell.source)
+        for output in cell.get("outputs", []):
+            scrap = output.get("metadata", {}).get("scrapbook", {})
+            data = output.get("data", {})
+            if scrap.get("name") and scrap["mime_prefix"] + "text/markdown" in data:
+                glued[scrap["name"]] = data[scrap["mime_prefix"] + "text/markdown"]
+            shown += [str(v) for k, v in data.items() if k.endswith(("text/html", "text/markdown"))]
+    return glued, "\n".join(shown)
+
+
+def test_the_visa_files_page_is_for_data_reporters_and_holds_what_left_the_visa_page():
+    """The import's repairs, the visa classes and each group's countries are on their own page in the "For data
+    reporters" part (before the re-running guide), rendered from the visa chapter's record, and no longer on the
+    reader's page, which links to it."""
+    import html
+
+    import yaml
+
+    from safecity import pipeline, record
+
+    toc = yaml.safe_load((DATA.parent / "_toc.yml").read_text(encoding="utf-8"))
+    part = next(p for p in toc["parts"] if p["caption"] == "For data reporters")
+    files = [c["file"] for c in part["chapters"]]
+    assert files.index("book/09_visa_files") < files.index("book/rerun")
+    notebook = next(nb for nb in pipeline.notebooks(DATA.parent) if nb.name == visas.FILES_PAGE)
+    assert notebook.after == ["03_visas"]  # it reads the chapter's record, so it runs after the chapter
+
+    chapter = record.read("03_visas", DATA.parent / "book" / "results")
+    expected = record.render(visas.FILES_PAGE, chapter["values"], chapter["parameters"], chapter["overridden"])
+    glued, files_page = _executed(visas.FILES_PAGE)
+    for name in ("intro", "import_details", "classes", "data_note"):
+        assert glued[name] == expected[name], name  # the chapter's record, rendered whole
+    for caption in ("repairs_caption", "totals_caption", "spellings_caption", "groups_table_caption",
+                    "breakdown_caption", "dates_caption"):
+        assert f"<caption>{html.escape(expected[caption])}</caption>" in files_page, caption
+    assert "Rows under the wrong keys" in files_page and "How the monthly files were cleaned" not in files_page
+
+    visas_glued, visas_page = _executed("03_visas")
+    assert not {"import_details", "import_intro", "classes"} & set(visas_glued)
+    assert not {"import_details", "import_intro", "classes", "repairs_caption"} & set(chapter["text"])
+    for words in ("Rows repaired on import", "Rows under the wrong keys", "Grand Total", "BBBCC",
+                  expected["groups_table_caption"]):
+        assert words not in visas_page, words
+    assert visas_page.count("(09_visa_files.ipynb)") == 1  # one sentence links to it
+
+
+def test_the_orders_are_cited_once_not_on_every_row(shipped):
+    """The restrictions table has no source column (all its rows cite the same proclamation, cited once under it);
+    each date of the orders is listed once with a link named by the site it goes to."""
+    values, text = _page(shipped)
+    table = visas.restrictions_table(shipped)
+    assert not {"source", "later"} & set(table.columns) and len(table) == 8
+    assert "Later, the restrictions changed for 1 country: Chad (removed from the proclamation in April 2018)." in text["procl_intro"]
+    cited = set(shipped.restrictions["source"])
+    assert len(cited) == 1 and text["restrictions_source"].count("Proclamation 9645 of September 24, 2017") == 1
+    assert "[thefederalregister.org/82-FR/45161](https://thefederalregister.org/82-FR/45161)" \
+        in text["restrictions_source"]
+    items = [line for line in text["dates_list"].splitlines() if line.startswith("- ")]
+    assert len(items) == len(shipped.dates) == 11
+    assert items[0] == ("- 27 January 2017: Executive Order 13769 signed: entry suspended for 90 days for nationals "
+                        "of Iran, Iraq, Libya, Somalia, Sudan, Syria and Yemen "
+                        "([thefederalregister.org](https://thefederalregister.org/82-FR/8977))")
+    assert "([govinfo.gov](https://www.govinfo.gov/content/pkg/FR-2021-01-25/html/2021-01749.htm))" in items[9]

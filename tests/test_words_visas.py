@@ -49,6 +49,11 @@ def page(data: visas.VisaData, other_parameters: bool = False, **parameters) -> 
     return values, text
 
 
+def files_page(values: dict) -> dict:
+    """The data reporters' page (How the visa files were read): its blocks, rendered from the chapter's values."""
+    return record.render(visas.FILES_PAGE, values)
+
+
 def without_month(data: visas.VisaData, month: str) -> visas.VisaData:
     """The data as if the non-immigrant table for `month` had never been published."""
     niv = data.monthly["nonimmigrant"]
@@ -143,14 +148,15 @@ def test_months_missing_outside_the_window_change_no_politico_figure(shipped, mo
         data = without_month(data, month)
     values, text = page(data)
     assert values["missing_nonimmigrant_months"] == len(months) + 1  # and May 2019, as shipped
-    assert "Missing months." in text["import_details"] and "tables for" in text["procl_chart_intro"]
+    files = files_page(values)
+    assert "Missing months." in files["import_details"] and "tables for" in text["procl_chart_intro"]
     month = months[0]
     assert values["window_missing_months"] == [] and values["politico_complete"]
     for f in values["politico_figures"]:
         assert values[f"{f['key']}_change"] == default[f"{f['key']}_change"]
     assert text["verdict"] == default_text["verdict"]
     for run in values["niv_missing_runs"]:  # the import says which months are missing
-        assert prose.month(run["last"]) in text["import_details"]
+        assert prose.month(run["last"]) in files["import_details"]
     # and every period that spans it has no average, said so in the prose, never a number computed over a gap
     spanned = [p for p in values["procl"]["periods"] if month in p["nonimmigrant_missing"]]
     for p in spanned:
@@ -221,10 +227,14 @@ def test_the_proclamation_words_and_the_chart_agree(shipped, factor):
     word = "fell to" if niv_change < 0 else "rose to" if niv_change > 0 else "stayed at"
     shown = prose.num(kinds["nonimmigrant"]["first_year"])
     assert f"non-immigrant visas {word} {shown} a month" in text["procl_periods"]
-    assert f"non-immigrant visas {prose.pct(niv_change, signed=True)}" in text["visas_proclamation_countries_title"]
+    assert f"non-immigrant {prose.pct(niv_change, signed=True)}," in text["visas_proclamation_countries_subtitle"]
     both = [niv_change, kinds["immigrant"]["first_year_change"]]
-    direction = "fell" if all(c < 0 for c in both) else "rose" if all(c > 0 for c in both) else "changed"
-    assert f"countries {direction} once" in text["visas_proclamation_countries_title"]
+    direction = "fell" if all(c < 0 for c in both) else "rose" if all(c > 0 for c in both) else None
+    title = text["visas_proclamation_countries_title"]
+    if direction:
+        assert title == f"Visas to the 8 countries {direction} under the proclamation"
+    else:
+        assert title == "Visas to the 8 countries under the proclamation"  # no direction word for mixed changes
     alt_text = text["visas_proclamation_countries_alt"]
     for k in kinds.values():
         for key in ("before", "first_year"):
@@ -323,25 +333,31 @@ def test_the_intro_quotes_the_article_word_for_word(shipped):
         assert " ".join(quote.split()) in article, quote
 
 
-def test_every_block_of_the_template_is_shown_on_the_page_and_the_notebook_has_no_sentence():
-    """The record's text is only what the page shows: each block is glued whole by the notebook, read by it as a
-    caption, or read by the chart; and the notebook's markdown holds headings and glue directives only."""
+@pytest.mark.parametrize("notebook", ["03_visas", visas.FILES_PAGE])
+def test_every_block_of_the_template_is_shown_on_the_page_and_the_notebook_has_no_sentence(notebook):
+    """The words are only what the page shows: each block of the page's template is glued whole by the notebook,
+    read by it as a caption, or read by the chart; and the notebook's markdown holds headings and glue directives
+    only. (The data reporters' page renders its own template from the chapter's record.)"""
     import nbformat
 
-    nb = nbformat.read(DATA.parent / "notebooks" / "03_visas.ipynb", as_version=4)
+    nb = nbformat.read(DATA.parent / "notebooks" / f"{notebook}.ipynb", as_version=4)
     glued, read = set(), set()
     for cell in nb.cells:
         if cell.cell_type == "markdown":
             glued |= set(re.findall(r"```\{glue:md\} (\w+)\n:format: myst\n```", cell.source))
             rest = re.sub(r"```\{glue:md\} \w+\n:format: myst\n```", "", cell.source)
-            rest = re.sub(r"```\{safecity-dates\}[^\n]*\n```", "", rest)  # the byline, from the book's history
+            # The byline (from the book's history) and the verdict cards (from the ledger's record).
+            rest = re.sub(r"```\{safecity-(?:dates|verdicts)\}[^\n]*\n```", "", rest)
             assert all(not line.strip() or line.startswith("#") for line in rest.splitlines()), rest
         else:
             read |= set(re.findall(r'text\["(\w+)"\]', cell.source))
-    chart = {f"visas_proclamation_countries_{part}" for part in ("title", "subtitle", "alt", "source", "note")}
-    blocks = set(prose.ENV.get_template("03_visas.md").blocks)
+    chart = ({f"visas_proclamation_countries_{part}" for part in ("title", "subtitle", "alt", "source", "note")}
+             if notebook == "03_visas" else set())
+    template = prose.ENV.get_template(f"{notebook}.md")
+    blocks = set(template.blocks)
     assert blocks == glued | read | chart, (blocks - (glued | read | chart), (glued | read) - blocks)
-    assert "verdict" == next(iter(prose.ENV.get_template("03_visas.md").blocks))  # the page opens with its verdict
+    first = "verdict" if notebook == "03_visas" else "intro"  # the chapter opens with its verdict
+    assert next(iter(template.blocks)) == first
 
 
 def test_editing_a_template_re_runs_the_notebooks(tmp_path):
