@@ -621,7 +621,7 @@ def test_listed_country_chart_titles_follow_the_admissions():
     analysis = refugees.analyse(inputs, **p)
     text = _text(refugees.results(inputs, analysis))
     assert text["refugees_listed_countries_by_year_title"] == (
-        "Refugees from the Proclamation 9645 countries fell from 25,400 to 496")
+        "Proclamation 9645 countries: refugees fell from 25,400 to 496")
     assert "Proclamation 9645 countries, 25,400 in FY2016 and 496 in FY2018." in text[
         "refugees_listed_countries_by_year_subtitle"]
     assert text["refugees_listed_countries_by_month_title"] == "Monthly arrivals from the Proclamation 9645 countries fell"
@@ -635,7 +635,7 @@ def test_listed_country_chart_titles_follow_the_admissions():
     changed = dataclasses.replace(analysis, by_year=lowest_first, monthly=busier)
     text = _text(refugees.results(inputs, changed))
     assert text["refugees_listed_countries_by_year_title"] == (
-        "Refugees from the Proclamation 9645 countries did not fall below 25,400 (FY2016)")
+        "Proclamation 9645 countries: refugees did not fall below 25,400 (FY2016)")
     assert "the fewest from the Proclamation 9645 countries in a full year were 25,400, in FY2016." in text[
         "refugees_listed_countries_by_year_subtitle"]
     assert text["refugees_listed_countries_by_month_title"] == (
