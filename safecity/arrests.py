@@ -222,7 +222,8 @@ def totals_chart(comparison: AreaComparison, text: dict[str, str]) -> charts.Fig
     longer = data.loc[data["arrests"].idxmax()] if len(data) > 1 else data.iloc[0]
     gap = pd.DataFrame([{"row": longer["row"], "start": int(data["arrests"].min()), "end": int(longer["arrests"]),
                          "label": text["arrests_by_area_gap_label"]}])
-    chart = charts.named_bars(data, name="row", value="arrests", extra=[charts.bar_segment(
+    chart = charts.named_bars(data, name="row", value="arrests", value_title=text["arrests_by_area_value"],
+                              extra=[charts.bar_segment(
         gap, name="row", start="start", end="end", label="label", colour=charts.PALETTE[1],
         order=data["row"].tolist())])
     return charts.Figure(chart, name="arrests-by-area", text=text, data=side_by_side(comparison))

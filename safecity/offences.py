@@ -320,7 +320,8 @@ def categories_chart(table: pd.DataFrame, text: dict[str, str]) -> charts.Figure
     data["row"] = [f"{c}: {_label(p, s)}" for c, p, s in zip(data["category"], data["people"], data["share"])]
     colour = alt.Color("kind:N", scale=alt.Scale(domain=[ITEMISED, NOT_ITEMISED], range=[charts.PALETTE[0], GREY]),
                        legend=None)
-    chart = charts.named_bars(data, name="row", value="people", colour=colour, row=48, size=14)
+    chart = charts.named_bars(data, name="row", value="people", value_title=text["conviction_categories_value"],
+                              colour=colour, row=48, size=14)
     numbers = pd.DataFrame({"most serious conviction": data["category"], "people": data["people"],
                             "share of people with convictions": data["share"]})
     return charts.Figure(chart, name="conviction-categories", text=text, data=numbers,
@@ -339,7 +340,8 @@ def attributes_chart(table: pd.DataFrame, total: int, text: dict[str, str]) -> c
     track = alt.Chart(data).mark_bar(color=TRACK, size=14).encode(
         y=alt.Y("row:N", sort=data["row"].tolist(), axis=None), x="people:Q", x2="total:Q",
         tooltip=alt.Tooltip("row:N"))
-    chart = charts.named_bars(data, name="row", value="people", colour=charts.PALETTE[2], domain=[0, int(total)],
+    chart = charts.named_bars(data, name="row", value="people", value_title=text["overlapping_attributes_value"],
+                              colour=charts.PALETTE[2], domain=[0, int(total)],
                               extra=[track], row=48, size=14)
     numbers = pd.DataFrame({"attribute": data["attribute"], "people": data["people"], "share of arrested": data["share"]})
     return charts.Figure(chart, name="overlapping-attributes", text=text, data=numbers,
@@ -365,7 +367,9 @@ def national_chart(series: pd.DataFrame, operation: str, operation_year: int, op
             "arrests by": ["ICE nationwide"], "fiscal year": [fy(operation_year)],
             "arrests": _objects([national["arrests"]]), "people convicted": _objects([national["people"]]),
             "share convicted": [share_text(national)], "basis": [str(national["basis"])]})], ignore_index=True)
-    chart = charts.named_bars(pd.DataFrame(rows), name="row", value="share", value_format="%", domain=[0, 1])
+    chart = charts.named_bars(pd.DataFrame(rows), name="row", value="share", value_format="%", tooltip_format=".1%",
+                              domain=[0, 1],
+                              value_title=text["national_share_convicted_value"])
     return charts.Figure(chart, name="national-share-convicted", text=text, data=numbers,
                          columns={"arrests": ("arrests", "count"), "people convicted": ("people convicted", "count")})
 

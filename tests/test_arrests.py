@@ -139,7 +139,8 @@ def test_labels_with_markup_are_shown_as_text(comparison):
     table.loc[0, "article_place"] = "<script>alert(1)</script>"
     hostile = arrests.AreaComparison(table, comparison.ice_total, comparison.article_total, comparison.stated_total)
     text = {"arrests_by_area_title": "t", "arrests_by_area_alt": "a", "arrests_by_area_source": "<b>src</b>",
-            "arrests_by_area_article_bar": "<i>a</i>", "arrests_by_area_ice_bar": "i", "arrests_by_area_gap_label": "g"}
+            "arrests_by_area_article_bar": "<i>a</i>", "arrests_by_area_ice_bar": "i", "arrests_by_area_gap_label": "g",
+            "arrests_by_area_value": "v"}
     html = arrests.totals_chart(hostile, text)._repr_html_()
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html

@@ -139,7 +139,7 @@ def test_the_notebook_holds_headings_and_whole_blocks_only():
     in_code = {name for name in blocks if f'"{name}"' in code}
     chart_words = {name for name in blocks for c in charts
                    if name.startswith(f"{c}_") and (name.endswith("_bar") or name.rsplit("_", 1)[1] in
-                                                    ("title", "alt", "source", "subtitle", "note"))}
+                                                    ("title", "alt", "source", "subtitle", "note", "value"))}
     assert set(blocks) - set(used) == chart_words | in_code
     assert in_code == {"published_summary"}
 
