@@ -152,13 +152,6 @@ def reconcile(comparison: AreaComparison, components: pd.DataFrame) -> list[Find
     return found
 
 
-def explain(comparison: AreaComparison, components: pd.DataFrame) -> pd.DataFrame:
-    """The reconciliation as a table of numbers: one row per area a later report breaks down or that differs."""
-    rows = [{"ICE area": f.area, "article place": f.place, "ICE": f.ice, "article": f.article,
-             "difference": f.difference} for f in reconcile(comparison, components)]
-    return pd.DataFrame(rows, columns=["ICE area", "article place", "ICE", "article", "difference"])
-
-
 def finding_values(finding: Finding) -> dict:
     """One finding as plain values for the prose: its kind, both figures, the reported parts."""
     ranged = None
@@ -169,13 +162,6 @@ def finding_values(finding: Finding) -> dict:
             "geography": finding.geography, "kind": finding.kind, "covered": finding.covered,
             "difference": finding.difference, "parts": [{"name": n, "arrests": v} for n, v in finding.parts],
             "ranged": ranged, "source": finding.source, "explains_gap": finding.explains_gap}
-
-
-def renamed(comparison: AreaComparison) -> pd.DataFrame:
-    """Areas the article names differently from ICE (spelling or place), for the reader to see both names."""
-    t = comparison.table[comparison.table["article_place"].notna() & ~comparison.table["same_name"]]
-    return pd.DataFrame({"article place": t["article_place"], "ICE area": t["ice_area"],
-                         "what ICE's figure covers": t["geography"]}).reset_index(drop=True)
 
 
 #: The table cell for an area one list does not name.
