@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import altair as alt
 import pandas as pd
 
 from . import charts
@@ -153,13 +152,6 @@ def reconcile(comparison: AreaComparison, components: pd.DataFrame) -> list[Find
     return found
 
 
-def explain(comparison: AreaComparison, components: pd.DataFrame) -> pd.DataFrame:
-    """The reconciliation as a table of numbers: one row per area a later report breaks down or that differs."""
-    rows = [{"ICE area": f.area, "article place": f.place, "ICE": f.ice, "article": f.article,
-             "difference": f.difference} for f in reconcile(comparison, components)]
-    return pd.DataFrame(rows, columns=["ICE area", "article place", "ICE", "article", "difference"])
-
-
 def finding_values(finding: Finding) -> dict:
     """One finding as plain values for the prose: its kind, both figures, the reported parts."""
     ranged = None
@@ -170,13 +162,6 @@ def finding_values(finding: Finding) -> dict:
             "geography": finding.geography, "kind": finding.kind, "covered": finding.covered,
             "difference": finding.difference, "parts": [{"name": n, "arrests": v} for n, v in finding.parts],
             "ranged": ranged, "source": finding.source, "explains_gap": finding.explains_gap}
-
-
-def renamed(comparison: AreaComparison) -> pd.DataFrame:
-    """Areas the article names differently from ICE (spelling or place), for the reader to see both names."""
-    t = comparison.table[comparison.table["article_place"].notna() & ~comparison.table["same_name"]]
-    return pd.DataFrame({"article place": t["article_place"], "ICE area": t["ice_area"],
-                         "what ICE's figure covers": t["geography"]}).reset_index(drop=True)
 
 
 #: The table cell for an area one list does not name.
@@ -201,38 +186,32 @@ def side_by_side(comparison: AreaComparison) -> pd.DataFrame:
     return pd.concat([out, total], ignore_index=True)
 
 
-def long_form(comparison: AreaComparison) -> pd.DataFrame:
-    """Tidy chart data: one row per area and list."""
+def gap_parts(comparison: AreaComparison) -> list[dict]:
+    """What makes up the gap between the two sums (the article's places less ICE's areas): each area whose
+    figures differ, with its difference, and each area only ICE lists, less all of its arrests."""
     t = comparison.table
-    ice = pd.DataFrame({"area": t["ice_area"], "list": "ICE release", "label": t["ice_area"], "arrests": t["ice_arrests"]})
-    art = pd.DataFrame({"area": t["ice_area"], "list": "Article", "label": t["article_place"],
-                        "arrests": t["article_arrests"]}).dropna(subset=["arrests"])
-    out = pd.concat([ice, art], ignore_index=True)
-    out["arrests"] = out["arrests"].astype("int64")
-    out["area"] = out["area"].astype(str)
-    out["label"] = out["label"].astype(str)
-    return out
+    parts = [{"name": str(r.article_place), "area": str(r.ice_area), "difference": int(r.difference),
+              "ice_only": False} for r in comparison.differing.itertuples()]
+    parts += [{"name": str(r.ice_area), "area": str(r.ice_area), "difference": -int(r.ice_arrests), "ice_only": True}
+              for r in t[t["article_place"].isna()].itertuples() if r.ice_arrests]
+    return parts
 
 
-def dot_chart(comparison: AreaComparison, text: dict[str, str]) -> charts.Figure:
-    """Dot chart: each area's figure in ICE's release and in the article; its words are the record's `text`."""
-    data = long_form(comparison)
-    order = comparison.table.sort_values("ice_arrests", ascending=False)["ice_area"].astype(str).tolist()
-    base = alt.Chart(data).encode(
-        y=alt.Y("area:N", sort=order, title="Area (as ICE named it)"),
-        x=alt.X("arrests:Q", title="Arrests"),
-    )
-    rule = alt.Chart(data).mark_rule(color="#999999").encode(
-        y=alt.Y("area:N", sort=order), x="min(arrests):Q", x2="max(arrests):Q")
-    dots = base.mark_point(size=90, filled=True, opacity=0.9).encode(
-        color=alt.Color("list:N", scale=alt.Scale(domain=["ICE release", "Article"], range=charts.PALETTE[:2]),
-                        title=None, legend=alt.Legend(orient="bottom")),
-        shape=alt.Shape("list:N", scale=alt.Scale(domain=["ICE release", "Article"], range=["circle", "diamond"]),
-                        title=None),
-        tooltip=[alt.Tooltip("list:N", title="List"), alt.Tooltip("label:N", title="Named as"),
-                 alt.Tooltip("arrests:Q", title="Arrests", format=",")],
-    )
-    chart = (rule + dots).properties(width="container", height=320)
+def totals_chart(comparison: AreaComparison, text: dict[str, str]) -> charts.Figure:
+    """Two bars: the article's places added up and ICE's areas added up, the part of the longer bar beyond the
+    shorter one marked and labelled with what makes it up. Every word is the record's `text`
+    (`arrests_by_area_*`); the table under the chart gives every area."""
+    rows = [{"row": text["arrests_by_area_ice_bar"], "arrests": comparison.ice_total}]
+    if comparison.table["article_place"].notna().any():
+        rows.insert(0, {"row": text["arrests_by_area_article_bar"], "arrests": comparison.article_total})
+    data = pd.DataFrame(rows)
+    longer = data.loc[data["arrests"].idxmax()] if len(data) > 1 else data.iloc[0]
+    gap = pd.DataFrame([{"row": longer["row"], "start": int(data["arrests"].min()), "end": int(longer["arrests"]),
+                         "label": text["arrests_by_area_gap_label"]}])
+    chart = charts.named_bars(data, name="row", value="arrests", value_title=text["arrests_by_area_value"],
+                              extra=[charts.bar_segment(
+        gap, name="row", start="start", end="end", label="label", colour=charts.PALETTE[1],
+        order=data["row"].tolist())])
     return charts.Figure(chart, name="arrests-by-area", text=text, data=side_by_side(comparison))
 
 
@@ -310,6 +289,8 @@ def results(loaded: Loaded) -> dict:
                        "article": int(r.article_arrests), "difference": int(r.difference)}
                       for r in comparison.differing.itertuples()],
         "differing_areas": [str(a) for a in comparison.differing["ice_area"]],
+        "gap_parts": gap_parts(comparison),
+        "n_gap_parts": len(gap_parts(comparison)),
         "n_renamed": int((~in_both["same_name"]).sum()),
         "renamed": [{"place": str(r.article_place), "area": str(r.ice_area), "geography": str(r.geography)}
                     for r in in_both[~in_both["same_name"]].itertuples()],

@@ -315,3 +315,41 @@ class Figure:
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         return {"text/html": self._repr_html_(), "text/plain": f"{self.title}\n{self.alt_text}"}
+
+
+#: Bars drawn by `named_bars`: each row's band, the bar's thickness and the type size of its name.
+BAR_ROW, BAR_SIZE, BAR_FONT = 64, 22, 13
+INK = "#1f1f1f"
+
+
+def named_bars(data: pd.DataFrame, *, name: str, value: str, value_title: str, value_format: str = ",d",
+               tooltip_format: str | None = None, domain=None, colour: "str | alt.Color" = PALETTE[0], extra=(), row: int = BAR_ROW,
+               size: int = BAR_SIZE) -> alt.LayerChart:
+    """One horizontal bar per row of `data`, in its order, each with its name (column `name`, a whole label
+    from the record such as "ICE's 10 areas: 498") written above the bar across the chart's full width, so
+    that nothing is cut off in a phone's column. A bar's tooltip gives its value, named `value_title` (words
+    from the record) and shown with `tooltip_format` (default: the axis's `value_format`). `colour` is one colour or a colour encoding; `extra` layers
+    (see `bar_segment`) are drawn on top; `row` is each bar's band and `size` its thickness, in pixels."""
+    y = alt.Y(f"{name}:N", sort=data[name].tolist(), axis=None, scale=alt.Scale(paddingInner=0, paddingOuter=0))
+    x = alt.X(f"{value}:Q", title=None, axis=alt.Axis(format=value_format, tickCount=4),
+              scale=alt.Scale(domain=domain) if domain else alt.Scale(zero=True, nice=True))
+    base = alt.Chart(data).encode(y=y)
+    fill = {"color": colour} if isinstance(colour, str) else {}
+    bars = base.mark_bar(size=size, **fill).encode(
+        x=x, tooltip=[alt.Tooltip(f"{value}:Q", title=value_title, format=tooltip_format or value_format)],
+        **({} if fill else {"color": colour}))
+    names = base.mark_text(align="left", baseline="bottom", dy=-(size // 2 + 3), fontSize=BAR_FONT,
+                           fontWeight="bold", color=INK).encode(x=alt.value(0), text=f"{name}:N")
+    return alt.layer(bars, *extra, names).properties(width="container", height=row * len(data))
+
+
+def bar_segment(data: pd.DataFrame, *, name: str, start: str, end: str, label: str, colour: str,
+                order: list[str]) -> alt.LayerChart:
+    """A part of a `named_bars` bar (from `start` to `end`, on the row `name`; `order` is the bars' names in
+    their order) marked in `colour`, with its `label` written under the bar, ending where the segment ends."""
+    base = alt.Chart(data).encode(y=alt.Y(f"{name}:N", axis=None, sort=order))
+    segment = base.mark_bar(color=colour, size=BAR_SIZE).encode(
+        x=f"{start}:Q", x2=f"{end}:Q", tooltip=alt.Tooltip(f"{label}:N"))
+    text = base.mark_text(align="right", baseline="top", dy=BAR_SIZE // 2 + 4, fontSize=BAR_FONT - 1,
+                          color=INK).encode(x=f"{end}:Q", text=f"{label}:N")
+    return alt.layer(segment, text)

@@ -310,25 +310,18 @@ def _label(people: int, part_share: float) -> str:
 
 
 def categories_chart(table: pd.DataFrame, text: dict[str, str]) -> charts.Figure:
-    """Bars for each itemised category and, in grey, the people with convictions that no report itemises.
-    The chart's title, text alternative and source are the record's `text` blocks `conviction_categories_*`."""
-    convicted = add_up(Group(r.category, r.people, MOST_SERIOUS) for r in table.itertuples())
+    """Bars for each itemised category and, in grey, the people with convictions that no report itemises, each
+    named with its count and share above the bar. The chart's title, text alternative and source are the
+    record's `text` blocks `conviction_categories_*`."""
     data = pd.DataFrame({"category": table["category"].astype(str).tolist(),
                          "people": table["people"].astype("int64").tolist(),
                          "share": table["share"].astype("float64").tolist(),
                          "kind": [ITEMISED if i else NOT_ITEMISED for i in table["itemised"]]})
-    data["label"] = [_label(p, s) for p, s in zip(data["people"], data["share"])]
-    order = data["category"].tolist()
-    tooltip = [alt.Tooltip("category:N", title="Most serious conviction"),
-               alt.Tooltip("people:Q", title="People", format=","),
-               alt.Tooltip("share:Q", title=f"Share of {convicted:,} with convictions", format=".1%")]
-    base = alt.Chart(data).encode(y=alt.Y("category:N", sort=order, title=None), tooltip=tooltip)
-    bars = base.mark_bar().encode(
-        x=alt.X("people:Q", title="People, by most serious conviction"),
-        color=alt.Color("kind:N", scale=alt.Scale(domain=[ITEMISED, NOT_ITEMISED], range=[charts.PALETTE[0], GREY]),
-                        title=None, legend=alt.Legend(orient="bottom")))
-    labels = base.mark_text(align="left", dx=4, color="#000000").encode(x="people:Q", text="label:N")
-    chart = (bars + labels).properties(width="container", height=26 * len(data))
+    data["row"] = [f"{c}: {_label(p, s)}" for c, p, s in zip(data["category"], data["people"], data["share"])]
+    colour = alt.Color("kind:N", scale=alt.Scale(domain=[ITEMISED, NOT_ITEMISED], range=[charts.PALETTE[0], GREY]),
+                       legend=None)
+    chart = charts.named_bars(data, name="row", value="people", value_title=text["conviction_categories_value"],
+                              colour=colour, row=48, size=14)
     numbers = pd.DataFrame({"most serious conviction": data["category"], "people": data["people"],
                             "share of people with convictions": data["share"]})
     return charts.Figure(chart, name="conviction-categories", text=text, data=numbers,
@@ -336,22 +329,20 @@ def categories_chart(table: pd.DataFrame, text: dict[str, str]) -> charts.Figure
 
 
 def attributes_chart(table: pd.DataFrame, total: int, text: dict[str, str]) -> charts.Figure:
-    """One bar per attribute, each against all arrested (a grey track): side by side, never stacked.
-    Its words are the record's `text` blocks `overlapping_attributes_*`."""
+    """One bar per attribute, each against all arrested (a grey track): side by side, never stacked, each named
+    with its count above the bar. Its words are the record's `text` blocks `overlapping_attributes_*`."""
     data = pd.DataFrame({"attribute": table["attribute"].astype(str).tolist(),
                          "people": table["people"].astype("int64").tolist(),
                          "share": table["share"].astype("float64").tolist()})
     data["total"] = int(total)
-    data["label"] = [f"{p:,} of {total:,} ({fmt_pct(s)})" for p, s in zip(data["people"], data["share"])]
-    order = data["attribute"].tolist()
-    tooltip = [alt.Tooltip("attribute:N", title="Attribute"), alt.Tooltip("people:Q", title="People", format=","),
-               alt.Tooltip("share:Q", title=f"Share of {total:,} arrested", format=".1%")]
-    base = alt.Chart(data).encode(y=alt.Y("attribute:N", sort=order, title=None), tooltip=tooltip)
-    track = base.mark_bar(color=TRACK).encode(x=alt.X("total:Q", title=f"People (each bar out of all {total:,} arrested)",
-                                                      scale=alt.Scale(domain=[0, total])))
-    bars = base.mark_bar(color=charts.PALETTE[2]).encode(x="people:Q")
-    labels = base.mark_text(align="left", dx=4, color="#000000").encode(x="people:Q", text="label:N")
-    chart = (track + bars + labels).properties(width="container", height=34 * len(data))
+    data["row"] = [f"{a}: {p:,} of {total:,} ({fmt_pct(s)})"
+                   for a, p, s in zip(data["attribute"], data["people"], data["share"])]
+    track = alt.Chart(data).mark_bar(color=TRACK, size=14).encode(
+        y=alt.Y("row:N", sort=data["row"].tolist(), axis=None), x="people:Q", x2="total:Q",
+        tooltip=alt.Tooltip("row:N"))
+    chart = charts.named_bars(data, name="row", value="people", value_title=text["overlapping_attributes_value"],
+                              colour=charts.PALETTE[2], domain=[0, int(total)],
+                              extra=[track], row=48, size=14)
     numbers = pd.DataFrame({"attribute": data["attribute"], "people": data["people"], "share of arrested": data["share"]})
     return charts.Figure(chart, name="overlapping-attributes", text=text, data=numbers,
                          columns={"share of arrested": ("share of arrested", "share")})
@@ -359,51 +350,26 @@ def attributes_chart(table: pd.DataFrame, total: int, text: dict[str, str]) -> c
 
 def national_chart(series: pd.DataFrame, operation: str, operation_year: int, operation_convicted: int,
                    operation_total: int, text: dict[str, str]) -> charts.Figure:
-    """ICE's nationwide share of arrests with a conviction by fiscal year, gaps left as gaps, and the operation.
-    Its words are the record's `text` blocks `national_share_convicted_*`."""
+    """Two bars: the operation's share of arrests with a conviction and ICE's nationwide share in the operation's
+    fiscal year (one bar when no nationwide share is available). Each bar's name, with its share, and the
+    chart's title are the record's `text` blocks `national_share_convicted_*`; every year's published
+    figures are in the chapter's own table."""
     operation_share = share(operation_convicted, operation_total)
-    years = [fy(y) for y in series["fiscal_year"]]
-    national = pd.DataFrame({
-        "series": NATIONWIDE,
-        "year": years,
-        "share": series["share"].astype("float64").tolist(),
-        "shown": [share_text(r) for _, r in series.iterrows()],
-        "people": [None if pd.isna(p) else int(p) for p in series["people"]],
-        "arrests": series["arrests"].astype("int64").tolist(),
-        "basis": series["basis"].astype(str).tolist(),
-    })
-    national["people"] = national["people"].astype("object")
-    point = pd.DataFrame({"series": [operation], "year": [fy(operation_year)], "share": [float(operation_share)],
-                          "shown": [fmt_pct(operation_share)]})
-    missing = national[national["share"].isna()].copy()
-    domain = [NATIONWIDE, operation]
-    colour = alt.Color("series:N", scale=alt.Scale(domain=domain, range=[charts.PALETTE[0], charts.PALETTE[5]]),
-                       title=None, legend=alt.Legend(orient="bottom"))
-    x = alt.X("year:O", title="Fiscal year", scale=alt.Scale(domain=years), axis=alt.Axis(labelAngle=0))
-    y = alt.Y("share:Q", title="Share with a criminal conviction", scale=alt.Scale(domain=[0, 1]),
-              axis=alt.Axis(format="%"))
-    line = alt.Chart(national).mark_line(point=True, invalid="break-paths-show-domains").encode(
-        x=x, y=y, color=colour,
-        tooltip=[alt.Tooltip("year:N", title="Fiscal year"), alt.Tooltip("shown:N", title="Convicted"),
-                 alt.Tooltip("people:Q", title="People convicted", format=","),
-                 alt.Tooltip("arrests:Q", title="Arrests", format=","), alt.Tooltip("basis:N", title="Basis")])
-    dot = alt.Chart(point).mark_point(shape="diamond", size=160, filled=True).encode(
-        x=x, y=y, color=colour,
-        tooltip=[alt.Tooltip("series:N", title="Operation"), alt.Tooltip("year:N", title="Fiscal year"),
-                 alt.Tooltip("shown:N", title="Convicted")])
-    gaps = alt.Chart(missing).mark_text(text="no figure", color="#666666", fontSize=10, angle=270, align="left").encode(
-        x=x, y=alt.value(150), tooltip=[alt.Tooltip("year:N", title="Fiscal year"), alt.Tooltip("basis:N", title="Basis")])
-    chart = (line + dot + gaps).properties(width="container", height=280)
-    numbers = pd.DataFrame({"arrests by": "ICE nationwide", "fiscal year": years,
-                            "arrests": _objects(national["arrests"]),
-                            "people convicted": _objects(series["people"]),
-                            "share convicted": [t or None for t in national["shown"]], "basis": national["basis"]})
-    numbers = pd.concat([numbers, pd.DataFrame({
-        "arrests by": [operation], "fiscal year": [fy(operation_year)],
-        "arrests": _objects([operation_total]),
-        "people convicted": _objects([operation_convicted]),
-        "share convicted": [fmt_pct(operation_share)], "basis": ["computed from the published count"]})],
-        ignore_index=True)
+    year = series[series["fiscal_year"] == operation_year]
+    national = None if year.empty or pd.isna(year["share"].iloc[0]) else year.iloc[0]
+    rows = [{"row": text["national_share_convicted_operation_bar"], "share": float(operation_share)}]
+    numbers = pd.DataFrame({"arrests by": [operation], "fiscal year": [fy(operation_year)],
+                            "arrests": _objects([operation_total]), "people convicted": _objects([operation_convicted]),
+                            "share convicted": [fmt_pct(operation_share)], "basis": ["computed from the published count"]})
+    if national is not None:
+        rows.append({"row": text["national_share_convicted_national_bar"], "share": float(national["share"])})
+        numbers = pd.concat([numbers, pd.DataFrame({
+            "arrests by": ["ICE nationwide"], "fiscal year": [fy(operation_year)],
+            "arrests": _objects([national["arrests"]]), "people convicted": _objects([national["people"]]),
+            "share convicted": [share_text(national)], "basis": [str(national["basis"])]})], ignore_index=True)
+    chart = charts.named_bars(pd.DataFrame(rows), name="row", value="share", value_format="%", tooltip_format=".1%",
+                              domain=[0, 1],
+                              value_title=text["national_share_convicted_value"])
     return charts.Figure(chart, name="national-share-convicted", text=text, data=numbers,
                          columns={"arrests": ("arrests", "count"), "people convicted": ("people convicted", "count")})
 

@@ -454,9 +454,21 @@ def ceiling_chart(years: pd.DataFrame, reference: int | None, text: dict[str, st
         x=x, y=alt.Y("ceiling_year_end:Q"), text=alt.value(text["refugee_ceilings_gap_label"]), tooltip=tips)
     layers = [bars, line, dots, link, first, gaps]
     if reference is not None:
-        ref = pd.DataFrame({"y": [int(reference)], "what": [text["refugee_ceilings_reference"]]})
-        layers.append(alt.Chart(ref).mark_rule(color="#000000", strokeDash=[6, 3], strokeWidth=1.5).encode(
-            y="y:Q", tooltip=alt.Tooltip("what:N", title="")))
+        # The dashed line is named in a legend of its own above the chart (in full; beside the other legend it
+        # would not fit a phone) and labelled at its right end, where the latest years leave room, with its figure.
+        ref = pd.DataFrame({"y": [int(reference)], "what": [text["refugee_ceilings_reference"]],
+                            "short": [text["refugee_ceilings_reference_label"]]})
+        dash = alt.StrokeDash("what:N", scale=alt.Scale(domain=ref["what"].tolist(), range=[[6, 3]]),
+                              legend=alt.Legend(orient="top", title=None, symbolType="stroke",
+                                                symbolStrokeColor="#000000", labelLimit=0))
+        layers.append(alt.Chart(ref).mark_rule(color="#000000", strokeWidth=1.5).encode(
+            y="y:Q", strokeDash=dash, tooltip=alt.Tooltip("what:N", title="")))
+        label = dict(x="width", align="right", baseline="bottom", dx=-14, dy=-3, fontSize=12, fontWeight="bold")
+        for halo in (True, False):  # a white outline first, so that the figure reads over the bars
+            layers.append(alt.Chart(ref).mark_text(
+                **label, color="#ffffff" if halo else "#000000",
+                **({"stroke": "#ffffff", "strokeWidth": 4, "strokeJoin": "round"} if halo else {})).encode(
+                y="y:Q", text="short:N", tooltip=alt.Tooltip("what:N", title="")))
     chart = alt.layer(*layers).properties(width="container", height=360)
     return charts.Figure(chart, name="refugee-ceilings", text=text, data=table,
                          columns={"fiscal_year": ("fiscal year", "fy"), "ceiling_first_set": "ceiling as first set",
@@ -481,7 +493,7 @@ def share_chart(share_table: pd.DataFrame, far_below: float, text: dict[str, str
         color=alt.Color("shown_status:N", scale=alt.Scale(domain=[labels[s] for s in SHARE_STATUSES],
                                                           range=[charts.PALETTE[5], charts.PALETTE[0],
                                                                  charts.PALETTE[4]]),
-                        title=None, legend=alt.Legend(orient="bottom")),
+                        title=None, legend=alt.Legend(orient="bottom", columns=2)),
         tooltip=[alt.Tooltip("label:N", title="Fiscal year"), alt.Tooltip("admissions:Q", title="Admitted", format=","),
                  alt.Tooltip("ceiling_final:Q", title="Ceiling at year end", format=","),
                  alt.Tooltip("share:Q", title="Share of the ceiling", format=".1%"),
@@ -808,7 +820,27 @@ def results(inputs: Inputs, analysis: Analysis) -> dict:
         "facts": [{"year": int(r.fiscal_year), "kind": str(r.fact), "value": _int(r.value),
                    "date": None if pd.isna(r.date) else str(r.date), "description": str(r.description),
                    "source": str(r.source)} for r in inputs.facts.itertuples()],
+        "fact_sources": fact_sources(inputs.facts, inputs.orders),
     }
+
+
+_FR_PAGE = re.compile(r"\b\d+ FR \d+\b")
+
+
+def fact_sources(facts: pd.DataFrame, orders: pd.DataFrame) -> list[dict]:
+    """The facts neither file carries, for the Sources list: each source once, with the facts it gives, in the
+    order first met; a fact whose source is an order already listed (the same Federal Register page) is left out,
+    as that order is cited in the list of orders."""
+    ordered = {page for citation in orders["citation"] for page in _FR_PAGE.findall(str(citation))}
+    grouped: dict[str, list[dict]] = {}
+    for r in facts.itertuples():
+        pages = _FR_PAGE.findall(str(r.source))
+        if pages and pages[0] in ordered:
+            continue
+        grouped.setdefault(str(r.source), []).append(
+            {"year": int(r.fiscal_year), "date": None if pd.isna(r.date) else str(r.date),
+             "description": str(r.description)})
+    return [{"source": source, "facts": items} for source, items in grouped.items()]
 
 
 def tables(analysis: Analysis) -> dict[str, pd.DataFrame]:

@@ -109,23 +109,39 @@ def test_unknown_operation_is_a_data_error():
         ice_release.operation(DATA, "Nope")
 
 
-def test_dot_chart_names_the_difference():
+def _bars(figure) -> dict[str, int]:
+    """The chart's bars as drawn: each bar's name (the words written above it) and its length."""
+    return {r["row"]: r["arrests"] for rows in figure.spec["datasets"].values() for r in rows if "arrests" in r}
+
+
+def _labels(figure) -> list[str]:
+    """The label written under the bars (what makes up the difference)."""
+    return [r["label"] for rows in figure.spec["datasets"].values() for r in rows if "label" in r]
+
+
+def test_totals_chart_shows_both_sums_and_labels_the_difference():
     loaded = arrests.load(DATA, OP, "")
     text = words(arrests.results(loaded))
-    figure = arrests.dot_chart(loaded.comparison, text)
+    figure = arrests.totals_chart(loaded.comparison, text)
+    assert _bars(figure) == {"The article's 10 places: 564": 564, "ICE's 10 areas: 498": 498}
+    assert _labels(figure) == ["+66, all from Los Angeles County"]
     assert "Los Angeles (ICE 101, article 167)" in figure.alt_text
     # The article repeats ICE's 498: it is the sum of its places that overshoots.
     assert figure.title == "The article's places add up to 564, 66 more than ICE's 498"
-    assert figure.subtitle.startswith("Counted differently: Los Angeles.")
-    assert figure.element_id == arrests.dot_chart(loaded.comparison, text).element_id
+    # Every area is in the one table under the chart, with the two sums.
+    assert figure.data["ICE area"].tolist()[-1] == "Sum of ICE's areas"
+    assert len(figure.data) == len(loaded.comparison.table) + 1
+    assert figure.element_id == arrests.totals_chart(loaded.comparison, text).element_id
 
 
 def test_labels_with_markup_are_shown_as_text(comparison):
     table = comparison.table.copy()
     table.loc[0, "article_place"] = "<script>alert(1)</script>"
     hostile = arrests.AreaComparison(table, comparison.ice_total, comparison.article_total, comparison.stated_total)
-    text = {"arrests_by_area_title": "t", "arrests_by_area_alt": "a", "arrests_by_area_source": "<b>src</b>"}
-    html = arrests.dot_chart(hostile, text)._repr_html_()
+    text = {"arrests_by_area_title": "t", "arrests_by_area_alt": "a", "arrests_by_area_source": "<b>src</b>",
+            "arrests_by_area_article_bar": "<i>a</i>", "arrests_by_area_ice_bar": "i", "arrests_by_area_gap_label": "g",
+            "arrests_by_area_value": "v"}
+    html = arrests.totals_chart(hostile, text)._repr_html_()
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "&lt;b&gt;src&lt;/b&gt;" in html
@@ -158,13 +174,41 @@ def test_reconcile_says_when_reports_do_not_explain(comparison):
     text = words(values)["findings"]
     assert "ICE reported 101, the article 167; the later reports do not account for the difference" in text
     assert "Denver" not in text
-    table = arrests.explain(changed, components).set_index("ICE area")
-    assert table.loc["Denver", "difference"] == 7
+    assert next(f for f in findings if f["area"] == "Denver")["difference"] == 7
 
 
-def test_findings_and_explain_tell_the_same_story(comparison):
-    text = words(arrests_values(DATA))["findings"]
+def test_findings_words_and_values_tell_the_same_story():
+    values = arrests_values(DATA)
+    text = words(values)["findings"]
     assert "This one area accounts for the whole gap of 66" in text
     assert "which leaves 25 in Washington outside Seattle, within the 25–26 reported" in text
-    table = arrests.explain(comparison, ice_release.area_components(DATA)).set_index("ICE area")
-    assert table.loc["Los Angeles", ["ICE", "article", "difference"]].tolist() == [101, 167, 66]
+    la = next(f for f in values["findings"] if f["area"] == "Los Angeles")
+    assert [la["ice"], la["article"], la["difference"], la["explains_gap"]] == [101, 167, 66, True]
+
+
+def _chart_for(article: pd.DataFrame):
+    """The totals chart for ICE's real list against a made-up article list."""
+    loaded = arrests.load(DATA, OP, "")
+    comparison = arrests.compare(loaded.ice, article, loaded.comparison.stated_total)
+    changed = arrests.Loaded(OP, comparison, loaded.components, loaded.facts, loaded.ice, article)
+    return arrests.totals_chart(comparison, words(arrests.results(changed)))
+
+
+def test_totals_chart_credits_the_gap_to_whichever_area_makes_it():
+    """Los Angeles given ICE's figure and Denver 20 more: the label says Denver, not Los Angeles."""
+    article = arrests.load(DATA, OP, "").article.copy()
+    la, denver = article["ice_area"] == "Los Angeles", article["ice_area"] == "Denver"
+    article.loc[la, "arrests"] = 101
+    article.loc[denver, "arrests"] = article.loc[denver, "arrests"] + 20
+    figure = _chart_for(article)
+    assert _labels(figure) == [f"+20, all from {article.loc[denver, 'place'].iloc[0]}"]
+    assert figure.title == "The article's places add up to 518, 20 more than ICE's 498"
+
+
+def test_totals_chart_with_no_difference_says_so():
+    article = arrests.load(DATA, OP, "").article.copy()
+    article.loc[article["ice_area"] == "Los Angeles", "arrests"] = 101
+    figure = _chart_for(article)
+    assert _labels(figure) == ["No difference"]
+    assert set(_bars(figure).values()) == {498}
+    assert figure.title == "The article and ICE give the same figure for every area both list"

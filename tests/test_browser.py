@@ -201,7 +201,9 @@ def test_tooltip_shows_exact_values(visit, built_site):
     assert text and re.search(r"\d", text), text
     values = v.page.locator("#vg-tooltip-element td.value").all_text_contents()
     numbers = {n for n in re.findall(r"[\d,.]+\d|\d", " ".join(values))}
-    table = v.page.locator(".safecity-chart >> xpath=ancestor::figure[1]").first.locator("details table").text_content()
+    # cell by cell: the table's whole text runs neighbouring cells together ("564" and "66" read as "56466")
+    cells = v.page.locator(".safecity-chart >> xpath=ancestor::figure[1]").first.locator("details table td")
+    table = " ".join(cells.all_text_contents())
     assert numbers & set(re.findall(r"[\d,.]+\d|\d", table)), (values, "not among the chart's numbers")
 
 

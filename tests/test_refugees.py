@@ -564,7 +564,7 @@ def test_figures_show_gaps_not_zeros():
     years = refugees.fiscal_years(inputs.mpi, inputs.facts, inputs.facts_file)
     shown = refugees.shown_years(years, 1980, None)
     figure = refugees.ceiling_chart(shown, values["reference_ceiling"], _text(values))
-    assert figure.title == "FY2018's 45,000 was the lowest ceiling since FY1980, until later ceilings went lower"
+    assert figure.title == "FY2018's 45,000 was the lowest ceiling since FY1980"
     assert "FY2021 (15,000, raised to 62,500 during the year)" in figure.subtitle
     assert "No admissions data for FY2026: a gap, not zero." in figure.alt_text
     assert "FY2017 (110,000 first set, 50,000 at year end)" in figure.alt_text
@@ -573,6 +573,11 @@ def test_figures_show_gaps_not_zeros():
     spec = json.dumps(figure.spec, allow_nan=False)  # a missing value is null in the chart, never NaN or 0
     assert '"admissions": null' in spec
     assert '"y": 45000' in spec  # the reference line, at the article's figure from the data
+    # ... labelled on the chart with its figure, and named in full in its legend, both from the record
+    [reference] = [r for rows in figure.spec["datasets"].values() for r in rows if "short" in r]
+    assert reference == {"y": 45000, "short": "45,000", "what": "The article's 45,000, FY2018's ceiling"}
+    marks = [layer for layer in figure.spec["layer"] if layer.get("encoding", {}).get("text", {}).get("field") == "short"]
+    assert marks and all(m["mark"]["type"] == "text" for m in marks)
 
 
 # --------------------------------------------------------------------------- a new fiscal year needs no code change
@@ -616,10 +621,12 @@ def test_listed_country_chart_titles_follow_the_admissions():
     analysis = refugees.analyse(inputs, **p)
     text = _text(refugees.results(inputs, analysis))
     assert text["refugees_listed_countries_by_year_title"] == (
-        "Refugees from the Proclamation 9645 countries fell from 25,400 in FY2016 to 496 in FY2018")
-    assert text["refugees_listed_countries_by_month_title"] == (
-        "Monthly arrivals from the Proclamation 9645 countries fell from 3,066 in Oct 2016 to at most 301 a month "
-        "in FY2018")
+        "Proclamation 9645 countries: refugees fell from 25,400 to 496")
+    assert "Proclamation 9645 countries, 25,400 in FY2016 and 496 in FY2018." in text[
+        "refugees_listed_countries_by_year_subtitle"]
+    assert text["refugees_listed_countries_by_month_title"] == "Monthly arrivals from the Proclamation 9645 countries fell"
+    assert text["refugees_listed_countries_by_month_subtitle"].startswith(
+        "From 3,066 in Oct 2016 to at most 301 a month in FY2018")
     by_year, monthly = analysis.by_year, analysis.monthly
     first = by_year["fiscal_year"] == by_year["fiscal_year"].min()
     lowest_first = by_year.assign(admissions=by_year["admissions"].where(first, by_year["admissions"] + 30000))
@@ -628,8 +635,10 @@ def test_listed_country_chart_titles_follow_the_admissions():
     changed = dataclasses.replace(analysis, by_year=lowest_first, monthly=busier)
     text = _text(refugees.results(inputs, changed))
     assert text["refugees_listed_countries_by_year_title"] == (
-        "Refugees from the Proclamation 9645 countries did not fall below 25,400 (FY2016) in any full year: "
-        "the fewest were 25,400, in FY2016")
+        "Proclamation 9645 countries: refugees did not fall below 25,400 (FY2016)")
+    assert "the fewest from the Proclamation 9645 countries in a full year were 25,400, in FY2016." in text[
+        "refugees_listed_countries_by_year_subtitle"]
     assert text["refugees_listed_countries_by_month_title"] == (
-        "Monthly arrivals from the Proclamation 9645 countries went from 3,066 in Oct 2016 to as many as 5,000 a "
-        "month in FY2018")
+        "Monthly arrivals from the Proclamation 9645 countries did not fall")
+    assert text["refugees_listed_countries_by_month_subtitle"].startswith(
+        "From 3,066 in Oct 2016 to as many as 5,000 a month in FY2018")

@@ -85,3 +85,45 @@ def test_other_parameters_give_no_verdict(data):
     assert "Computed with other parameters" in text["verdict"]
     assert "add up to the total" not in text["verdict"] and "The places add up" not in text["verdict"]
     assert "**" not in text["verdict"]
+
+
+@settings(max_examples=50, deadline=None)
+@given(lists())
+def test_totals_chart_label_follows_the_values(data):
+    """The chart's two bars are the two sums, and its label names what makes up their difference, worked out
+    here from the two input lists (not from the chapter's own list of parts)."""
+    ice, article = data[0], data[1]
+    loaded = loaded_from(*data)
+    values = arrests.results(loaded)
+    text = record.render("01_arrests_by_area", values)
+    figure = arrests.totals_chart(loaded.comparison, text)
+    rows = [r for rows in figure.spec["datasets"].values() for r in rows]
+    bars = {r["row"]: r["arrests"] for r in rows if "arrests" in r}
+    [label] = [r["label"] for r in rows if "label" in r]
+    ice_sum, article_sum = int(ice["arrests"].sum()), int(article["arrests"].sum())
+    assert bars == {f"The article's {prose.count(len(article), 'place')}: {prose.num(article_sum)}": article_sum,
+                    f"ICE's {prose.count(len(ice), 'area')}: {prose.num(ice_sum)}": ice_sum}
+    # What makes up the gap: each place whose figure is not ICE's, and each area with arrests the article leaves out.
+    merged = ice.merge(article, left_on="area", right_on="ice_area", how="left", suffixes=("_ice", "_article"))
+    parts = {}
+    for r in merged.itertuples():
+        if pd.isna(r.arrests_article):
+            if r.arrests_ice:
+                parts[r.area] = -int(r.arrests_ice)
+        elif int(r.arrests_article) != int(r.arrests_ice):
+            parts[r.place] = int(r.arrests_article) - int(r.arrests_ice)
+    gap = article_sum - ice_sum
+    assert sum(parts.values()) == gap
+    if gap == 0:
+        assert label == ("No difference" if not parts else "No difference in total: the areas' differences cancel out")
+        return
+    assert label.startswith(prose.num(gap, signed=True)) and "No difference" not in label
+    if len(parts) == 1:
+        [(name, _)] = parts.items()
+        assert label.startswith(f"{prose.num(gap, signed=True)}, all from {name}")
+        assert label.endswith("which only ICE lists") == (name in set(ice["area"]) - set(article["ice_area"]))
+    elif len(parts) == 2:
+        for name, difference in parts.items():
+            assert f"{name} {prose.num(difference, signed=True)}" in label
+    else:
+        assert f"from {len(parts)} areas" in label

@@ -146,9 +146,10 @@ def test_largest_and_most_common_words_follow_the_largest_category(generated):
     top = largest_of(counts)
     top_people = counts[top[0]]
     tied = len(top) > 1
-    assert title.startswith(f"The largest {'categories' if tied else 'category'} the reports itemise "
-                            f"{'are' if tied else 'is'} {join_and(top)} (")
-    assert f"({top_people:,}{' each' if len(top) > 1 else ''} of {chapter.convicted:,})" in title
+    assert title == (f"{join_and(top)} {'are the largest categories' if tied else 'is the largest category'} the "
+                     f"reports itemise: {top_people:,}{' each' if tied else ''} of {chapter.convicted:,}")
+    subtitle = text["conviction_categories_subtitle"]
+    assert (f"{unitemised:,} {'person' if unitemised == 1 else 'people'} with convictions" in subtitle) == (unitemised > 0)
     assert f"{join_and(top)}, with {top_people:,} " in text["most_common"]
     if "DUI" not in counts:
         assert "cannot be checked.** The reports available do not itemise DUI." in claim
@@ -245,24 +246,27 @@ def test_chart_text_alternatives_agree_with_the_prose(generated):
         assert shown in attributes
         if row.attribute != offences.CONVICTED:
             assert f"{row.people:,} {row.wording} ({pct(row.people / chapter.total)}" in text["overlapping"]
-            assert f"{row.attribute} {row.people:,}" in text["overlapping_attributes_title"]
+            assert f"{row.attribute} {row.people:,}" in text["overlapping_attributes_subtitle"]
     # The national chart and the prose state the same operation share and the same national share.
     national = text["national_share_convicted_alt"]
-    assert national.endswith(f"(FY{values['fiscal_year']}): {pct(chapter.convicted / chapter.total)}.")
+    operation_share = pct(chapter.convicted / chapter.total)
+    assert f"{chapter.operation} {operation_share}" in national or f"(FY{values['fiscal_year']}): {operation_share}." in national
+    assert text["national_share_convicted_operation_bar"] == f"{chapter.operation}: {operation_share}"
+    assert f"The operation's share, {operation_share}," in text["national"] or values["national_share"] is None
     if values["national_share"] is not None:
         shown = pct(values["national_share"]) if values["national_convicted"] is not None else None
         if shown:
-            assert f"FY{values['fiscal_year']} {shown}" in national and f": {shown}." in text["national"]
-            assert f"against {shown}" in text["national_share_convicted_title"]
+            assert f"ICE nationwide {shown}." in national and f": {shown}." in text["national"]
+            assert text["national_share_convicted_national_bar"] == f"ICE nationwide, FY{values['fiscal_year']}: {shown}"
             gap = chapter.convicted / chapter.total - values["national_convicted"] / values["national_arrests"]
             if round(gap * 1000) == 0:
-                assert "is the same." in text["national"] and "the same share" in text["national_share_convicted_title"]
+                assert "is the same." in text["national"] and "The same share" in text["national_share_convicted_title"]
             else:
                 more = gap > 0
                 assert f"{abs(gap) * 100:.1f} percentage points {'higher' if more else 'lower'}." in text["national"]
-                assert f"a {'larger' if more else 'smaller'} share" in text["national_share_convicted_title"]
+                assert text["national_share_convicted_title"].startswith(f"A {'larger' if more else 'smaller'} share")
     else:
-        assert "no nationwide" in text["national_share_convicted_title"]
+        assert "No nationwide" in text["national_share_convicted_subtitle"]
         assert "cannot be set beside" in text["national"]
 
 

@@ -131,15 +131,15 @@ def test_the_stated_lowest_and_later_ceilings_are_the_computed_ones(inputs, base
         assert verdict.startswith("**Not checked: a ceiling is missing.**")
         assert "when it was written" not in page and "was the lowest ceiling" not in page
         shown_missing = [tested] if ceiling is None else missing
-        assert all(f"FY{y}" in text["lowest_finding"] for y in shown_missing)
+        assert all(f"FY{y}" in verdict for y in shown_missing)
         return
     opening = {"lowest": "**True when it was written.**", "tied": "**Not quite: it only equalled the lowest.**",
                "not lowest": "**Not true when it was written.**"}[status]
     if values["article_ceiling_matches"] is False:  # the article's 45,000 is not the (mutated) data's figure
         opening = "**The article's figure is not the data's.**"
     assert verdict.startswith(opening)
-    assert f"ceiling of {_num(ceiling)}" in text["lowest_finding"] and _num(minimum) in text["lowest_finding"]
-    assert all(f"FY{y}" in text["lowest_finding"] for y in minimum_years)
+    assert f"ceiling of {_num(ceiling)}" in verdict and _num(minimum) in verdict
+    assert all(f"FY{y}" in verdict for y in minimum_years)
     assert (values["article_ceiling_matches"] is False) == (f"not the article's {_num(45000)}" in verdict)
     # the later ceilings below it, named and counted as computed
     if ceiling is not None:
@@ -153,7 +153,11 @@ def test_the_stated_lowest_and_later_ceilings_are_the_computed_ones(inputs, base
     # the chart's title says what the verdict says
     title = text["refugee_ceilings_title"]
     assert ("was the lowest ceiling" in title) == (status == "lowest")
-    assert ("until later ceilings went lower" in title) == (status == "lowest" and bool(later))
+    # ... and its subtitle names the later ceilings below it, or says there are none
+    if ceiling is not None and later:
+        assert text["later_lower_detail"] in text["refugee_ceilings_subtitle"]
+    elif ceiling is not None:
+        assert f"No later ceiling in the data is below {_num(ceiling)}." in text["refugee_ceilings_subtitle"]
 
 
 @SETTINGS
