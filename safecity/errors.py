@@ -35,7 +35,7 @@ class NotebookError(Exception):
     """A notebook raised while it was executed; the message names notebook, cell and exception."""
 
 
-class ParameterError(Exception):
+class ParameterError(ValueError):
     """A notebook parameter that cannot work or selects no data: `name` and why (the caller adds where it was set)."""
 
     def __init__(self, name: str, reason: str):

@@ -61,33 +61,10 @@ def offences(data_dir: Path, p: dict) -> None:
 def visas(data_dir: Path, p: dict) -> None:
     from . import visas as chapter
 
-    for name in ("window_start", "window_end"):
-        try:
-            chapter.month(p[name])
-        except ValueError as exc:
-            raise ParameterError(name, str(exc))
-    first, last = chapter.month(p["window_start"]), chapter.month(p["window_end"])
-    if last < first:
-        raise ParameterError("window_end", f"the window ends before it starts ({p['window_start']!r})")
-    groups = p["groups"]
-    if not all(isinstance(k, str) and isinstance(v, str) for k, v in groups.items()):
-        raise ParameterError("groups", "must map a key to a file path relative to the data directory")
-    if chapter.ALL in groups:
-        raise ParameterError("groups", f"'{chapter.ALL}' is every nationality and cannot be redefined")
-    data = chapter.load(data_dir, groups)
-    months = data.monthly["nonimmigrant"].months["month"]
-    start, end = months.min(), months.max()
-    span = f"the monthly tables cover {start:%Y-%m} to {end:%Y-%m}"
-    for name, value in (("window_start", first), ("window_end", last)):
-        if not start <= value <= end:
-            raise ParameterError(name, f"outside the months of the data: {span}")
-    fy = p["baseline_fy"]
-    annual = sorted(int(y) for y in data.annual.totals["fiscal_year"].unique())
-    in_months = chapter.fiscal_year_months(fy)
-    if fy not in annual and not (start <= in_months[0] and in_months[-1] <= end):
-        raise ParameterError("baseline_fy", f"no data for FY{fy}: the annual table covers "
-                                            f"{', '.join(f'FY{y}' for y in annual)}, and {span}")
-    chapter.compare(data, p["window_start"], p["window_end"], fy)
+    # The chapter's own checks, so that `check` and the notebook refuse the same parameters.
+    chapter.check_parameters(p["window_start"], p["window_end"], p["baseline_fy"], p["groups"])
+    data = chapter.load(data_dir, p["groups"])
+    chapter.selects_data(data, chapter.compare(data, p["window_start"], p["window_end"], p["baseline_fy"]))
 
 
 def refugees(data_dir: Path, p: dict) -> None:

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from . import charts
+from .errors import ParameterError
 from .sources import country_groups, nationalities, politico, state_dept_annual, state_dept_monthly, travel_ban
 from .visas_config import ALL, EARLIER_ORDER, PERIODS, PROCLAMATION, REVOKED, SIGNED, TRAVEL_DOCUMENTS
 
@@ -292,35 +293,43 @@ def without_members(data: VisaData, comparison: Comparison, key: str, leave_out:
 
 
 def check_parameters(window_start: str, window_end: str, baseline_fy: int, groups: dict[str, str]) -> None:
-    """Fail early, with one clear message, on parameters that cannot work."""
-    window(window_start, window_end)
+    """Fail early, with one clear message naming the parameter, on parameters that cannot work."""
+    for name, value in (("window_start", window_start), ("window_end", window_end)):
+        try:
+            month(value)
+        except ValueError as exc:
+            raise ParameterError(name, str(exc)) from None
+    if month(window_end) < month(window_start):
+        raise ParameterError("window_end", f"the window ends before it starts ({window_start!r})")
     if not isinstance(baseline_fy, int) or isinstance(baseline_fy, bool):
-        raise ValueError(f"baseline_fy must be a year such as 2016, got {baseline_fy!r}")
+        raise ParameterError("baseline_fy", f"must be a year such as 2016, got {baseline_fy!r}")
     if not isinstance(groups, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in groups.items()):
-        raise ValueError("groups must map a key to a file path relative to the data directory")
+        raise ParameterError("groups", "must map a key to a file path relative to the data directory")
+    if ALL in groups:
+        raise ParameterError("groups", f"'{ALL}' is every nationality and cannot be redefined")
 
 
 def selects_data(data: VisaData, comparison: Comparison) -> None:
-    """Raise a ValueError naming the parameter and its value when a parameter selects no data at all.
-
-    (A month missing inside the records is not this: it is reported as missing, beside the values it stops.)"""
+    """Raise a ParameterError naming the parameter when it asks for months the records do not span: a window
+    month before the first monthly table or after the last, a baseline year neither in the annual table nor
+    inside the monthly tables' span, a group with no country in the tables. The one rule for the notebook and
+    `check`. (A month missing inside the span is not this: it is reported as missing, beside the values it stops.)"""
     months = data.monthly["nonimmigrant"].months["month"]
     first, last = months.min(), months.max()
     span = f"the monthly tables cover {first:%Y-%m} to {last:%Y-%m}"
-    wanted = window(comparison.start, comparison.end)
-    if not ((wanted >= first) & (wanted <= last)).any():
-        raise ValueError(f"window_start={comparison.start!r}, window_end={comparison.end!r}: the window selects no "
-                         f"month of the records ({span})")
+    for name, value in (("window_start", comparison.start), ("window_end", comparison.end)):
+        if not first <= month(value) <= last:
+            raise ParameterError(name, f"outside the months of the data: {span}")
     fy = comparison.baseline_fy
     annual = sorted(int(y) for y in data.annual.totals["fiscal_year"].unique())
     in_fy = fiscal_year_months(fy)
-    if fy not in annual and not ((in_fy >= first) & (in_fy <= last)).any():
-        raise ValueError(f"baseline_fy={fy!r}: no data for FY{fy} (the annual table covers "
-                         f"{', '.join(f'FY{y}' for y in annual) or 'no year'}, and {span})")
+    if fy not in annual and not (first <= in_fy[0] and in_fy[-1] <= last):
+        raise ParameterError("baseline_fy", f"no data for FY{fy}: the annual table covers "
+                                            f"{', '.join(f'FY{y}' for y in annual) or 'no year'}, and {span}")
     for key, g in comparison.groups.items():
         if key != ALL and len(g.without_records) == len(g.members):
-            raise ValueError(f"groups[{key!r}]={data.groups[key].path!r}: no country of the list has a row in the "
-                             f"visa tables")
+            raise ParameterError("groups", f"no country of the list {data.groups[key].path!r} (group {key!r}) has "
+                                           f"a row in the visa tables")
 
 
 # --------------------------------------------------------------------------- values

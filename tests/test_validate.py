@@ -185,6 +185,11 @@ PARAMS = {  # a visa parameter that cannot work or selects no data -> the error 
         "03_visas: parameter 'window_end' is '2017-03': the window ends before it starts ('2017-08')",
     "03_visas: {window_start: '2017-3'}": "03_visas: parameter 'window_start' is '2017-3': expected a month as YYYY-MM",
     "03_visas: {window_end: '2030-01'}": "03_visas: parameter 'window_end' is '2030-01': outside the months of the data",
+    # One rule with the chapter's: a window that starts before the first monthly table is refused, not computed
+    # with its first months missing.
+    "03_visas: {window_start: '2016-12'}": "03_visas: parameter 'window_start' is '2016-12': outside the months of the data",
+    "03_visas: {groups: {six: raw/travel-ban/eo-13780-countries.csv, all: raw/travel-ban/eo-13780-countries.csv}}":
+        "03_visas: parameter 'groups' is",
 }
 
 

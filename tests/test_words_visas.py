@@ -175,7 +175,7 @@ def test_a_baseline_from_monthly_tables_with_a_month_missing_says_so(shipped):
 @pytest.mark.parametrize("parameters", [{"baseline_fy": 2009}, {"window_start": "2010-01", "window_end": "2010-06"}])
 def test_a_parameter_that_selects_no_data_never_reaches_the_page(shipped, parameters):
     name = next(iter(parameters))
-    with pytest.raises(ValueError, match=rf"{name}={parameters[name]!r}"):
+    with pytest.raises(ValueError, match=rf"parameter '{name}'"):
         page(shipped, **parameters)
 
 
