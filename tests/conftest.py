@@ -61,3 +61,21 @@ def visas_values(data_dir, data=None, **parameters) -> dict:
     p = defaults("03_visas") | parameters
     data = data if data is not None and "groups" not in parameters else visas.load(data_dir, p["groups"])
     return visas.results(data, visas.compare(data, p["window_start"], p["window_end"], p["baseline_fy"]))
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium, headless (the browser tests skip when it is not installed)."""
+    from safecity import sitecheck
+
+    with sitecheck.launch() as chromium:
+        yield chromium
+
+
+@pytest.fixture(scope="module")
+def server(built_site):
+    """The built site, served from 127.0.0.1."""
+    from safecity import sitecheck
+
+    with sitecheck.SiteServer(built_site) as srv:
+        yield srv

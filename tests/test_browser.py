@@ -49,18 +49,6 @@ def _is_notebook(entry_page: str) -> bool:
     return Path(ROOT, entry_page.removesuffix(".html") + ".ipynb").exists()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with sitecheck.launch() as chromium:
-        yield chromium
-
-
-@pytest.fixture(scope="module")
-def server(built_site):
-    with sitecheck.SiteServer(built_site) as srv:
-        yield srv
-
-
 def _visits(browser, server, **options):
     """Yields a page opener (fresh browser context per page); afterwards fails on any console or network problem."""
     opened: list[sitecheck.PageVisit] = []

@@ -1,7 +1,6 @@
 """Charts as a reader sees them: each title one line on a desktop, each chart inside its column on a phone.
 
-The chapters whose charts were redrawn for their takeaway (issue 24) are checked here, in headless Chromium on the
-site built from the committed notebooks.
+Every page with a chart is checked here, in headless Chromium on the site built from the committed notebooks.
 """
 
 from __future__ import annotations
@@ -14,7 +13,10 @@ from safecity import sitecheck
 
 pytestmark = pytest.mark.skipif(not Path(sitecheck.CHROMIUM).exists(), reason=f"{sitecheck.CHROMIUM} not found")
 
-PAGES = ["book/01_arrests_by_area.html", "book/02_offences.html", "book/04_refugees.html"]
+ROOT = Path(__file__).resolve().parents[1]
+#: Every page that draws a chart (its executed notebook holds a figure).
+PAGES = sorted(f"book/{nb.stem}.html" for nb in (ROOT / "book").glob("*.ipynb")
+               if 'class=\\"safecity-figure\\"' in nb.read_text(encoding="utf-8"))  # as JSON escapes it
 
 #: Per figure: its id, the lines its title takes, its chart box's width and how far the drawing reaches past it.
 _FIGURES_JS = """() => Array.from(document.querySelectorAll('figure.safecity-figure')).map(f => {
@@ -25,18 +27,6 @@ _FIGURES_JS = """() => Array.from(document.querySelectorAll('figure.safecity-fig
   return {id: f.id, lines: Math.round(title.getBoundingClientRect().height / line), width: Math.round(box.width),
           overflow: Math.max(0, Math.round(svg.right - box.right), Math.round(box.left - svg.left))};
 })"""
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sitecheck.launch() as chromium:
-        yield chromium
-
-
-@pytest.fixture(scope="module")
-def server(built_site):
-    with sitecheck.SiteServer(built_site) as srv:
-        yield srv
 
 
 def _figures(browser, server, page: str, viewport: dict) -> list[dict]:
