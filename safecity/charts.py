@@ -40,9 +40,18 @@ BUNDLE_NAME = "vega-bundle.js"
 #: - Vega labels the element it renders into as role="graphics-document", aria-label="Vega
 #:   visualization", overwriting the figure's own text alternative; the container's role and
 #:   aria-label are put back once the chart is drawn, so screen readers get the generated alt text.
+#: - Vega sizes a chart of width "container" when the window is resized, not when its box is: a box that
+#:   narrows for another reason (the dark theme puts outputs on a padded panel) would leave the chart
+#:   wider than its column until the window changed. A box whose width changes is told as a resize.
 _EMBED_WRAPPER = """(function () {
   var embed = window.vegaEmbed;
   if (typeof embed !== 'function') return;
+  var pending = false;
+  var watcher = typeof ResizeObserver === 'function' && new ResizeObserver(function () {
+    if (pending) return;
+    pending = true;
+    window.requestAnimationFrame(function () { pending = false; window.dispatchEvent(new Event('resize')); });
+  });
   var wrapped = function (el, spec, opts) {
     var target = typeof el === 'string' ? document.querySelector(el) : el;
     var role = target && target.getAttribute('role'), label = target && target.getAttribute('aria-label');
@@ -53,7 +62,11 @@ _EMBED_WRAPPER = """(function () {
       target.removeAttribute('aria-roledescription');
     };
     opts = Object.assign({mode: 'vega-lite'}, opts || {});
-    return embed(el, spec, opts).then(function (result) { restore(); return result; },
+    return embed(el, spec, opts).then(function (result) {
+                                        restore();
+                                        if (watcher && target) watcher.observe(target);
+                                        return result;
+                                      },
                                       function (err) { restore(); throw err; });
   };
   for (var key in embed) { if (Object.prototype.hasOwnProperty.call(embed, key)) wrapped[key] = embed[key]; }

@@ -54,3 +54,22 @@ def test_charts_fit_a_phone_column(page, browser, server):
     assert all(f["width"] <= sitecheck.PHONE["width"] - 40 for f in figures), figures  # the 342-px column
     wide = [f for f in figures if f["overflow"] > 0]
     assert not wide, f"{page}: charts drawn wider than their column: {wide}"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_charts_follow_their_column_when_the_reader_switches_to_dark_mode(page, browser, server):
+    """The dark theme sets charts on a padded panel: a page opened in light mode and switched to dark keeps every
+    chart inside its (narrower) column, without a window resize."""
+    visit = sitecheck.PageVisit(browser, server, page, viewport=sitecheck.PHONE)
+    try:
+        tab = visit.open()
+        tab.wait_for_function("() => Array.from(document.querySelectorAll('.safecity-chart'))"
+                              ".every(el => el.querySelector('svg'))")
+        tab.emulate_media(color_scheme="dark")
+        tab.wait_for_function("() => document.documentElement.dataset.theme === 'dark'")
+        tab.wait_for_timeout(500)  # the theme's colour transition, then the charts' new layout
+        figures = tab.evaluate(_FIGURES_JS)
+    finally:
+        visit.close()
+    wide = [f for f in figures if f["overflow"] > 0]
+    assert not wide, f"{page}: after switching to dark mode, charts drawn wider than their column: {wide}"
