@@ -247,6 +247,8 @@ def load(data_dir, operation: str, records: str) -> Loaded:
 CHAPTER = "arrests"
 TITLE = "Arrests by area"
 SOURCES = ["ice-safe-city", "ice-arrest-records"]
+#: The sources each chart's numbers come from: its caption says "Data as of" the latest date they cover.
+CHART_SOURCES = {"arrests-by-area": ["ice-safe-city"]}
 LABELS = {
     "ice_total": "ICE's areas added up",
     "stated_total": "total ICE stated",

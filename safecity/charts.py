@@ -271,7 +271,7 @@ class Figure:
         and `<name>_source` (with `-` in the name written `_`), and optionally `<name>_subtitle` and
         `<name>_note`, so a chart's title and text alternative are in the record like every other word. Its
         caption's `<name>_as_of` ("Data as of …") is rendered by `record.publish` from the coverage of the sources
-        `provenance.CHART_SOURCES` says the chart cites (tests/test_pages.py checks every chart on a page has one)."""
+        its chapter's `CHART_SOURCES` says the chart cites (tests/test_pages.py checks every chart on a page has one)."""
         key = name.replace("-", "_")
         self.chart = chart
         self.name = name

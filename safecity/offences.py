@@ -421,6 +421,9 @@ class Chapter:
 CHAPTER = "offences"
 TITLE = "Offence breakdown"
 SOURCES = ["ice-safe-city", "ice-safe-city-offences", "ice-annual-arrests", "article-claims"]
+#: The sources each chart's numbers come from: its caption says "Data as of" the latest date they cover.
+CHART_SOURCES = {"conviction-categories": ["ice-safe-city-offences"], "overlapping-attributes": ["ice-safe-city-offences"],
+                 "national-share-convicted": ["ice-annual-arrests", "ice-safe-city-offences"]}
 LABELS = {
     "convicted": "people with criminal convictions",
     "convicted_share": "share of those arrested with convictions",

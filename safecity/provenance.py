@@ -36,22 +36,6 @@ def importers(root: Path = ROOT) -> dict[str, list[str]]:
 #: The units a period can be stated in: a day, a calendar month, a US federal fiscal year (1 October to 30 September).
 UNITS = ("day", "month", "fiscal year")
 
-#: The sources each chart's numbers come from (folders of `data/raw/`): its caption says "Data as of" the latest
-#: date they cover. A chart not named here has no such line (tests/test_pages.py fails on it). A chapter whose
-#: sources are chosen by parameter names its own in `CHART_SOURCES` (seattle.chapter does), which wins.
-CHART_SOURCES = {
-    "arrests-by-area": ["ice-safe-city"],
-    "conviction-categories": ["ice-safe-city-offences"],
-    "overlapping-attributes": ["ice-safe-city-offences"],
-    "national-share-convicted": ["ice-annual-arrests", "ice-safe-city-offences"],
-    "visas-proclamation-countries": ["state-dept-monthly-visas"],
-    "refugee-ceilings": ["mpi-refugee-admissions", "refugee-policy"],
-    "refugee-share-of-ceiling": ["mpi-refugee-admissions"],
-    "refugees-listed-countries-by-year": ["prm-refugee-admissions"],
-    "refugees-listed-countries-by-month": ["prm-refugee-admissions"],
-    "seattle-daily": ["ice-seattle-aor-arrests"],
-}
-
 
 def _bounds(value, unit: str) -> tuple[dt.date, dt.date]:
     """The first and last day of one value of a period: a day, a month ("2017-03") or a fiscal year (2017)."""

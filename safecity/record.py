@@ -66,16 +66,15 @@ def render(notebook: str, values: dict, parameters: dict | None = None, overridd
 
 
 def data_as_of(data_dir, sources: list[str], text: dict[str, str],
-               chart_sources: dict[str, list[str]] | None = None) -> tuple[dict, dict[str, str]]:
+               chart_sources: dict[str, list[str]]) -> tuple[dict, dict[str, str]]:
     """The period each source covers (its datapackage's `temporal`), and for each chart whose `<chart>_source`
-    block the page has, its caption's `<chart>_as_of` block: the latest date the sources it cites cover
-    (`provenance.CHART_SOURCES`, or the chapter's own `chart_sources`), in the words of
-    `templates/_data_as_of.md`. Dates are the data's, never the build's."""
+    block the page has, its caption's `<chart>_as_of` block: the latest date the sources it cites cover (the
+    chapter's `CHART_SOURCES`), in the words of `templates/_data_as_of.md`. Dates are the data's, never the
+    build's."""
     from . import prose, provenance
 
-    known = provenance.CHART_SOURCES | (chart_sources or {})
     charts = [key.removesuffix("_source").replace("_", "-") for key in text if key.endswith("_source")]
-    cited = {chart: known[chart] for chart in charts if chart in known}
+    cited = {chart: chart_sources[chart] for chart in charts if chart in chart_sources}
     coverage = provenance.coverages(data_dir, sorted(set(sources).union(*cited.values())))
     blocks = {f"{chart.replace('-', '_')}_as_of": prose.blocks("_data_as_of", provenance.data_as_of(
         {source: coverage[source] for source in names}))["data_as_of"] for chart, names in cited.items()}
@@ -97,7 +96,7 @@ def publish(module, *, notebook: str, values: dict, data_dir, parameters: dict,
     if unknown:
         raise ValueError(f"{notebook}: labelled values that were not computed: {', '.join(unknown)}")
     text = render(notebook, plain, parameters, overridden)
-    coverage, as_of = data_as_of(data_dir, module.SOURCES, text, getattr(module, "CHART_SOURCES", None))
+    coverage, as_of = data_as_of(data_dir, module.SOURCES, text, getattr(module, "CHART_SOURCES", {}))
     text |= as_of
     downloads = []
     for name, frame in tables.items():

@@ -577,6 +577,11 @@ def group_month_chart(monthly: pd.DataFrame, orders: pd.DataFrame, first: int, l
 CHAPTER = "refugees"
 TITLE = "Refugee ceilings and admissions"
 SOURCES = ["mpi-refugee-admissions", "prm-refugee-admissions", "refugee-policy"]
+#: The sources each chart's numbers come from: its caption says "Data as of" the latest date they cover.
+CHART_SOURCES = {"refugee-ceilings": ["mpi-refugee-admissions", "refugee-policy"],
+                 "refugee-share-of-ceiling": ["mpi-refugee-admissions"],
+                 "refugees-listed-countries-by-year": ["prm-refugee-admissions"],
+                 "refugees-listed-countries-by-month": ["prm-refugee-admissions"]}
 LABELS = {
     "tested_ceiling": "the tested year's refugee ceiling",
     "lowest_status": "'lowest since' finding, as first set",

@@ -27,6 +27,8 @@ from .validate import display_path, read_table
 CHAPTER = "seattle"
 TITLE = "The Seattle area, record by record"
 SOURCES = ["ice-safe-city", "ice-seattle-aor-arrests", "ice-records-coding"]
+#: The sources each chart's numbers come from (a run on another records folder names its own: `chapter`).
+CHART_SOURCES = {"seattle-daily": ["ice-seattle-aor-arrests"]}
 CODING = "ice-records-coding"
 LABELS = {
     "op_total": "arrests ICE's records hold for the area over the operation's days",

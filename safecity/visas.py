@@ -37,6 +37,8 @@ CHAPTER = "visas"
 TITLE = "Visa declines under the travel ban"
 SOURCES = ["state-dept-monthly-visas", "state-dept-annual-visas", "country-groups", "nationality-crosswalk",
            "travel-ban", "politico-visas"]
+#: The sources each chart's numbers come from: its caption says "Data as of" the latest date they cover.
+CHART_SOURCES = {"visas-proclamation-countries": ["state-dept-monthly-visas"]}
 LABELS = {
     "six_change": "six-country change in visas",
     "arab_change": "Arab nations' change in visas",

@@ -116,6 +116,6 @@ def test_every_word_of_the_record_is_on_its_page_and_no_other(name):
         assert f'aria-label="{html.escape(rec["text"][f"{key}_alt"])}"' in body, (name, chart, "text alternative")
         assert f"Source: {charts.link_addresses(rec['text'][f'{key}_source'])}" in body, (name, chart, "source")
         assert f'<span class="safecity-as-of">{html.escape(rec["text"][f"{key}_as_of"])}</span>' in body, \
-            (name, chart, "data as of: name the sources the chart cites in provenance.CHART_SOURCES")
+            (name, chart, "data as of: name the sources the chart cites in its chapter's CHART_SOURCES")
         if f"{key}_subtitle" in rec["text"]:
             assert html.escape(rec["text"][f"{key}_subtitle"]) in body, (name, chart, "subtitle")

@@ -4,6 +4,7 @@ sources' datapackage.json (stated there, or measured in the data it points at), 
 from __future__ import annotations
 
 import html
+import importlib
 import json
 import re
 import shutil
@@ -13,7 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from safecity import charts, prose, provenance, record, validate
+from safecity import charts, prose, provenance, record, refugees, validate, visas
 from safecity.datarecord import dump
 
 from conftest import DATA, ROOT
@@ -131,7 +132,8 @@ def test_a_new_month_of_visas_moves_the_period_and_the_charts_data_as_of(data):
     resource["path"] = sorted(resource["path"] + [new])
     path.write_text(dump(descriptor), encoding="utf-8")
     assert _page(data)[VISAS]["Covers"].endswith(" to February 2031")
-    coverage, blocks = record.data_as_of(data, [VISAS], {"visas_proclamation_countries_source": "the State Department"})
+    coverage, blocks = record.data_as_of(data, [VISAS], {"visas_proclamation_countries_source": "the State Department"},
+                                       visas.CHART_SOURCES)
     assert coverage[VISAS]["end"] == "2031-02-28"
     assert blocks["visas_proclamation_countries_as_of"] == "Data as of February 2031."
 
@@ -142,9 +144,11 @@ def test_a_source_with_no_period_says_not_stated(data):
     path.write_text(dump(descriptor), encoding="utf-8")
     row = _page(data)["mpi-refugee-admissions"]
     assert row["Covers"] == "not stated" and row["Published"] == "not stated"
-    _, blocks = record.data_as_of(data, ["mpi-refugee-admissions"], {"refugee_share_of_ceiling_source": "MPI"})
+    _, blocks = record.data_as_of(data, ["mpi-refugee-admissions"], {"refugee_share_of_ceiling_source": "MPI"},
+                                  refugees.CHART_SOURCES)
     assert blocks["refugee_share_of_ceiling_as_of"] == "Data as of: not stated by its source."
-    _, blocks = record.data_as_of(data, ["mpi-refugee-admissions", "refugee-policy"], {"refugee_ceilings_source": "x"})
+    _, blocks = record.data_as_of(data, ["mpi-refugee-admissions", "refugee-policy"], {"refugee_ceilings_source": "x"},
+                                  refugees.CHART_SOURCES)
     assert blocks["refugee_ceilings_as_of"] == "Data as of FY2026 (1 of its 2 sources states no period)."
 
 
@@ -168,7 +172,8 @@ def test_every_chart_caption_says_data_as_of_the_latest_date_its_sources_cover(n
     rec = record.read(notebook, BOOK / "results")
     for chart, body in _figures(notebook).items():
         caption = html.unescape(re.sub(r"<[^>]+>", "", re.search(r"<figcaption>(.*?)</figcaption>", body, re.S).group(1)))
-        cited = [rec["coverage"][s] for s in provenance.CHART_SOURCES[chart]]
+        chapter = importlib.import_module(f"safecity.{rec['chapter']}")
+        cited = [rec["coverage"][s] for s in chapter.CHART_SOURCES[chart]]
         assert f"Data as of {_latest([c for c in cited if c])}" in caption, (notebook, chart, caption)
         assert rec["text"][f"{chart.replace('-', '_')}_as_of"] in caption
         assert "2026-" not in caption and not re.search(r"\b(nan|None)\b", caption)

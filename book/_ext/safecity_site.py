@@ -31,6 +31,14 @@ def _words(publisher: str, contact: str = "") -> tuple[dict, dict]:
                    "published": dates["published"], "publisher": publisher, "contact": contact}
 
 
+def _watched(env) -> None:
+    """This page's words depend on the git history or the ledger's record, which Sphinx does not watch: it is
+    read again when they change (see _outdated)."""
+    if not hasattr(env, "safecity_history_docs"):
+        env.safecity_history_docs = set()
+    env.safecity_history_docs.add(env.docname)
+
+
 class _Rendered(SphinxDirective):
     block = ""
 
@@ -38,10 +46,7 @@ class _Rendered(SphinxDirective):
         raise NotImplementedError
 
     def run(self):
-        # This page's words depend on the git history, which Sphinx does not watch: see _outdated.
-        if not hasattr(self.env, "safecity_history_docs"):
-            self.env.safecity_history_docs = set()
-        self.env.safecity_history_docs.add(self.env.docname)
+        _watched(self.env)
         # Commit messages are people's words, not computed values: they may say "None" and still be right.
         text = prose.blocks("corrections", self.values(), check_leaks=self.block != "corrections")[self.block]
         container = nodes.container(classes=[f"safecity-{self.block}"])
@@ -80,9 +85,7 @@ class Verdicts(SphinxDirective):
     def run(self):
         from safecity import record
 
-        if not hasattr(self.env, "safecity_history_docs"):
-            self.env.safecity_history_docs = set()
-        self.env.safecity_history_docs.add(self.env.docname)
+        _watched(self.env)
         ledger = record.read(LEDGER, Path(self.env.srcdir, "book", "results"))
         name = f"cards_{self.arguments[0]}"
         if name not in ledger.get("text", {}):
