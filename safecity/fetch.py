@@ -28,6 +28,7 @@ import copy
 import datetime as dt
 import gzip
 import http.client
+import io
 import json
 import os
 import re
@@ -40,7 +41,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import datarecord
+from . import datarecord, limits
 from .errors import DataError, Problem
 from .validate import display_path, load_descriptor, package_paths
 
@@ -97,25 +98,98 @@ def _latest(paths: list[str]) -> dt.date | None:
     return max(months, default=None)
 
 
+class _Deadline(io.RawIOBase):
+    """A socket's reads, each allowed only the time left before the request's deadline (a socket timeout
+    alone bounds each read, so a server sending a byte at a time would never be timed out)."""
+
+    def __init__(self, sock, deadline: float):
+        self.sock, self.deadline = sock, deadline
+        self.raw = sock.makefile("rb", buffering=0)  # keeps the socket open until the response is closed
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("past the deadline")
+        self.sock.settimeout(left)
+        return self.raw.readinto(buffer)
+
+    def close(self):
+        self.raw.close()
+        super().close()
+
+
+class _DeadlineSocket:
+    """What an HTTP response reads from: the socket, through `_Deadline`."""
+
+    def __init__(self, sock, deadline: float):
+        self.reader = io.BufferedReader(_Deadline(sock, deadline))
+
+    def makefile(self, *args, **kwargs):
+        return self.reader
+
+
+def _connection(base: type, deadline: float) -> type:
+    """`base` (HTTPConnection or HTTPSConnection) connecting, and reading headers and body, within `deadline`."""
+
+    class Response(http.client.HTTPResponse):
+        def __init__(self, sock, *args, **kwargs):
+            super().__init__(_DeadlineSocket(sock, deadline), *args, **kwargs)
+
+    class Connection(base):
+        response_class = Response
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **{**kwargs, "timeout": max(deadline - time.monotonic(), 1e-3)})
+
+    return Connection
+
+
+class _DeadlineHandler:
+    """For urllib's HTTP and HTTPS handlers: every connection of a request (redirects too) shares one deadline."""
+
+    def __init__(self, deadline: float):
+        super().__init__()
+        self.deadline = deadline
+
+    def do_open(self, http_class, req, **kwargs):
+        return super().do_open(_connection(http_class, self.deadline), req, **kwargs)
+
+
+class _HTTP(_DeadlineHandler, urllib.request.HTTPHandler):
+    pass
+
+
+class _HTTPS(_DeadlineHandler, urllib.request.HTTPSHandler):
+    pass
+
+
 def download(url: str, timeout: float) -> bytes | None:
     """The body at `url`; None when the server says 404 (not published yet); FetchError for anything else.
 
-    `timeout` bounds the whole download, not only each wait on the socket.
+    `timeout` bounds the whole request: connecting, the headers and the body (one deadline, not a bound on
+    each wait). A body larger than the response limit (`safecity.limits`) is refused as soon as the server
+    announces it or once that many bytes have arrived.
     """
     deadline = time.monotonic() + timeout
+    opener = urllib.request.build_opener(_HTTP(deadline), _HTTPS(deadline))
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
+    most = limits.limit("response_bytes")
+    too_large = (f"more than {limits.size(most)}; no published month comes near "
+                 f"(limit: {limits.SETTINGS['response_bytes'][0]})")
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with opener.open(request) as response:
             expected = response.headers.get("Content-Length")
+            if expected is not None and expected.isdigit() and int(expected) > most:
+                raise FetchError(url, f"the server announces {int(expected):,} bytes, {too_large}")
             chunks, size = [], 0
-            while True:
-                if time.monotonic() > deadline:
-                    raise FetchError(url, f"timed out after {timeout:g} s")
-                chunk = response.read1(1 << 16)
-                if not chunk:
-                    break
+            while chunk := response.read1(1 << 16):
                 chunks.append(chunk)
                 size += len(chunk)
+                if size > most:
+                    raise FetchError(url, f"the response holds {too_large}")
             body = b"".join(chunks)
     except FetchError:
         raise

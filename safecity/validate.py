@@ -21,7 +21,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import ROOT, cache
+from . import ROOT, cache, limits
 from .errors import DataError, Problem
 
 #: frictionless error types that mean "not the file we recorded", not "invalid".
@@ -80,9 +80,16 @@ def _file_problems(path: Path, encoding: str) -> list[Problem]:
         return [Problem(shown, "missing file")]
     if path.stat().st_size == 0:
         return [Problem(shown, "empty file")]
-    if path.suffix in {".gz", ".xlsx", ".parquet"}:
-        return []  # binary containers; their importers check what is inside
-    data = path.read_bytes()
+    try:  # bounded: a file that decompresses too far, or a line too long, is refused before any parser
+        if path.suffix == ".xlsx":
+            limits.check_zip(path, shown)
+        elif path.suffix == ".gz":
+            limits.scan(path, shown)
+        if path.suffix in {".gz", ".xlsx", ".parquet"}:
+            return []  # binary containers; their importers check what is inside
+        data = limits.read_data(path, shown)
+    except DataError as exc:
+        return exc.problems
     try:
         data.decode(encoding)
     except UnicodeDecodeError as exc:
@@ -126,6 +133,12 @@ def _validate_resource(folder: Path, descriptor: dict) -> tuple[list[Problem], l
         return errors, warnings
     checked = {k: v for k, v in descriptor.items() if k not in {"hash", "bytes"}}
     shown = display_path(folder / paths[0])
+    try:  # a table too wide is refused before frictionless, whose time and memory grow faster than the width
+        for rel in paths:
+            limits.check_header(folder / rel, delimiter=descriptor.get("dialect", {}).get("delimiter", ","),
+                                line=(descriptor.get("dialect", {}).get("headerRows") or [1])[0])
+    except DataError as exc:
+        return errors + exc.problems, warnings
     # A schema check passed once for these exact bytes and this exact schema need not run again.
     entry = cache.key(json.dumps(checked, sort_keys=True), shown, *[actual[rel] for rel in paths],
                       code=("safecity/validate.py", "safecity/errors.py"))

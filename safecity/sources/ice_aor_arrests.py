@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .. import limits
 from ..errors import DataError, Problem
 from ..validate import checked_resource, display_path, read_table
 
@@ -62,9 +63,10 @@ def _problem(path: Path, reason: str, line: int | None = None, column: str | Non
 def _head(path: Path) -> pd.DataFrame:
     """The first lines of the file as text cells, blank lines kept, so that row i is line i + 1."""
     try:
-        return pd.read_csv(path, sep="|", quotechar='"', header=None, nrows=HEAD_LINES, dtype=str,
-                           keep_default_na=False, skip_blank_lines=False, compression="infer", encoding="utf-8",
-                           on_bad_lines="skip", engine="c")
+        with limits.open_data(path) as handle:  # bounded: a gzip bomb or an endless line is refused
+            return pd.read_csv(handle, sep="|", quotechar='"', header=None, nrows=HEAD_LINES, dtype=str,
+                               keep_default_na=False, skip_blank_lines=False, encoding="utf-8",
+                               on_bad_lines="skip", engine="c")
     except (UnicodeDecodeError, EOFError, OSError) as exc:
         raise _problem(path, f"cannot read the file as gzip-compressed UTF-8 text ({exc})")
     except pd.errors.EmptyDataError:
@@ -78,6 +80,7 @@ def _title(path: Path, head: pd.DataFrame) -> tuple[int, list[str]]:
     if not len(found):
         raise _problem(path, f"no header row (a row starting 'Arrest Date') in the first {HEAD_LINES} lines")
     index = int(found[0])
+    limits.check_columns(head.shape[1], display_path(path), index + 1)  # before any parser sees every column
     header = [str(v).strip() for v in head.iloc[index].tolist()]
     missing = [name for name in COLUMNS if name not in header]
     if missing:
@@ -107,13 +110,14 @@ def _read_table(path: Path, skip: int, names: list[str], threads: bool):
         return "skip"
 
     text = pa.dictionary(pa.int32(), pa.string())
-    table = pacsv.read_csv(
-        path,
-        read_options=pacsv.ReadOptions(skip_rows=skip, column_names=names, use_threads=threads),
-        parse_options=pacsv.ParseOptions(delimiter="|", quote_char='"', newlines_in_values=False,
-                                         ignore_empty_lines=False, invalid_row_handler=invalid),
-        convert_options=pacsv.ConvertOptions(column_types={n: text for n in names}, include_columns=READ,
-                                             strings_can_be_null=True, quoted_strings_can_be_null=True))
+    with limits.open_data(path) as handle:  # bounded: a gzip bomb or an endless line is refused
+        table = pacsv.read_csv(
+            handle,
+            read_options=pacsv.ReadOptions(skip_rows=skip, column_names=names, use_threads=threads),
+            parse_options=pacsv.ParseOptions(delimiter="|", quote_char='"', newlines_in_values=False,
+                                             ignore_empty_lines=False, invalid_row_handler=invalid),
+            convert_options=pacsv.ConvertOptions(column_types={n: text for n in names}, include_columns=READ,
+                                                 strings_can_be_null=True, quoted_strings_can_be_null=True))
     return table, bad
 
 

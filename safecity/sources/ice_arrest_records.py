@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .. import limits
 from ..errors import DataError, Problem
 from ..validate import display_path
 
@@ -51,6 +52,7 @@ def read(path: Path) -> pd.DataFrame:
         header_lines = 0
         read_columns = [c for c in COLUMNS if c in present]
     else:
+        limits.check_header(path, shown)  # a table too wide is refused before pandas reads its header
         try:
             with open(path, encoding="utf-8") as handle:
                 present = pd.read_csv(handle, nrows=0).columns.tolist()

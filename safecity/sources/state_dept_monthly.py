@@ -20,8 +20,8 @@ third party. The files are read as they are and cleaned here:
 * a month without a file (non-immigrant May 2019) is listed in `MonthlyVisas.months` as not
   available: it has no rows, and every monthly series shows it as missing, never as 0.
 
-Reading: each file is unpacked with gzip, and all files of a kind are parsed in one go by pyarrow's
-JSON reader. A file in which pyarrow cannot read one text value per key and line (malformed JSON, a
+Reading: each file is unpacked by `safecity.limits` (refused past its limits), and all files of a kind
+are parsed in one go by pyarrow's JSON reader. A file in which pyarrow cannot read one text value per key and line (malformed JSON, a
 value that is not text, invalid UTF-8, blank lines) is read line by line with the json module, which
 names the file and line of the first problem, or reads what pyarrow would not (numbers, blank lines).
 The few lines under spurious keys are read again with the json module to repair them.
@@ -29,12 +29,10 @@ The few lines under spurious keys are read again with the json module to repair 
 
 from __future__ import annotations
 
-import gzip
 import io
 import json
 import os
 import re
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,7 +42,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
-from .. import cache
+from .. import cache, limits
 from ..errors import DataError, Problem
 from ..validate import display_path, load_descriptor, resource_descriptor
 from . import nationalities
@@ -107,12 +105,7 @@ def _month(path: str, shown: str) -> pd.Timestamp:
 
 
 def _decompress(path: Path, shown: str) -> bytes:
-    try:
-        data = gzip.decompress(path.read_bytes())
-    except FileNotFoundError:
-        raise DataError(Problem(shown, "missing file"))
-    except (OSError, EOFError, zlib.error) as exc:
-        raise DataError(Problem(shown, f"not a readable gzip file ({exc})"))
+    data = limits.read_data(path, shown)  # refuses a file that decompresses past the limit, as it reads
     if not data or data.isspace():
         raise DataError(Problem(shown, "empty file"))
     return data
