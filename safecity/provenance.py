@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import ROOT
+from . import ROOT, limits
 from .validate import load_descriptor, package_paths, sha256
 from .text import minus
 
@@ -53,8 +53,9 @@ def _column(folder: Path, resource: dict, field: str) -> pd.Series:
     """One column of a tabular resource as text (its dialect's delimiter and header row respected), blanks dropped."""
     dialect = resource.get("dialect", {})
     header = (dialect.get("headerRows") or [1])[0]
-    frame = pd.read_csv(folder / resource["path"], sep=dialect.get("delimiter", ","), skiprows=header - 1,
-                        usecols=[field], dtype=str, keep_default_na=False, encoding=resource.get("encoding", "utf-8"))
+    with limits.open_data(folder / resource["path"]) as handle:  # bounded, decompressed if gzip
+        frame = pd.read_csv(handle, sep=dialect.get("delimiter", ","), skiprows=header - 1, usecols=[field], dtype=str,
+                            keep_default_na=False, encoding=resource.get("encoding", "utf-8"))
     return frame[field][frame[field].str.strip() != ""]
 
 

@@ -240,7 +240,7 @@ def _pointer_problems(package_path: Path, descriptor: dict, rule: dict, fields: 
     return found
 
 
-def package_problems(package_path: Path, descriptor: dict) -> list[Problem]:
+def package_problems(package_path: Path, descriptor: dict, measure: bool = True) -> list[Problem]:
     """The package-level provenance a page shows: `retrieved` and `published` are days (YYYY-MM-DD), `homepage` a
     web address, and `temporal` either states `start` and `end` or points at the fields (or file names) of the
     data that hold the period, in a known unit; a pointed-at period must be measurable in the data."""
@@ -284,7 +284,7 @@ def package_problems(package_path: Path, descriptor: dict) -> list[Problem]:
         else:
             found += [("temporal", f"temporal: {p}") for p in
                       _pointer_problems(package_path, descriptor, rule, list(rule.get("fields", [])))]
-    if not found:  # a pointer that is well formed must also find its dates in the data
+    if not found and measure:  # a pointer that is well formed must also find its dates in the data
         for key, measure in (("temporal", coverage), ("published", published)):
             if isinstance(descriptor.get(key), dict) and "pointer" not in descriptor[key]:
                 try:
@@ -310,11 +310,14 @@ def check(data_dir: Path) -> tuple[list[Problem], list[Problem]]:
         except DataError as exc:
             errors.extend(exc.problems)
             continue
-        errors.extend(package_problems(package_path, descriptor))
+        invalid = []
         for resource in descriptor.get("resources", []):
             found, warned = validate_resource(package_path.parent, resource)
-            errors.extend(found)
+            invalid.extend(found)
             warnings.extend(warned)
+        # Dates are measured in files that passed their checks only: an invalid file is reported once, as itself.
+        errors.extend(package_problems(package_path, descriptor, measure=not invalid))
+        errors.extend(invalid)
         # A file the package does not list would be silently ignored by its importer: never allowed.
         hint = record_hint(data_dir, package_path.parent.name)
         errors.extend(Problem(display_path(package_path.parent / rel),

@@ -35,7 +35,9 @@ def _published(kind: str, month: str = "2025-05") -> bytes:
 
 class Upstream:
     """A local HTTP server for `<folder>/YYYY-MM-01.jsonl`: a 404 for any file it does not have, and per file
-    a way to misbehave ("500", "cut" (Content-Length larger than what is sent), "slow")."""
+    a way to misbehave ("500", "cut" (Content-Length larger than what is sent), "slow", "endless" (the file's
+    lines again and again, with no Content-Length), "announced" (a Content-Length of a terabyte), "trickle"
+    (the headers one byte at a time, for 2 s))."""
 
     def __init__(self):
         self.files: dict[str, bytes] = {}
@@ -54,6 +56,27 @@ class Upstream:
                 how = upstream.behaviour.get(path)
                 if how == "slow":
                     upstream.release.wait(10)
+                if how == "trickle":  # then the file, complete: only a deadline on the whole request refuses it
+                    self.wfile.write(b"HTTP/1.0 200 OK\r\nX-Slow: ")
+                    for _ in range(40):
+                        if upstream.release.wait(0.05):
+                            return
+                        self.wfile.write(b"x")
+                    body = upstream.files[path]
+                    self.wfile.write(b"\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+                    return
+                if how in ("endless", "announced"):
+                    self.send_response(200)
+                    if how == "announced":
+                        self.send_header("Content-Length", str(10 ** 12))
+                    self.end_headers()
+                    block = upstream.files[path] * (1 + (1 << 16) // len(upstream.files[path]))
+                    try:
+                        while not upstream.release.is_set():
+                            self.wfile.write(block)
+                    except OSError:  # the client stopped reading
+                        pass
+                    return
                 if how == "500":
                     self.send_error(500, "Internal Server Error")
                     return
