@@ -16,7 +16,8 @@ the last new month was fetched, from where, and the latest month of each kind.
 Nothing is written unless every download succeeded and the recorded package passes the importer:
 everything is downloaded and recorded in a scratch folder first, and only then are the new files moved
 in and `datapackage.json` replaced. A failure (network error, timeout, an HTTP error other than 404, a
-truncated or malformed file) is one line naming the URL and the reason.
+truncated or malformed file, a file over the response limit of `safecity.limits`) is one line naming the URL
+and the reason. The timeout is one deadline per request, covering connecting, the headers and the body.
 
 The retrieval date is today's date, or `SAFECITY_FETCH_DATE` (YYYY-MM-DD) when set, so that a test or
 a re-run can fix it.

@@ -12,13 +12,14 @@ the file); `check_header` bounds a table's width before any parser sees its head
 | `SAFECITY_MAX_DATA_BYTES`: bytes a data file may hold, after decompression | 256 MiB | 26.7 MB (`EROArrests_FY2018.csv.gz`) |
 | `SAFECITY_MAX_LINE_BYTES`: bytes one line may hold | 1 MiB | 1,066 (`claims.csv`) |
 | `SAFECITY_MAX_COLUMNS`: columns a table's header may have | 1,000 | 98 (`niv-detail-fy2016.csv`) |
-| `SAFECITY_MAX_RESPONSE_BYTES`: bytes one fetched file may hold | 64 MiB | 0.4 MB (a month of visas) |
+| `SAFECITY_MAX_RESPONSE_BYTES`: bytes one fetched file may hold | 64 MiB | 0.43 MB (a month of visas) |
 
 The fetch deadline (connecting, headers and body of one request) is `data fetch --timeout`, see `safecity.fetch`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gzip
 import io
@@ -52,6 +53,17 @@ def limit(name: str) -> int:
     return int(value)
 
 
+def settings_problems() -> list[Problem]:
+    """Each limit set to something that is not a positive whole number: one problem each."""
+    found = []
+    for name in SETTINGS:
+        try:
+            limit(name)
+        except DataError as exc:
+            found += exc.problems
+    return found
+
+
 def size(count: int) -> str:
     """A byte count as a reader reads it: "256 MiB", "1,066 bytes"."""
     return f"{count / MiB:,.4g} MiB" if count >= MiB else f"{count:,} bytes"
@@ -78,10 +90,7 @@ class _Bounded(io.RawIOBase):
         return True
 
     def readinto(self, buffer) -> int:
-        try:
-            chunk = self.source.read(min(len(buffer), BLOCK))
-        except (OSError, EOFError, zlib.error) as exc:
-            raise DataError(Problem(self.shown, f"not a readable gzip file ({exc})"))
+        chunk = self.source.read(min(len(buffer), BLOCK))  # a gzip error is the caller's to word
         n = len(chunk)
         self.total += n
         if self.total > self.max_bytes:
@@ -125,7 +134,7 @@ def open_data(path: Path, shown: str | None = None, max_bytes: int | None = None
 def read_data(path: Path, shown: str | None = None) -> bytes:
     """A data file's bytes (decompressed if .gz), refused with DataError past a limit."""
     out = io.BytesIO()
-    with open_data(path, shown) as handle:
+    with _unreadable(path, shown), open_data(path, shown) as handle:
         while block := handle.read(BLOCK):
             out.write(block)
     return out.getvalue()
@@ -133,9 +142,19 @@ def read_data(path: Path, shown: str | None = None) -> bytes:
 
 def scan(path: Path, shown: str | None = None) -> None:
     """Read a data file through to its end without keeping it: DataError past a limit."""
-    with open_data(path, shown) as handle:
+    with _unreadable(path, shown), open_data(path, shown) as handle:
         while handle.read(BLOCK):
             pass
+
+
+@contextlib.contextmanager
+def _unreadable(path: Path, shown: str | None):
+    """A file that is not gzip (or is cut short) as one line."""
+    try:
+        yield
+    except (OSError, EOFError, zlib.error) as exc:
+        what = "not a readable gzip file" if Path(path).name.endswith(".gz") else "cannot be read"
+        raise DataError(Problem(shown or _shown(path), f"{what} ({exc})"))
 
 
 def check_zip(path: Path, shown: str | None = None) -> None:

@@ -301,6 +301,8 @@ def check(data_dir: Path) -> tuple[list[Problem], list[Problem]]:
     raw = Path(data_dir, "raw")
     if not raw.is_dir():
         return [Problem(display_path(raw), "missing folder: the data directory must contain raw/")], []
+    if limits.settings_problems():  # a limit that cannot be read would otherwise be reported for every file
+        return limits.settings_problems(), []
     packages = package_paths(data_dir)
     if not packages:
         return [Problem(display_path(raw), "no datapackage.json found in any source folder")], []

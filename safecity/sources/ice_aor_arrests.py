@@ -16,6 +16,7 @@ file, the line and the column. Date of Birth and Event Number are redacted in ev
 from __future__ import annotations
 
 import re
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,7 +68,7 @@ def _head(path: Path) -> pd.DataFrame:
             return pd.read_csv(handle, sep="|", quotechar='"', header=None, nrows=HEAD_LINES, dtype=str,
                                keep_default_na=False, skip_blank_lines=False, encoding="utf-8",
                                on_bad_lines="skip", engine="c")
-    except (UnicodeDecodeError, EOFError, OSError) as exc:
+    except (UnicodeDecodeError, EOFError, OSError, zlib.error) as exc:
         raise _problem(path, f"cannot read the file as gzip-compressed UTF-8 text ({exc})")
     except pd.errors.EmptyDataError:
         raise _problem(path, "empty file")
@@ -151,6 +152,8 @@ def read(path: Path) -> AorFile:
         table, bad = _read_table(path, index + 1, names, threads=False)
     except pa.ArrowInvalid as exc:
         raise _problem(path, f"cannot be read as pipe-delimited UTF-8 text ({str(exc).splitlines()[0]})")
+    except (EOFError, OSError, zlib.error) as exc:  # from the gzip stream
+        raise _problem(path, f"cannot read the file as gzip-compressed UTF-8 text ({exc})")
     if bad:
         row = bad[0]
         raise _problem(path, f"expected {row.expected_columns} fields, found {row.actual_columns}",
