@@ -81,7 +81,8 @@ class _Bounded(io.RawIOBase):
 
     def __init__(self, source, shown: str, max_bytes: int, max_line: int, raw=None):
         self.source, self.raw, self.shown = source, raw, shown
-        self.max_bytes, self.max_line = max_bytes, max(max_line, BLOCK)
+        self.max_bytes, self.max_line = max_bytes, max_line
+        self.block = min(BLOCK, max_line)  # so that a line inside one block is never over the limit
         self.total = 0  # bytes yielded
         self.lines = 0  # line breaks yielded
         self.run = 0  # bytes since the last line break
@@ -90,11 +91,12 @@ class _Bounded(io.RawIOBase):
         return True
 
     def readinto(self, buffer) -> int:
-        chunk = self.source.read(min(len(buffer), BLOCK))  # a gzip error is the caller's to word
+        chunk = self.source.read(min(len(buffer), self.block))  # a gzip error is the caller's to word
         n = len(chunk)
         self.total += n
         if self.total > self.max_bytes:
-            raise DataError(Problem(self.shown, f"holds more than {size(self.max_bytes)} (after decompression); "
+            unpacked = " (after decompression)" if self.raw is not None else ""
+            raise DataError(Problem(self.shown, f"holds more than {size(self.max_bytes)}{unpacked}; "
                                                 f"no real source comes near (limit: {SETTINGS['data_bytes'][0]})"))
         first = chunk.find(b"\n")
         if (self.run + (n if first < 0 else first)) > self.max_line:
@@ -102,7 +104,7 @@ class _Bounded(io.RawIOBase):
                                                 f"near (limit: {SETTINGS['line_bytes'][0]})", line=self.lines + 1))
         if first < 0:
             self.run += n
-        else:  # lines inside one block are shorter than a block, hence than the limit
+        else:
             self.lines += chunk.count(b"\n")
             self.run = n - chunk.rfind(b"\n") - 1
         buffer[:n] = chunk
@@ -116,7 +118,7 @@ class _Bounded(io.RawIOBase):
         super().close()
 
 
-def open_data(path: Path, shown: str | None = None, max_bytes: int | None = None) -> io.BufferedReader:
+def open_data(path: Path, shown: str | None = None) -> io.BufferedReader:
     """A data file opened for reading in binary, decompressed if its name ends in .gz, bounded by the limits:
     reading past one raises DataError naming the file (and the line, for a line too long)."""
     path = Path(path)
@@ -126,7 +128,7 @@ def open_data(path: Path, shown: str | None = None, max_bytes: int | None = None
     except FileNotFoundError:
         raise DataError(Problem(shown, "missing file"))
     source = gzip.GzipFile(fileobj=raw, mode="rb") if path.name.endswith(".gz") else raw
-    bounded = _Bounded(source, shown, max_bytes or limit("data_bytes"), limit("line_bytes"),
+    bounded = _Bounded(source, shown, limit("data_bytes"), limit("line_bytes"),
                        raw=raw if source is not raw else None)
     return io.BufferedReader(bounded, buffer_size=BLOCK)
 

@@ -222,3 +222,17 @@ def test_a_slow_but_complete_answer_within_the_deadline_is_read(upstream):
     body = _published("nonimmigrant")
     url = upstream.publish("nonimmigrant", "2025-06", body, how="trickle")
     assert fetch.download(url, 60) == body
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_a_line_is_measured_across_blocks_and_named(tmp_path, monkeypatch, compress):
+    monkeypatch.setenv("SAFECITY_MAX_LINE_BYTES", "10")  # lines of 10 bytes pass; the 11-byte line is refused
+    body = b"abc\n" + b"0123456789\n" * 50 + b"x" * 11 + b"\n"
+    path = tmp_path / ("t.csv.gz" if compress else "t.csv")
+    path.write_bytes(gzip.compress(body) if compress else body)
+    with pytest.raises(DataError) as caught:
+        limits.read_data(path, "t")
+    assert str(caught.value) == "t, line 52: a line longer than 10 bytes; no real source comes near " \
+                                "(limit: SAFECITY_MAX_LINE_BYTES)"
+    path.write_bytes(gzip.compress(body[:-12]) if compress else body[:-12])
+    assert limits.read_data(path, "t") == body[:-12]
