@@ -52,7 +52,8 @@ def read(path: Path) -> pd.DataFrame:
         header_lines = 0
         read_columns = [c for c in COLUMNS if c in present]
     else:
-        limits.check_header(path, shown)  # a table too wide is refused before pandas reads its header
+        limits.scan(path, shown)  # too large, or a line too long: refused before pandas reads it
+        limits.check_header(path, shown)  # so is a table too wide
         try:
             with open(path, encoding="utf-8") as handle:
                 present = pd.read_csv(handle, nrows=0).columns.tolist()
