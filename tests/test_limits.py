@@ -199,7 +199,7 @@ def test_an_endless_download_is_refused_with_one_line(data, upstream):
     assert sorted(p.relative_to(data) for p in data.rglob("*")) == before
 
 
-def test_a_download_announced_too_large_is_refused_before_it_is_read(upstream, monkeypatch):
+def test_a_download_announced_too_large_is_refused_before_it_is_read(upstream):
     url = upstream.publish("nonimmigrant", "2025-06", _published("nonimmigrant"), how="announced")
     with pytest.raises(fetch.FetchError) as caught:
         fetch.download(url, 30)
