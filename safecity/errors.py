@@ -31,6 +31,20 @@ class DataError(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled as Ctrl-C is: whatever is running is ended and its leftovers cleared (`on_sigterm`)."""
+
+
+def on_sigterm() -> None:
+    """From now on, SIGTERM raises `Terminated` in the main thread, as Ctrl-C raises KeyboardInterrupt."""
+    import signal
+
+    def terminated(signum, frame):
+        raise Terminated()
+
+    signal.signal(signal.SIGTERM, terminated)
+
+
 class NotebookError(Exception):
     """A notebook raised while it was executed; the message names notebook, cell and exception."""
 

@@ -30,7 +30,7 @@ import nbformat
 import yaml
 
 from . import ROOT
-from .errors import DataError, NotebookError, Problem
+from .errors import DataError, NotebookError, Problem, on_sigterm
 from .validate import display_path
 
 BOOK = "book"
@@ -344,6 +344,7 @@ def _execute(nb: Notebook, parameters: dict, key: str, root: Path, scratch: Path
 def _child() -> int:
     """Entry point of the process that executes one notebook (`_start`): arguments as JSON on stdin; exit 0 when
     done, 1 with one line on stderr when the notebook failed, 130 when interrupted (nothing printed)."""
+    on_sigterm()  # a SIGTERM sent to the whole process group ends this notebook as Ctrl-C does: its kernel shut down
     args = json.load(sys.stdin)
     nb = Notebook(name=args["name"], source=Path(args["source"]), output=Path(args["output"]))
     try:
@@ -373,6 +374,35 @@ def _start(nb: Notebook, parameters: dict, key: str, root: Path, scratch: Path, 
                                  "sockets": str(sockets)}))
     proc.stdin.close()
     return proc
+
+
+def end_processes(procs: list[subprocess.Popen], grace: float = 10.0) -> None:
+    """End the notebooks' processes and the kernels they started. Each is asked to stop (SIGINT, as Ctrl-C from a
+    terminal would: it shuts its kernel down); whatever is still running after `grace` seconds is killed, a kernel
+    with its process group (it leads one). `kill -INT` or `kill -TERM` of this process alone reaches no child."""
+    import psutil
+
+    kernels = []  # found now: once their notebook's process has ended, nothing leads from here to them
+    for proc in procs:
+        with contextlib.suppress(psutil.Error):
+            kernels += psutil.Process(proc.pid).children(recursive=True)
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(signal.SIGINT)
+    deadline = time.monotonic() + grace
+    for proc in procs:
+        try:
+            proc.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    _, alive = psutil.wait_procs(kernels, timeout=max(0.0, deadline - time.monotonic()))
+    for kernel in alive:
+        with contextlib.suppress(psutil.Error, ProcessLookupError, PermissionError):
+            if os.getpgid(kernel.pid) == kernel.pid and kernel.pid != os.getpgrp():
+                os.killpg(kernel.pid, signal.SIGKILL)
+            else:
+                kernel.kill()
+    psutil.wait_procs(alive, timeout=5)
 
 
 def _finish(nb: Notebook, proc: subprocess.Popen) -> None:
@@ -592,11 +622,8 @@ def _run_planned(planned, data_dir, root, force, jobs, scratch, sockets, echo) -
                     else:
                         report(name, "ran", time.perf_counter() - started)
                         sorter.done(name)
-        except KeyboardInterrupt:
-            # Ctrl-C reaches the children through the terminal; `kill -INT` of this process alone does not.
-            for _name, proc, _started in running.values():
-                with contextlib.suppress(ProcessLookupError):
-                    proc.send_signal(signal.SIGINT)
+        except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (`errors.Terminated`)
+            end_processes([proc for _name, proc, _started in running.values()])
             raise
     if failure is not None:
         raise failure
