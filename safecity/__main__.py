@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -91,13 +92,16 @@ def main(argv: list[str] | None = None) -> int:
     cmd.add_argument("--timeout", type=float, help="seconds one download may take (default: the source's, "
                                                    f"else {fetch.DEFAULT_TIMEOUT:g})")
     args = parser.parse_args(argv)
-    on_sigterm()  # SIGTERM takes the way out Ctrl-C takes: children ended, leftovers cleared, one line
+    previous = on_sigterm()  # SIGTERM takes the way out Ctrl-C takes: children ended, leftovers cleared, one line
     try:
         return _command(args)
     except KeyboardInterrupt as exc:
         what = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
         print(f"{what}: nothing more was run; the last good site and notebooks are as they were", file=sys.stderr)
         return 143 if isinstance(exc, Terminated) else 130
+    finally:
+        if previous is not None:  # (when called from Python, as the tests do, the caller's handler is put back)
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _command(args) -> int:

@@ -35,14 +35,20 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM, handled as Ctrl-C is: whatever is running is ended and its leftovers cleared (`on_sigterm`)."""
 
 
-def on_sigterm() -> None:
-    """From now on, SIGTERM raises `Terminated` in the main thread, as Ctrl-C raises KeyboardInterrupt."""
+def on_sigterm():
+    """From now on, SIGTERM raises `Terminated` in the main thread, as Ctrl-C raises KeyboardInterrupt; a second one,
+    while the first is being handled, is ignored (the way out is not cut short). Returns the handler it replaced
+    (None when called outside the main thread, where no handler can be set)."""
     import signal
+    import threading
 
     def terminated(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         raise Terminated()
 
-    signal.signal(signal.SIGTERM, terminated)
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, terminated)
 
 
 class NotebookError(Exception):
