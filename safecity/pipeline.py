@@ -679,10 +679,19 @@ def build_site(root: Path = ROOT, output: Path | None = None, echo=print) -> Pat
                    str(staging), "-W", "--keep-going"]
         started = time.perf_counter()
         try:
-            proc = subprocess.run(command, cwd=root, capture_output=True, text=True, pass_fds=tuple(_HELD.values()))
+            # In a process group of its own, so that Ctrl-C or SIGTERM ends it with every process it started.
+            proc = subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                    pass_fds=tuple(_HELD.values()), process_group=0)
+            try:
+                said = "".join(proc.communicate())
+            except BaseException:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+                raise
             if proc.returncode != 0:
-                lines = [line for line in (proc.stdout + proc.stderr).splitlines() if "WARNING" in line or "ERROR" in line]
-                detail = "\n".join(lines[-20:]) or (proc.stdout + proc.stderr)[-2000:]
+                lines = [line for line in said.splitlines() if "WARNING" in line or "ERROR" in line]
+                detail = "\n".join(lines[-20:]) or said[-2000:]
                 raise NotebookError(f"jupyter-book build failed; the previous site was kept.\n{detail}")
             # Sphinx does not re-copy a changed static file on an incremental build: sync them ourselves.
             html = staging / "_build" / "html"

@@ -15,6 +15,7 @@ import pytest
 from safecity import pipeline
 
 from conftest import DATA, ROOT
+from test_pipeline import project, site_project  # noqa: F401 - fixtures: a minimal book
 
 NOTEBOOK = "05_sources"  # nothing to check beforehand: the run reaches its kernel quickly
 
@@ -76,3 +77,45 @@ def test_sigterm_during_a_notebook_ends_everything_with_one_line_and_exit_143(tm
             proc.kill()
             proc.communicate()
         shutil.rmtree(work, ignore_errors=True)
+
+
+BUILD = ("import sys; from pathlib import Path; from safecity import pipeline; from safecity.errors import Terminated, "
+         "on_sigterm; root = Path(sys.argv[1]); on_sigterm()\n"
+         "try:\n"
+         "    with pipeline.exclusive(root / pipeline.LOCK_FILE, 'book'):\n"
+         "        pipeline.run(root / 'data', root=root, jobs=2); pipeline.build_site(root)\n"
+         "except Terminated:\n"
+         "    print('terminated', file=sys.stderr); sys.exit(143)\n")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="signals and process groups as on Linux")
+def test_sigterm_during_the_site_build_ends_it_and_keeps_the_last_good_site(site_project):
+    """The pipeline's own way out (as `python -m safecity build` takes it): the site build's process ended, the
+    staging folder cleared, the last good site in place."""
+    from test_pipeline import _page, _until
+
+    project = site_project
+    pipeline.run(project / "data", root=project, echo=lambda _: None)
+    pipeline.build_site(project, echo=lambda _: None)
+    (project / "data" / "raw" / "y" / "value.txt").write_text("100\n", encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, "-c", BUILD, str(project)], cwd=project, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        family: dict[int, psutil.Process] = {}
+
+        def building() -> bool:
+            family.update((p.pid, p) for p in psutil.Process(proc.pid).children(recursive=True))
+            return (project / "_build.staging").exists() and any(
+                "jupyter-book" in " ".join(p.cmdline()) for p in family.values() if not _ended(p))
+
+        _until(building, proc)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 143 and err.splitlines() == ["terminated"], err
+        assert [p for p in family.values() if not _ended(p)] == []
+        assert not (project / "_build.staging").exists() and not (project / "_build.old").exists()
+        assert "22" in _page(project, "b"), "the last good site is in place"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
