@@ -414,6 +414,10 @@ def _finish(nb: Notebook, proc: subprocess.Popen) -> None:
     lines = [line for line in error.splitlines() if line.strip()]
     if status == 1 and lines:
         raise NotebookError(lines[-1])
+    if status < 0:  # ended by a signal: say which (the kernel's machine may have run out of memory)
+        name = signal.Signals(-status).name
+        raise NotebookError(f"{display_path(nb.source)}: the process executing it was ended by {name}"
+                            + (" (out of memory?)" if name == "SIGKILL" else "") + (f": {lines[-1]}" if lines else ""))
     raise NotebookError(f"{display_path(nb.source)}: the process executing it ended with status {status}"
                         + (f": {lines[-1]}" if lines else ""))
 

@@ -153,7 +153,11 @@ def boundary_problems(data_dir: Path) -> list[Problem]:
         except DataError as exc:
             found += exc.problems
             continue
-        for resource in descriptor.get("resources", []) if isinstance(descriptor, dict) else []:
+        resources = descriptor.get("resources", []) if isinstance(descriptor, dict) else []
+        for resource in resources if isinstance(resources, list) else []:
+            if not isinstance(resource, dict):
+                found.append(Problem(display_path(package_path), f"a resource must be an object, not {resource!r}"))
+                continue
             try:
                 resource_files(package_path.parent, resource)
             except DataError as exc:
