@@ -1,18 +1,19 @@
 """Command line: `python -m safecity {check,run,build,diff,data record,data fetch}`.
 
 Exit status: 0 success; 1 a notebook or the site build failed; 2 invalid input data or parameters, or a
-`data fetch` that failed (nothing written); 130 interrupted (Ctrl-C).
+`data fetch` that failed (nothing written); 130 interrupted (Ctrl-C); 143 terminated (SIGTERM).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from pathlib import Path
 
 from . import ROOT, datarecord, diff, fetch, pipeline, preflight, validate
-from .errors import DataError, NotebookError
+from .errors import DataError, NotebookError, Terminated, on_sigterm
 
 
 def _report(problems, prefix="error"):
@@ -91,11 +92,16 @@ def main(argv: list[str] | None = None) -> int:
     cmd.add_argument("--timeout", type=float, help="seconds one download may take (default: the source's, "
                                                    f"else {fetch.DEFAULT_TIMEOUT:g})")
     args = parser.parse_args(argv)
+    previous = on_sigterm()  # SIGTERM takes the way out Ctrl-C takes: children ended, leftovers cleared, one line
     try:
         return _command(args)
-    except KeyboardInterrupt:
-        print("interrupted: nothing more was run; the last good site and notebooks are as they were", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        what = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
+        print(f"{what}: nothing more was run; the last good site and notebooks are as they were", file=sys.stderr)
+        return 143 if isinstance(exc, Terminated) else 130
+    finally:
+        if previous is not None:  # (when called from Python, as the tests do, the caller's handler is put back)
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _command(args) -> int:

@@ -17,13 +17,14 @@ import importlib
 import json
 import os
 import re
+import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import DataError, Problem
-from .validate import (display_path, load_descriptor, package_paths, sha256, unlisted_files,
-                       validate_resource)
+from .validate import (boundary_problems, display_path, inside, load_descriptor, package_paths, sha256,
+                       unlisted_files, validate_resource, write_inside)
 
 #: Per source, the importer (or chapter loader) that reads it: "module:function", called with the data dir.
 #: Its checks run on the recorded package before anything is written. CSV-only sources without an
@@ -110,6 +111,10 @@ def plan(data_dir: Path, source: str) -> Plan:
     folder = Path(data_dir, "raw", source)
     package = folder / "datapackage.json"
     shown_package = display_path(package)
+    try:
+        inside(data_dir, package)  # a source named '../..' is no source folder
+    except DataError as exc:
+        return Plan(source, folder, "", {}, problems=exc.problems)
     if not package.exists():
         known = ", ".join(p.parent.name for p in package_paths(data_dir))
         return Plan(source, folder, "", {}, problems=[Problem(shown_package, f"no such data package (known: {known})")])
@@ -233,21 +238,27 @@ def plan(data_dir: Path, source: str) -> Plan:
     return result
 
 
+def same_file(source: Path, target: Path) -> None:
+    """`target` made the file `source` without a symbolic link (which the data folder refuses): a hard link where
+    the file system allows one (no bytes copied), else a copy."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
 def _mirror(data_dir: Path, plans: list[Plan], into: Path) -> None:
-    """A data folder in `into` that links to every file of `data_dir`, with the planned packages written in."""
+    """A data folder in `into` holding every file of `data_dir` (`same_file`), with the planned packages written in."""
     raw, planned = Path(into, "raw"), {p.source: p for p in plans}
     raw.mkdir()
     for entry in sorted(Path(data_dir, "raw").iterdir()):
-        if entry.name not in planned:
-            os.symlink(entry.resolve(), raw / entry.name)
-            continue
         for path in sorted(entry.rglob("*")):
-            if path.is_file() and path.name != "datapackage.json":
-                target = raw / entry.name / path.relative_to(entry)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                os.symlink(path.resolve(), target)
-        (raw / entry.name).mkdir(exist_ok=True)
-        (raw / entry.name / "datapackage.json").write_text(planned[entry.name].new_text, encoding="utf-8")
+            if path.is_file() and not (entry.name in planned and path.name == "datapackage.json"):
+                same_file(path, raw / entry.name / path.relative_to(entry))
+        if entry.name in planned:
+            (raw / entry.name).mkdir(exist_ok=True)
+            (raw / entry.name / "datapackage.json").write_text(planned[entry.name].new_text, encoding="utf-8")
 
 
 def _importer_problems(data_dir: Path, plans: list[Plan]) -> list[Problem]:
@@ -276,6 +287,9 @@ def _importer_problems(data_dir: Path, plans: list[Plan]) -> list[Problem]:
 
 def record(data_dir: Path, sources: list[str] | None = None, echo=print) -> list[Problem]:
     """Record the files of the named sources (all when none): returns the problems; writes only if there are none."""
+    problems = boundary_problems(data_dir)  # before anything in the folder is read
+    if problems:
+        return problems
     names = sources or [p.parent.name for p in package_paths(data_dir)]
     plans = [plan(Path(data_dir), name) for name in names]
     problems = [problem for p in plans for problem in p.problems]
@@ -288,7 +302,7 @@ def record(data_dir: Path, sources: list[str] | None = None, echo=print) -> list
         for line in p.changes:
             echo(line)
     for p in changed:
-        (p.folder / "datapackage.json").write_text(p.new_text, encoding="utf-8")
+        write_inside(data_dir, p.folder / "datapackage.json", p.new_text.encode("utf-8"))
         echo(f"{display_path(p.folder / 'datapackage.json')}: updated")
     if not changed:
         echo(f"{', '.join(names) if sources else 'every source'}: already recorded, nothing to change")

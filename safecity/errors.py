@@ -31,6 +31,26 @@ class DataError(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled as Ctrl-C is: whatever is running is ended and its leftovers cleared (`on_sigterm`)."""
+
+
+def on_sigterm():
+    """From now on, SIGTERM raises `Terminated` in the main thread, as Ctrl-C raises KeyboardInterrupt; a second one,
+    while the first is being handled, is ignored (the way out is not cut short). Returns the handler it replaced
+    (None when called outside the main thread, where no handler can be set)."""
+    import signal
+    import threading
+
+    def terminated(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise Terminated()
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, terminated)
+
+
 class NotebookError(Exception):
     """A notebook raised while it was executed; the message names notebook, cell and exception."""
 

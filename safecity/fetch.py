@@ -44,7 +44,7 @@ from pathlib import Path
 
 from . import datarecord, limits
 from .errors import DataError, Problem
-from .validate import display_path, load_descriptor, package_paths
+from .validate import boundary_problems, display_path, inside, load_descriptor, package_paths
 
 SOURCE = "state-dept-monthly-visas"
 KINDS = ("nonimmigrant", "immigrant")
@@ -252,22 +252,20 @@ def compress(body: bytes) -> bytes:
 
 
 def _scratch_copy(data_dir: Path, source: str, scratch: Path) -> Path:
-    """A data folder in `scratch` linking to every file of `data_dir`, with its own copy of the source's
-    datapackage.json (which recording may rewrite). Returns the source folder in it."""
+    """A data folder in `scratch` holding every file of `data_dir` (hard links: `datarecord.same_file`), with its
+    own copy of the source's datapackage.json (which recording may rewrite). Returns the source folder in it."""
     raw = scratch / "raw"
     raw.mkdir()
     for entry in sorted(Path(data_dir, "raw").iterdir()):
-        if entry.name != source:
-            os.symlink(entry.resolve(), raw / entry.name)
-            continue
         for path in sorted(entry.rglob("*")):
-            if path.is_file():
-                target = raw / source / path.relative_to(entry)
+            if not path.is_file():
+                continue
+            target = raw / entry.name / path.relative_to(entry)
+            if entry.name == source and path.name == "datapackage.json":
                 target.parent.mkdir(parents=True, exist_ok=True)
-                if path.name == "datapackage.json":
-                    shutil.copyfile(path, target)
-                else:
-                    os.symlink(path.resolve(), target)
+                shutil.copyfile(path, target)
+            else:
+                datarecord.same_file(path, target)
     return raw / source
 
 
@@ -325,6 +323,9 @@ def fetch(data_dir: Path, source: str = SOURCE, base_url: str | None = None, tim
         date = date or today()
     except DataError as exc:
         return exc.problems
+    problems = boundary_problems(data_dir)  # no link to write through, no path out of the folder
+    if problems:
+        return problems
     folder = data_dir / "raw" / source
     package = folder / "datapackage.json"
     before = datarecord.plan(data_dir, source)
@@ -361,11 +362,12 @@ def fetch(data_dir: Path, source: str = SOURCE, base_url: str | None = None, tim
         recorded = json.loads((copy_folder / "datapackage.json").read_text(encoding="utf-8"))
         (copy_folder / "datapackage.json").write_text(datarecord.dump(_described(recorded, downloads, url, date)),
                                                       encoding="utf-8")
-        # Every check passed: the new files go in, then the package that lists them.
+        # Every check passed: the new files go in, then the package that lists them. Each is moved onto a path
+        # checked to be inside the folder (`inside`); a move replaces whatever is there, never writes through it.
         for d in downloads:
-            (folder / d.rel).parent.mkdir(parents=True, exist_ok=True)
-            os.replace(copy_folder / d.rel, folder / d.rel)
-        os.replace(copy_folder / "datapackage.json", package)
+            inside(data_dir, (folder / d.rel).parent).mkdir(parents=True, exist_ok=True)
+            os.replace(copy_folder / d.rel, inside(data_dir, folder / d.rel))
+        os.replace(copy_folder / "datapackage.json", inside(data_dir, package))
     for d in downloads:
         stored = folder / d.rel
         echo(f"{display_path(stored)}: added {d.kind} {d.month:%Y-%m} ({stored.stat().st_size:,} bytes) from {d.url}")

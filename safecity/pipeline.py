@@ -30,7 +30,7 @@ import nbformat
 import yaml
 
 from . import ROOT
-from .errors import DataError, NotebookError, Problem
+from .errors import DataError, NotebookError, Problem, on_sigterm
 from .validate import display_path
 
 BOOK = "book"
@@ -240,11 +240,41 @@ WARNINGS_ARE_ERRORS = ("import warnings as _w; "
                        "_w.filterwarnings('error', append=True); del _w")
 
 
+#: Seconds one cell may run before the notebook fails, saying so (unset: 1800, far above any real cell).
+CELL_TIMEOUT = "SAFECITY_CELL_TIMEOUT"
+
+
+def cell_timeout() -> float:
+    """The cell time limit (`SAFECITY_CELL_TIMEOUT`, seconds); NotebookError when it is not a positive number."""
+    text = os.environ.get(CELL_TIMEOUT, "1800")
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0
+    if not value > 0:
+        raise NotebookError(f"{CELL_TIMEOUT} must be a number of seconds above 0, not {text!r}")
+    return value
+
+
+def _one_line(text, limit: int = 400) -> str:
+    """An error message on one line: its lines joined (a message cut to its last line says nothing), at most
+    `limit` characters."""
+    line = " / ".join(part.strip() for part in str(text).splitlines() if part.strip(" -\t"))
+    return line if len(line) <= limit else line[:limit - 1] + "…"
+
+
+def _cell_said(number, source: str) -> str:
+    """A cell as a reader finds it: its number and its first line of code."""
+    first = next((line.strip() for line in str(source).splitlines() if line.strip()), "")
+    return f"cell {number}" + (f" ({first[:60] + ('…' if len(first) > 60 else '')})" if first else "")
+
+
 def _execute(nb: Notebook, parameters: dict, key: str, root: Path, scratch: Path, sockets: Path) -> None:
     """Run one notebook with papermill into a temporary file in `scratch`, normalise it, then move it into place.
 
     Runs in a process of its own (`_child`); the kernel's sockets go in a folder under `sockets`."""
     import papermill
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from papermill.exceptions import PapermillExecutionError
     from traitlets.config import Config
 
@@ -262,30 +292,45 @@ def _execute(nb: Notebook, parameters: dict, key: str, root: Path, scratch: Path
     # traceback. The failure itself reaches us through papermill, so that noise stays out of the one-line report.
     logging.getLogger("tornado.general").setLevel(logging.CRITICAL)
     shown = display_path(nb.source)
+    timeout = cell_timeout()
+    running: dict = {}  # the cell being executed, for a message that names it
+
+    def started(cell, cell_index, **_):
+        running.update(cell=cell, index=cell_index)
+
     try:
         try:
             for attempt in (1, 2):
                 try:
                     papermill.execute_notebook(str(nb.source), tmp, parameters=parameters, cwd=str(nb.output.parent),
                                                kernel_name="python3", progress_bar=False, log_output=False,
-                                               start_timeout=180, config=config, extra_arguments=kernel_args)
+                                               start_timeout=180, config=config, extra_arguments=kernel_args,
+                                               execution_timeout=timeout, on_cell_execute=started)
                     break
                 except RuntimeError as exc:
                     # A kernel that never answered (a loaded machine): one fresh try.
                     if attempt == 2 or "didn't respond" not in str(exc):
-                        raise NotebookError(f"{shown}: the kernel failed: {exc}") from None
+                        raise NotebookError(f"{shown}: the kernel failed: {_one_line(exc)}") from None
         except PapermillExecutionError as exc:
             cell = exc.exec_count if exc.exec_count is not None else exc.cell_index
-            evalue = str(exc.evalue).strip().splitlines()
             what = "warned (a warning is an error)" if exc.ename.endswith("Warning") else "raised"
-            raise NotebookError(f"{shown}: cell {cell} {what} {exc.ename}: {evalue[0] if evalue else ''}") from None
+            raise NotebookError(f"{shown}: {_cell_said(cell, exc.source)} {what} {exc.ename}: "
+                                f"{_one_line(exc.evalue)}") from None
+        except CellTimeoutError:
+            cell = running.get("cell", {})
+            raise NotebookError(f"{shown}: {_cell_said(cell.get('execution_count') or running.get('index'), cell.get('source', ''))} "
+                                f"timed out after {timeout:g} s (the limit is {CELL_TIMEOUT})") from None
+        except DeadKernelError:
+            cell = running.get("cell", {})
+            raise NotebookError(f"{shown}: the kernel died while {_cell_said(cell.get('execution_count') or running.get('index'), cell.get('source', ''))} "
+                                "ran (out of memory?)") from None
         executed = nbformat.read(tmp, as_version=4)
         for index, cell in enumerate(executed.cells):
             for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
                 if output.get("output_type") == "stream" and output.get("name") == "stderr" and output.text.strip():
                     # Logged warnings and the like: never published on a page.
-                    raise NotebookError(f"{shown}: cell {cell.get('execution_count') or index} wrote to stderr: "
-                                        f"{output.text.strip().splitlines()[0]}")
+                    raise NotebookError(f"{shown}: {_cell_said(cell.get('execution_count') or index, cell.source)} "
+                                        f"wrote to stderr: {output.text.strip().splitlines()[0]}")
         clean = normalize(executed, nb.source.relative_to(root).as_posix(),
                           nb.output.relative_to(nb.output.parent.parent).as_posix(), key)
         with open(tmp, "w", encoding="utf-8", newline="\n") as handle:
@@ -299,6 +344,7 @@ def _execute(nb: Notebook, parameters: dict, key: str, root: Path, scratch: Path
 def _child() -> int:
     """Entry point of the process that executes one notebook (`_start`): arguments as JSON on stdin; exit 0 when
     done, 1 with one line on stderr when the notebook failed, 130 when interrupted (nothing printed)."""
+    on_sigterm()  # a SIGTERM sent to the whole process group ends this notebook as Ctrl-C does: its kernel shut down
     args = json.load(sys.stdin)
     nb = Notebook(name=args["name"], source=Path(args["source"]), output=Path(args["output"]))
     try:
@@ -306,10 +352,10 @@ def _child() -> int:
     except KeyboardInterrupt:
         return 130
     except NotebookError as exc:
-        print(exc, file=sys.stderr)
+        print(_one_line(exc), file=sys.stderr)
         return 1
-    except Exception as exc:  # anything else still ends as one line, not a traceback
-        print(f"{display_path(nb.source)}: {type(exc).__name__}: {exc}", file=sys.stderr)
+    except Exception as exc:  # anything else still ends as one line (all of it), not a traceback
+        print(f"{display_path(nb.source)}: {type(exc).__name__}: {_one_line(exc)}", file=sys.stderr)
         return 1
     return 0
 
@@ -330,6 +376,35 @@ def _start(nb: Notebook, parameters: dict, key: str, root: Path, scratch: Path, 
     return proc
 
 
+def end_processes(procs: list[subprocess.Popen], grace: float = 10.0) -> None:
+    """End the notebooks' processes and the kernels they started. Each is asked to stop (SIGINT, as Ctrl-C from a
+    terminal would: it shuts its kernel down); whatever is still running after `grace` seconds is killed, a kernel
+    with its process group (it leads one). `kill -INT` or `kill -TERM` of this process alone reaches no child."""
+    import psutil
+
+    kernels = []  # found now: once their notebook's process has ended, nothing leads from here to them
+    for proc in procs:
+        with contextlib.suppress(psutil.Error):
+            kernels += psutil.Process(proc.pid).children(recursive=True)
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(signal.SIGINT)
+    deadline = time.monotonic() + grace
+    for proc in procs:
+        try:
+            proc.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    _, alive = psutil.wait_procs(kernels, timeout=max(0.0, deadline - time.monotonic()))
+    for kernel in alive:
+        with contextlib.suppress(psutil.Error, ProcessLookupError, PermissionError):
+            if os.getpgid(kernel.pid) == kernel.pid and kernel.pid != os.getpgrp():
+                os.killpg(kernel.pid, signal.SIGKILL)
+            else:
+                kernel.kill()
+    psutil.wait_procs(alive, timeout=5)
+
+
 def _finish(nb: Notebook, proc: subprocess.Popen) -> None:
     """Wait for the process executing `nb`; raise NotebookError (one line) if it failed."""
     error = proc.stderr.read()
@@ -339,6 +414,10 @@ def _finish(nb: Notebook, proc: subprocess.Popen) -> None:
     lines = [line for line in error.splitlines() if line.strip()]
     if status == 1 and lines:
         raise NotebookError(lines[-1])
+    if status < 0:  # ended by a signal: say which (the kernel's machine may have run out of memory)
+        name = signal.Signals(-status).name
+        raise NotebookError(f"{display_path(nb.source)}: the process executing it was ended by {name}"
+                            + (" (out of memory?)" if name == "SIGKILL" else "") + (f": {lines[-1]}" if lines else ""))
     raise NotebookError(f"{display_path(nb.source)}: the process executing it ended with status {status}"
                         + (f": {lines[-1]}" if lines else ""))
 
@@ -492,6 +571,7 @@ def run(data_dir: Path, *, root: Path = ROOT, params_file: Path | None = None, f
     in `book/` (unless `update_book`). One run at a time per work folder (`exclusive`).
     """
     work = work_root(root, data_dir, params_file, update_book)
+    cell_timeout()  # a bad setting is said once, before anything runs
     with exclusive(work / LOCK_FILE, display_path(work / BOOK)), scratch_folders(work) as (scratch, sockets):
         books = select(notebooks(root, prepare_work(root, work)), only)
         planned = plan(data_dir, books, params_file)
@@ -546,11 +626,8 @@ def _run_planned(planned, data_dir, root, force, jobs, scratch, sockets, echo) -
                     else:
                         report(name, "ran", time.perf_counter() - started)
                         sorter.done(name)
-        except KeyboardInterrupt:
-            # Ctrl-C reaches the children through the terminal; `kill -INT` of this process alone does not.
-            for _name, proc, _started in running.values():
-                with contextlib.suppress(ProcessLookupError):
-                    proc.send_signal(signal.SIGINT)
+        except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (`errors.Terminated`)
+            end_processes([proc for _name, proc, _started in running.values()])
             raise
     if failure is not None:
         raise failure
@@ -606,10 +683,19 @@ def build_site(root: Path = ROOT, output: Path | None = None, echo=print) -> Pat
                    str(staging), "-W", "--keep-going"]
         started = time.perf_counter()
         try:
-            proc = subprocess.run(command, cwd=root, capture_output=True, text=True, pass_fds=tuple(_HELD.values()))
+            # In a process group of its own, so that Ctrl-C or SIGTERM ends it with every process it started.
+            proc = subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                    pass_fds=tuple(_HELD.values()), process_group=0)
+            try:
+                said = "".join(proc.communicate())
+            except BaseException:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+                raise
             if proc.returncode != 0:
-                lines = [line for line in (proc.stdout + proc.stderr).splitlines() if "WARNING" in line or "ERROR" in line]
-                detail = "\n".join(lines[-20:]) or (proc.stdout + proc.stderr)[-2000:]
+                lines = [line for line in said.splitlines() if "WARNING" in line or "ERROR" in line]
+                detail = "\n".join(lines[-20:]) or said[-2000:]
                 raise NotebookError(f"jupyter-book build failed; the previous site was kept.\n{detail}")
             # Sphinx does not re-copy a changed static file on an incremental build: sync them ourselves.
             html = staging / "_build" / "html"

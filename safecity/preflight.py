@@ -18,7 +18,7 @@ from typing import Callable
 
 from .errors import DataError, ParameterError, Problem
 from .text import join_and
-from .validate import display_path, read_table
+from .validate import display_path, inside, read_table
 
 
 def _operation(data_dir: Path, name: str) -> None:
@@ -36,6 +36,11 @@ def arrests(data_dir: Path, p: dict) -> None:
     from .sources import ice_release
 
     _operation(data_dir, p["operation"])
+    if p["records"]:
+        try:
+            inside(data_dir, Path(data_dir, p["records"]))
+        except DataError as exc:
+            raise ParameterError("records", exc.problems[0].reason)
     if p["records"] and not Path(data_dir, p["records"]).is_file():
         raise ParameterError("records", f"no file {display_path(Path(data_dir, p['records']))}")
     ice = (ice_release.arrests_from_records(data_dir, p["operation"], p["records"]) if p["records"]

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import ROOT, limits
-from .validate import load_descriptor, package_paths, sha256
+from .validate import load_descriptor, package_paths, resource_files, sha256
 from .text import minus
 
 FOLDER_MENTION = re.compile(r"`data/raw/([a-z0-9-]+)/")
@@ -53,7 +53,7 @@ def _column(folder: Path, resource: dict, field: str) -> pd.Series:
     """One column of a tabular resource as text (its dialect's delimiter and header row respected), blanks dropped."""
     dialect = resource.get("dialect", {})
     header = (dialect.get("headerRows") or [1])[0]
-    with limits.open_data(folder / resource["path"]) as handle:  # bounded, decompressed if gzip
+    with limits.open_data(resource_files(folder, resource)[0]) as handle:  # bounded, decompressed if gzip
         frame = pd.read_csv(handle, sep=dialect.get("delimiter", ","), skiprows=header - 1, usecols=[field], dtype=str,
                             keep_default_na=False, encoding=resource.get("encoding", "utf-8"))
     return frame[field][frame[field].str.strip() != ""]
@@ -190,9 +190,8 @@ def files(data_dir: Path) -> pd.DataFrame:
         for resource in load_descriptor(package_path).get("resources", []):
             paths = resource["path"] if isinstance(resource["path"], list) else [resource["path"]]
             per_file = resource.get("fileHashes", {})  # multi-file resources record one checksum per file
-            for rel in paths:
+            for rel, path in zip(paths, resource_files(folder, resource)):
                 recorded = resource.get("hash", "") if len(paths) == 1 else per_file.get(rel, "")
-                path = folder / rel
                 actual = "sha256:" + sha256(path) if path.exists() else ""
                 if recorded:
                     status = "matches" if actual == recorded else ("missing" if not actual else "differs")

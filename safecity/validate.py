@@ -18,6 +18,8 @@ import copy
 import functools
 import json
 import os
+import re
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -44,6 +46,125 @@ def sha256(path: Path) -> str:
     return cache.file_digest(path)
 
 
+# --------------------------------------------------------------------------- the data folder is a boundary
+
+#: Why a link is refused: whatever it points at would be read (or written) as if it were in the folder.
+LINKED = "is a symbolic link, never followed: every file of a data folder must be in it (copy the file in instead)"
+
+
+def inside(data_dir: Path, path: Path | str) -> Path:
+    """`path` (as the code builds it, under `data_dir`), checked to stay inside the data folder with no symbolic
+    link on the way: returns the path to read or write (its `..` resolved), or raises DataError naming it and why.
+
+    The one check every read and write of a data folder goes through (`check`, `data record`, `data fetch` and the
+    importers' look-up of a resource). The data folder itself may be a link; nothing under it may be."""
+    root = Path(os.path.abspath(data_dir))
+    full = Path(os.path.abspath(path))
+    if full != root and root not in full.parents:
+        raise DataError(Problem(display_path(Path(path)), f"leaves the data folder {display_path(root)}"))
+    current = root
+    for part in full.relative_to(root).parts:
+        current = current / part
+        if current.is_symlink():
+            raise DataError(Problem(display_path(current), LINKED))
+    return full
+
+
+def write_inside(data_dir: Path, path: Path, data: bytes) -> None:
+    """Write `data` to `path` in the data folder (`inside`): into a new file beside it, then moved into place, so a
+    link put there meanwhile is replaced, never written through, and a reader sees the old file or the new one."""
+    target = inside(data_dir, path)
+    mode = target.stat().st_mode & 0o777 if target.exists() else 0o644
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}-", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def path_problem(rel) -> str | None:
+    """Why a resource `path` cannot name a file of its source folder (None when it can): the Data Package rule, a
+    relative POSIX path that does not go up (`..`), is neither absolute nor a web address, and holds no control
+    character."""
+    if not isinstance(rel, str) or not rel.strip():
+        return f"path {rel!r} is not a file name"
+    if _SCHEME.match(rel):
+        return f"path {rel!r} is a web address: a resource's files are in its source folder"
+    if rel.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", rel):
+        return f"path {rel!r} is an absolute path: a resource's files are in its source folder"
+    if ".." in re.split(r"[\\/]", rel):
+        return f"path {rel!r} leaves its source folder ('..'): a resource's files are in its source folder"
+    if any(ord(c) < 32 or ord(c) == 127 for c in rel):
+        return f"path {rel!r} holds a control character"
+    return None
+
+
+def resource_paths(descriptor: dict) -> list:
+    """The path(s) a resource names, as a list (one entry for a single-file resource)."""
+    paths = descriptor.get("path")
+    return list(paths) if isinstance(paths, list) else [paths]
+
+
+def resource_files(folder: Path, descriptor: dict) -> list[Path]:
+    """The files a resource of the source folder `folder` (`<data>/raw/<source>`) names, each checked (`path_problem`,
+    `inside`) before anything is read through it; DataError naming the package, resource and path otherwise."""
+    found = []
+    for rel in resource_paths(descriptor):
+        reason = path_problem(rel)
+        if reason:
+            package = Path(folder, "datapackage.json")
+            raise DataError(Problem(display_path(package), f"resource '{descriptor.get('name', '?')}': {reason}",
+                                    line=_line_with(package, json.dumps(rel, ensure_ascii=False))))
+        found.append(inside(Path(folder).parent.parent, Path(folder, rel)))
+    return found
+
+
+def _line_with(path: Path, text: str) -> int | None:
+    """The first line of a (small, already checked) file that holds `text`."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return next((number for number, line in enumerate(lines, start=1) if text in line), None)
+
+
+def boundary_problems(data_dir: Path) -> list[Problem]:
+    """Everything that would make a read or write leave the data folder, found before anything in it is read: every
+    symbolic link at any depth (never followed), then every resource path of every `datapackage.json` that is not
+    a file of its source folder."""
+    found = []
+    for top, folders, names in os.walk(data_dir):  # a linked folder is listed, never entered
+        folders.sort()
+        for name in sorted(folders + names):
+            if Path(top, name).is_symlink():
+                found.append(Problem(display_path(Path(top, name)), LINKED))
+    if found:
+        return found
+    for package_path in package_paths(data_dir):
+        try:
+            descriptor = load_descriptor(package_path)
+        except DataError as exc:
+            found += exc.problems
+            continue
+        resources = descriptor.get("resources", []) if isinstance(descriptor, dict) else []
+        for resource in resources if isinstance(resources, list) else []:
+            if not isinstance(resource, dict):
+                found.append(Problem(display_path(package_path), f"a resource must be an object, not {resource!r}"))
+                continue
+            try:
+                resource_files(package_path.parent, resource)
+            except DataError as exc:
+                found += exc.problems
+    return found
+
+
 def package_paths(data_dir: Path) -> list[Path]:
     """Every `datapackage.json` under `data_dir/raw`, in a stable order."""
     return sorted(Path(data_dir, "raw").glob("*/datapackage.json"))
@@ -64,11 +185,12 @@ def _descriptor(cwd: str, digest: str, package_path: str) -> dict:
 def resource_descriptor(data_dir: Path, source: str, resource: str) -> tuple[Path, dict]:
     """The folder of `source` and the descriptor of its resource named `resource`."""
     folder = Path(data_dir, "raw", source)
-    package_path = folder / "datapackage.json"
+    package_path = inside(data_dir, folder / "datapackage.json")
     if not package_path.exists():
         raise DataError(Problem(display_path(package_path), "missing file: every source folder needs a datapackage.json"))
     for descriptor in load_descriptor(package_path).get("resources", []):
         if descriptor.get("name") == resource:
+            resource_files(folder, descriptor)  # before anything is read through it
             return folder, descriptor
     raise DataError(Problem(display_path(package_path), f"no resource named '{resource}'"))
 
@@ -100,8 +222,11 @@ def _file_problems(path: Path, encoding: str) -> list[Problem]:
 
 def validate_resource(folder: Path, descriptor: dict) -> tuple[list[Problem], list[Problem]]:
     """Check one resource. Returns (errors, provenance warnings)."""
-    paths = descriptor["path"] if isinstance(descriptor["path"], list) else [descriptor["path"]]
-    files = tuple(cache._stat(Path(folder, rel)) for rel in paths)
+    try:
+        paths = resource_files(folder, descriptor)  # nothing is read through a path that leaves the folder
+    except DataError as exc:
+        return exc.problems, []
+    files = tuple(cache._stat(path) for path in paths)
     errors, warnings = _validated(os.getcwd(), str(folder), json.dumps(descriptor, sort_keys=True), files)
     return list(errors), list(warnings)
 
@@ -223,6 +348,8 @@ def _is_date(value) -> bool:
 def _pointer_problems(package_path: Path, descriptor: dict, rule: dict, fields: list) -> list[str]:
     """What is wrong with a pointer at the data: its package, resources and fields must exist."""
     if rule.get("package"):
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", str(rule["package"])):
+            return [f"package {rule['package']!r} is not the name of a source folder"]
         other = package_path.parent.parent / str(rule["package"]) / "datapackage.json"
         if not other.exists():
             return [f"no source folder '{rule['package']}' with a datapackage.json"]
@@ -303,6 +430,10 @@ def check(data_dir: Path) -> tuple[list[Problem], list[Problem]]:
         return [Problem(display_path(raw), "missing folder: the data directory must contain raw/")], []
     if limits.settings_problems():  # a limit that cannot be read would otherwise be reported for every file
         return limits.settings_problems(), []
+    # Links and paths that leave the folder first, before anything is read through them.
+    errors = boundary_problems(data_dir)
+    if errors:
+        return errors, []
     packages = package_paths(data_dir)
     if not packages:
         return [Problem(display_path(raw), "no datapackage.json found in any source folder")], []

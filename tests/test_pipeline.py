@@ -121,9 +121,32 @@ def test_a_raising_notebook_names_notebook_cell_and_exception(project):
     _run(project)
     before = (project / "book" / "b.ipynb").read_bytes()
     _notebook(project / "notebooks" / "b.ipynb", 'x = 1\nraise ValueError("boom in b")', ["raw/y"])
-    with pytest.raises(NotebookError, match=r"notebooks/b\.ipynb: cell \d+ raised ValueError: boom in b"):
+    with pytest.raises(NotebookError, match=r"notebooks/b\.ipynb: cell \d+ \(x = 1\) raised ValueError: boom in b$"):
         _run(project)
     assert (project / "book" / "b.ipynb").read_bytes() == before, "a failed run replaced the last good notebook"
+
+
+def test_a_failure_says_its_whole_reason_on_one_line(project):
+    """A message of several lines (a rule of dashes last, as in a cell timeout's) is said whole, not cut to its last
+    line."""
+    _notebook(project / "notebooks" / "b.ipynb",
+              '# the failing cell\nraise RuntimeError("the real reason\\n-------\\nand its detail\\n-------")', ["raw/y"])
+    with pytest.raises(NotebookError) as failed:
+        _run(project)
+    assert str(failed.value).endswith("notebooks/b.ipynb: cell 3 (# the failing cell) raised RuntimeError: "
+                                      "the real reason / and its detail"), failed.value
+
+
+def test_a_cell_that_runs_too_long_says_which_and_the_setting(project, monkeypatch):
+    monkeypatch.setenv(pipeline.CELL_TIMEOUT, "1")
+    _notebook(project / "notebooks" / "b.ipynb", "import time\ntime.sleep(600)", ["raw/y"])
+    with pytest.raises(NotebookError) as failed:
+        _run(project, only=["b"])
+    assert str(failed.value).endswith("notebooks/b.ipynb: cell 3 (import time) timed out after 1 s "
+                                      "(the limit is SAFECITY_CELL_TIMEOUT)"), failed.value
+    monkeypatch.setenv(pipeline.CELL_TIMEOUT, "soon")
+    with pytest.raises(NotebookError, match="SAFECITY_CELL_TIMEOUT must be a number of seconds above 0, not 'soon'"):
+        _run(project, only=["b"])
 
 
 def test_parameter_overrides_are_applied_and_validated(project):
@@ -208,7 +231,7 @@ def test_cli_refuses_a_parameter_that_selects_no_data_before_anything_runs(tmp_p
 
 def test_a_warning_in_a_notebook_fails_the_run_on_one_line(project):
     _notebook(project / "notebooks" / "b.ipynb", 'import warnings\nwarnings.warn("careful now")', ["raw/y"])
-    with pytest.raises(NotebookError, match=r"notebooks/b\.ipynb: cell \d+ warned \(a warning is an error\) "
+    with pytest.raises(NotebookError, match=r"notebooks/b\.ipynb: cell \d+ \(import warnings\) warned \(a warning is an error\) "
                                             r"UserWarning: careful now$"):
         _run(project)
     assert not (project / "book" / "b.ipynb").exists()

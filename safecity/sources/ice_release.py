@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import DataError, Problem
-from ..validate import display_path, read_table
+from ..validate import display_path, inside, read_table
 
 SOURCE = "ice-safe-city"
 
@@ -48,7 +48,7 @@ def arrests_from_records(data_dir: Path, name: str, records: str) -> pd.DataFram
     from . import ice_arrest_records
 
     facts = operation(data_dir, name)
-    path = Path(data_dir, records)
+    path = inside(data_dir, Path(data_dir, records))  # a parameter names a file of the data folder, never one outside
     table = ice_arrest_records.aggregate(ice_arrest_records.read(path), facts["start_date"], facts["end_date"],
                                          source=f"record-level file {Path(records).name}")
     if table.empty:
