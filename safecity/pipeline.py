@@ -557,6 +557,24 @@ def run(data_dir: Path, *, root: Path = ROOT, params_file: Path | None = None, f
                             sockets, echo)
 
 
+def up_to_date(data_dir: Path, *, root: Path = ROOT, params_file: Path | None = None,
+               update_book: bool = False) -> bool:
+    """Whether a run would find every notebook's recorded key equal to its key now, so nothing would run.
+
+    A key is recorded only when its notebook ran without fault, after `check` passed on the same inputs,
+    parameters and code; so when every key holds, `check` would pass again and a build need not repeat it."""
+    work = work_root(root, data_dir, params_file, update_book)
+    if not Path(work, BOOK, KEYS_FILE).exists():
+        return False
+    books = notebooks(root, work)
+    try:
+        planned = plan(data_dir, books, params_file)
+    except DataError:
+        return False  # `check` says why
+    code = code_hash(root)
+    return all(stored_key(nb.output) == cache_key(nb, params, Path(data_dir), code) for nb, params in planned.values())
+
+
 def _run_planned(planned, data_dir, root, force, jobs, scratch, sockets, echo) -> list[tuple[str, str, float]]:
     results: dict[str, tuple[str, str, float]] = {}
     total = len(planned)
@@ -630,8 +648,9 @@ def site_key(root: Path = ROOT) -> str:
     # Not the run keys' manifest: a key that moved with no notebook changed leaves the site as it is.
     files += sorted(p for p in Path(root, BOOK).rglob("*")
                     if p.is_file() and ".executing" not in p.parts and p != Path(root, BOOK, KEYS_FILE))
+    # ... and charts.py, which writes the charts' script bundle into the static files.
     files += [Path(__file__), Path(__file__).with_name("history.py"), Path(__file__).with_name("diff.py"),
-              Path(__file__).with_name("templates") / "corrections.md"]
+              Path(__file__).with_name("charts.py"), Path(__file__).with_name("templates") / "corrections.md"]
     digest = hashlib.sha256()
     # The Corrections page and the pages' dates are read from the committed history of the results.
     from . import history
@@ -650,8 +669,6 @@ def build_site(root: Path = ROOT, output: Path | None = None, echo=print) -> Pat
     aside but not yet replaced) is cleared or put back first. The previous build is copied into staging so
     Sphinx can build incrementally.
     """
-    from . import charts
-
     final = Path(output) if output else Path(root, "_build")
     staging, old = final.with_name(final.name + ".staging"), final.with_name(final.name + ".old")
     with exclusive(final.with_name(final.name + ".lock"), display_path(final)):
@@ -659,10 +676,20 @@ def build_site(root: Path = ROOT, output: Path | None = None, echo=print) -> Pat
             old.rename(final)  # a build killed between the two renames of the swap: the last good site
         shutil.rmtree(old, ignore_errors=True)
         shutil.rmtree(staging, ignore_errors=True)
-        charts.write_bundle(Path(root, STATIC))
-        key = site_key(root)
         stamp = final / SITE_KEY_FILE
-        if (final / "html" / "index.html").exists() and stamp.exists() and stamp.read_text(encoding="utf-8") == key:
+
+        def built(key: str) -> bool:
+            return (final / "html" / "index.html").exists() and stamp.exists() and stamp.read_text(encoding="utf-8") == key
+
+        # The charts' script bundle is a static file, in the key: when the key holds, it is as the site has it, and
+        # charts (with the libraries it loads) need not be imported at all.
+        key = site_key(root)
+        if not built(key):
+            from . import charts
+
+            charts.write_bundle(Path(root, STATIC))
+            key = site_key(root)
+        if built(key):
             echo(f"site up to date: open {display_path(final / 'html' / 'index.html')}")
             return final / "html"
         if final.exists():

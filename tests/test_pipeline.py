@@ -121,6 +121,20 @@ def test_a_code_change_that_moves_no_output_leaves_every_executed_notebook_untou
     assert _output_text(project, "b") == "23\n" and _files(project)["a.ipynb"] == before["a.ipynb"]
 
 
+def test_up_to_date_holds_only_while_every_recorded_key_holds(project):
+    """What lets a build with nothing changed skip `check`: every notebook last ran under the key it has now."""
+    assert not pipeline.up_to_date(project / "data", root=project)  # never ran
+    _run(project)
+    assert pipeline.up_to_date(project / "data", root=project)
+    (project / "data" / "raw" / "y" / "value.txt").write_text("100\n", encoding="utf-8")
+    assert not pipeline.up_to_date(project / "data", root=project)
+    _run(project)
+    assert pipeline.up_to_date(project / "data", root=project)
+    params = project / "params.yml"
+    params.write_text("a:\n  scale: 10\n", encoding="utf-8")
+    assert not pipeline.up_to_date(project / "data", root=project, params_file=params)
+
+
 def test_a_file_parameter_is_in_the_key_and_may_not_leave_the_data_folder(project, tmp_path_factory):
     """A parameter that names a file (declared under `file_parameters`) is keyed on that file's content, even
     outside the notebook's declared inputs; a value that leaves the data folder is refused before anything runs."""
