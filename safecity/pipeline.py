@@ -480,12 +480,15 @@ def prepare_work(root: Path, work: Path) -> Path:
     book = Path(root, BOOK)
     names += [path.relative_to(root) for path in sorted(book.rglob("*"))
               if path.is_file() and ".executing" not in path.parts]
+    # A folder without the keys' manifest (new, or left by an older version) takes every generated file afresh:
+    # the manifest copied from book/ holds for book/'s executed notebooks, results and downloads only.
+    fresh = not Path(work, BOOK, KEYS_FILE).exists()
     for rel in names:
         target = work / rel
         inside = rel.relative_to(BOOK).as_posix() if rel.parts[0] == BOOK else ""
         generated = (rel.suffix == ".ipynb" and rel.parent == Path(BOOK)) or \
             any(inside == g or inside.startswith(g + "/") for g in GENERATED)
-        if target.exists() and (generated or target.read_bytes() == Path(root, rel).read_bytes()):
+        if target.exists() and ((generated and not fresh) or target.read_bytes() == Path(root, rel).read_bytes()):
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(Path(root, rel), target)

@@ -121,6 +121,23 @@ def test_a_code_change_that_moves_no_output_leaves_every_executed_notebook_untou
     assert _output_text(project, "b") == "23\n" and _files(project)["a.ipynb"] == before["a.ipynb"]
 
 
+def test_a_run_folder_without_the_manifest_takes_the_books_notebooks_afresh(project, tmp_path_factory):
+    """A run on another data folder starts from book/'s executed notebooks and their keys; a run folder that
+    has notebooks but no manifest (left by an older version) never pairs book/'s keys with its own notebooks."""
+    import shutil
+
+    _run(project)
+    other = tmp_path_factory.mktemp("copy") / "data"
+    shutil.copytree(project / "data", other)
+    run = lambda: {n: s for n, s, _ in pipeline.run(other, root=project, echo=lambda _: None)}  # noqa: E731
+    assert run() == {"a": "cached", "b": "cached"}  # the same content: book/'s notebooks hold
+    work = pipeline.work_root(project, other)
+    (work / "book" / "a.ipynb").write_text("{}", encoding="utf-8")
+    (work / "book" / pipeline.KEYS_FILE).unlink()
+    assert run() == {"a": "cached", "b": "cached"}
+    assert (work / "book" / "a.ipynb").read_bytes() == (project / "book" / "a.ipynb").read_bytes()
+
+
 def test_up_to_date_holds_only_while_every_recorded_key_holds(project):
     """What lets a build with nothing changed skip `check`: every notebook last ran under the key it has now."""
     assert not pipeline.up_to_date(project / "data", root=project)  # never ran
