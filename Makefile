@@ -29,7 +29,7 @@ check: venv  ## validate the data only
 test: venv  ## unit tests, nbval on the executed notebooks, site and browser checks
 	$(PY) -m pytest
 
-bench: venv  ## a clean build against its floor, wall and CPU time; writes bench/results.json
+bench: venv  ## the build against the plain way (papermill, then jupyter-book), wall and CPU time; writes bench/results.json
 	$(PY) -m safecity.bench
 
 clean:

@@ -124,9 +124,12 @@ def _command(args) -> int:
     try:
         if args.command == "check":
             return check(data_dir, args.params)
-        status = check(data_dir, args.params, args.only)
-        if status:
-            return status  # refused: nothing was run or created
+        # Nothing changed since every notebook last ran (after a check that passed): nothing to check again.
+        if args.force or args.only or not pipeline.up_to_date(data_dir, params_file=args.params,
+                                                               update_book=args.update_book):
+            status = check(data_dir, args.params, args.only)
+            if status:
+                return status  # refused: nothing was run or created
         work = pipeline.work_root(ROOT, data_dir, args.params, args.update_book)
         # One build at a time per work folder, from the first notebook to the summary: a second one waits.
         with pipeline.exclusive(work / pipeline.LOCK_FILE, validate.display_path(work / pipeline.BOOK)):

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
 from . import charts
+from .errors import DataError, Problem
 
 
 @dataclass(frozen=True)
@@ -227,6 +229,22 @@ class Loaded:
     article: pd.DataFrame
 
 
+def check_places(data_dir, operation: str, ice: pd.DataFrame) -> None:
+    """Every article place of `operation` names an area in ICE's list (`ice`): else a DataError, one line per
+    place, naming the file, line and column."""
+    from .sources import ice_release
+    from .validate import display_path, read_table
+
+    places = read_table(data_dir, ice_release.SOURCE, "article_places")
+    shown = display_path(Path(data_dir, "raw", ice_release.SOURCE, "article_places.csv"))
+    known = set(ice["area"])
+    unknown = [Problem(shown, f"'{row.ice_area}' is not an area in ICE's list for '{operation}' "
+                              f"(known: {', '.join(sorted(known))})", line=index + 2, column="ice_area")
+               for index, row in places.iterrows() if row.operation == operation and row.ice_area not in known]
+    if unknown:
+        raise DataError(unknown)
+
+
 def load(data_dir, operation: str, records: str) -> Loaded:
     """The comparison and the reported area breakdowns for one operation.
 
@@ -238,6 +256,7 @@ def load(data_dir, operation: str, records: str) -> Loaded:
     facts = ice_release.operation(data_dir, operation)
     ice = (ice_release.arrests_from_records(data_dir, operation, records) if records
            else ice_release.arrests_by_area(data_dir, operation))
+    check_places(data_dir, operation, ice)
     article = ice_release.article_places(data_dir, operation)
     comparison = compare(ice, article, facts["stated_total"])
     facts = dict(facts) | {"release_date": ice_release.release(data_dir, operation)["published"]}

@@ -9,6 +9,11 @@ is a new key, so a stale entry is never served. Delete `.cache/` (`make clean`) 
   of the named source folders under `data_dir/raw/`.
 * `remember(kind, key, build)` is the same store for other derived facts (a passed schema check).
 
+A tidy entry is keyed on content and code alone, never on where the data folder is or the working
+folder: `check` (run from the project) and the notebooks (run from `book/`) share its entries. Tables
+name files as the user sees them; an entry stored for a data folder shown otherwise has those names
+moved to the folder in use (`_relocate`).
+
 Within one process, a file's digest is computed once per (path, size, modification time), so
 importers called again and again do not re-read their inputs to find their key.
 """
@@ -111,19 +116,49 @@ def remember(kind: str, entry_key: str, build: Callable[[], T]) -> T:
     return value
 
 
+def _shown_raw(data_dir: Path) -> str:
+    """How the files of `data_dir/raw/` begin when shown to the user (as `validate.display_path` shows them)."""
+    from .validate import display_path
+
+    return display_path(Path(data_dir, "raw")) + os.sep
+
+
+def _relocate(value, old: str, new: str):
+    """`value` with every file name that begins `old` (a text field, an item, or a `file` column of a table)
+    beginning `new` instead."""
+    import dataclasses
+
+    import pandas as pd
+
+    if isinstance(value, str):
+        return new + value[len(old):] if value.startswith(old) else value
+    if isinstance(value, pd.DataFrame):
+        if "file" not in value.columns:
+            return value
+        return value.assign(file=value["file"].map(lambda v: _relocate(v, old, new)))
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.replace(value, **{f.name: _relocate(getattr(value, f.name), old, new)
+                                             for f in dataclasses.fields(value) if f.init})
+    if isinstance(value, (list, tuple)):
+        return type(value)(_relocate(v, old, new) for v in value)
+    if isinstance(value, dict):
+        return {k: _relocate(v, old, new) for k, v in value.items()}
+    return value
+
+
 def tidy(*sources: str):
     """Decorator for an importer `f(data_dir, *args)`: cache its result per content of
-    `data_dir/raw/<source>/` for each named source, the code, the arguments, and the working folder
-    and `data_dir` as given (messages and tables name files as the user sees them). `f.uncached`
-    reads without the cache."""
+    `data_dir/raw/<source>/` for each named source, the code and the arguments (not where the folder
+    is). `f.uncached` reads without the cache."""
     def decorate(read: Callable[..., T]) -> Callable[..., T]:
         @functools.wraps(read)
         def cached(data_dir, *args, **kwargs) -> T:
             data_dir = Path(data_dir)
             inputs = tree_digest(data_dir, [data_dir / "raw" / s for s in sources])
-            entry = key(read.__module__, read.__qualname__, os.getcwd(), str(data_dir), inputs, repr(args),
-                        repr(sorted(kwargs.items())))
-            return remember("tidy", entry, lambda: read(data_dir, *args, **kwargs))
+            entry = key(read.__module__, read.__qualname__, inputs, repr(args), repr(sorted(kwargs.items())))
+            shown = _shown_raw(data_dir)
+            stored_as, value = remember("tidy", entry, lambda: (shown, read(data_dir, *args, **kwargs)))
+            return value if stored_as == shown else _relocate(value, stored_as, shown)
         cached.uncached = read
         return cached
     return decorate

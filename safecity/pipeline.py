@@ -3,8 +3,13 @@
 Order comes from `_toc.yml`. Each source notebook in `notebooks/` declares, in
 its metadata under `safecity`, the inputs it reads (paths relative to the data
 directory) and the notebooks it must run after. A notebook's execution is keyed
-on its source, its parameters, the content of its inputs and the `safecity`
-code; an unchanged key reuses the committed executed copy without a kernel.
+on its source, its parameters, the content of its inputs (and of the files its
+file-valued parameters name) and the `safecity` code; an unchanged key reuses the
+committed executed copy without a kernel.
+
+The keys live in one small manifest beside the executed notebooks (`book/run-keys.json`),
+not in the notebooks: a re-run whose notebook comes out byte-identical leaves the
+committed file alone, so a code change that moves no output changes only the manifest.
 """
 
 from __future__ import annotations
@@ -49,6 +54,9 @@ class Notebook:
     output: Path
     inputs: list[str] = field(default_factory=list)
     after: list[str] = field(default_factory=list)
+    #: Parameters whose values name files or folders: parameter → the folder (relative to the data folder) they
+    #: are relative to. What they name is part of the notebook's key, and must stay inside the data folder.
+    file_parameters: dict[str, str] = field(default_factory=dict)
 
 
 def toc_files(root: Path = ROOT) -> list[str]:
@@ -82,7 +90,8 @@ def notebooks(root: Path = ROOT, work: Path | None = None) -> list[Notebook]:
             continue
         meta = nbformat.read(source, as_version=4).metadata.get("safecity", {})
         found.append(Notebook(name=name, source=source, output=Path(work or root, BOOK, f"{name}.ipynb"),
-                              inputs=list(meta.get("inputs", [])), after=list(meta.get("after", []))))
+                              inputs=list(meta.get("inputs", [])), after=list(meta.get("after", [])),
+                              file_parameters=dict(meta.get("file_parameters", {}))))
     return found
 
 
@@ -175,6 +184,19 @@ def inputs_hash(data_dir: Path, inputs: list[str]) -> str:
     return _hash_paths(files, Path(data_dir))
 
 
+def _named_paths(value) -> list[str]:
+    """The paths a file-valued parameter names: a text, or the texts in a list or mapping ('' names none)."""
+    values = value.values() if isinstance(value, dict) else value if isinstance(value, list) else [value]
+    return [v for v in values if isinstance(v, str) and v]
+
+
+def parameter_files(nb: Notebook, parameters: dict, data_dir: Path) -> dict[str, list[tuple[str, Path]]]:
+    """For each file-valued parameter the notebook declares: (value, resolved path) of every path it names."""
+    given = default_parameters(nb.source) | parameters if nb.file_parameters else {}
+    return {name: [(v, Path(data_dir, base, v).resolve()) for v in _named_paths(given.get(name))]
+            for name, base in sorted(nb.file_parameters.items())}
+
+
 def records_hash(nb: Notebook) -> str:
     """Hash of the results records of the notebooks `nb` runs after: the ledger and the downloads page read them."""
     folder = nb.output.parent / "results"
@@ -187,6 +209,11 @@ def cache_key(nb: Notebook, parameters: dict, data_dir: Path, code: str) -> str:
     # Where the data folder is does not matter, only what is in it (`inputs_hash`).
     digest.update(json.dumps({k: v for k, v in parameters.items() if k != "data_dir"}, sort_keys=True).encode())
     digest.update(inputs_hash(data_dir, nb.inputs).encode())
+    # What a file-valued parameter names (inside the data folder: `plan` refuses the rest), by content.
+    inside = Path(data_dir).resolve()
+    named = sorted({p.relative_to(inside).as_posix() for paths in parameter_files(nb, parameters, data_dir).values()
+                    for _, p in paths if p.is_relative_to(inside)})
+    digest.update(inputs_hash(inside, named).encode())
     digest.update(records_hash(nb).encode())
     digest.update(code.encode())
     return digest.hexdigest()
@@ -197,16 +224,35 @@ def overridden(defaults: dict, overrides: dict) -> list[str]:
     return sorted(k for k, v in overrides.items() if defaults.get(k) != v)
 
 
+#: The manifest of run keys in a book folder: executed notebook name → the key it was produced under.
+KEYS_FILE = "run-keys.json"
+
+
+def read_keys(book_dir: Path) -> dict[str, str]:
+    """The run keys recorded in `book_dir` (none when the manifest is missing or unreadable: all stale)."""
+    try:
+        keys = json.loads(Path(book_dir, KEYS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return keys if isinstance(keys, dict) else {}
+
+
+def write_keys(book_dir: Path, keys: dict[str, str]) -> None:
+    """Write the manifest atomically, sorted and one key a line, so its diff names the notebooks whose key moved."""
+    fd, tmp = tempfile.mkstemp(prefix=".run-keys-", suffix=".json", dir=book_dir)
+    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+        handle.write(json.dumps(dict(sorted(keys.items())), indent=1) + "\n")
+    os.replace(tmp, Path(book_dir, KEYS_FILE))
+
+
 def stored_key(output: Path) -> str | None:
+    """The key the executed notebook `output` was produced under, from its folder's manifest (None: stale)."""
     if not output.exists():
         return None
-    try:
-        return nbformat.read(output, as_version=4).metadata.get("safecity", {}).get("cache_key")
-    except Exception:  # an unreadable executed copy is simply stale
-        return None
+    return read_keys(output.parent).get(output.name.removesuffix(".ipynb"))
 
 
-def normalize(nb: nbformat.NotebookNode, source_rel: str, output_rel: str, key: str) -> nbformat.NotebookNode:
+def normalize(nb: nbformat.NotebookNode, source_rel: str, output_rel: str) -> nbformat.NotebookNode:
     """Strip everything volatile so the same inputs give a byte-identical notebook; hide set-up cells."""
     nb = copy.deepcopy(nb)
     pm_meta = nb.metadata.get("papermill", {})
@@ -215,7 +261,7 @@ def normalize(nb: nbformat.NotebookNode, source_rel: str, output_rel: str, key: 
     pm_meta["input_path"] = source_rel
     pm_meta["output_path"] = output_rel
     nb.metadata.get("language_info", {}).pop("version", None)
-    nb.metadata.setdefault("safecity", {})["cache_key"] = key
+    nb.metadata.get("safecity", {}).pop("cache_key", None)  # keys live in the manifest (`KEYS_FILE`)
     for index, cell in enumerate(nb.cells):
         cell.metadata.pop("papermill", None)
         cell.metadata.pop("execution", None)
@@ -269,8 +315,9 @@ def _cell_said(number, source: str) -> str:
     return f"cell {number}" + (f" ({first[:60] + ('…' if len(first) > 60 else '')})" if first else "")
 
 
-def _execute(nb: Notebook, parameters: dict, key: str, root: Path, scratch: Path, sockets: Path) -> None:
-    """Run one notebook with papermill into a temporary file in `scratch`, normalise it, then move it into place.
+def _execute(nb: Notebook, parameters: dict, root: Path, scratch: Path, sockets: Path) -> None:
+    """Run one notebook with papermill into a temporary file in `scratch`, normalise it, then move it into place,
+    unless the executed copy in place is byte-identical already (then the file is left alone).
 
     Runs in a process of its own (`_child`); the kernel's sockets go in a folder under `sockets`."""
     import papermill
@@ -332,10 +379,12 @@ def _execute(nb: Notebook, parameters: dict, key: str, root: Path, scratch: Path
                     raise NotebookError(f"{shown}: {_cell_said(cell.get('execution_count') or index, cell.source)} "
                                         f"wrote to stderr: {output.text.strip().splitlines()[0]}")
         clean = normalize(executed, nb.source.relative_to(root).as_posix(),
-                          nb.output.relative_to(nb.output.parent.parent).as_posix(), key)
+                          nb.output.relative_to(nb.output.parent.parent).as_posix())
         with open(tmp, "w", encoding="utf-8", newline="\n") as handle:
             nbformat.write(clean, handle)
-        os.replace(tmp, nb.output)
+        # Nothing moved: the committed copy stays untouched (its bytes, and its file), so git shows no change.
+        if not (nb.output.exists() and Path(tmp).read_bytes() == nb.output.read_bytes()):
+            os.replace(tmp, nb.output)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -348,7 +397,7 @@ def _child() -> int:
     args = json.load(sys.stdin)
     nb = Notebook(name=args["name"], source=Path(args["source"]), output=Path(args["output"]))
     try:
-        _execute(nb, args["parameters"], args["key"], Path(args["root"]), Path(args["scratch"]), Path(args["sockets"]))
+        _execute(nb, args["parameters"], Path(args["root"]), Path(args["scratch"]), Path(args["sockets"]))
     except KeyboardInterrupt:
         return 130
     except NotebookError as exc:
@@ -360,7 +409,7 @@ def _child() -> int:
     return 0
 
 
-def _start(nb: Notebook, parameters: dict, key: str, root: Path, scratch: Path, sockets: Path) -> subprocess.Popen:
+def _start(nb: Notebook, parameters: dict, root: Path, scratch: Path, sockets: Path) -> subprocess.Popen:
     """Execute one notebook in a fresh interpreter (no kernel-client state shared with this process or another
     notebook). The child inherits the locks this run holds, so a run killed with its children still running
     keeps the next run waiting until they end: two runs never write the same files."""
@@ -370,7 +419,7 @@ def _start(nb: Notebook, parameters: dict, key: str, root: Path, scratch: Path, 
                             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             env=env, pass_fds=tuple(_HELD.values()))
     proc.stdin.write(json.dumps({"name": nb.name, "source": str(nb.source), "output": str(nb.output),
-                                 "parameters": parameters, "key": key, "root": str(root), "scratch": str(scratch),
+                                 "parameters": parameters, "root": str(root), "scratch": str(scratch),
                                  "sockets": str(sockets)}))
     proc.stdin.close()
     return proc
@@ -486,7 +535,7 @@ def scratch_folders(work: Path):
 #: Where runs on other data folders execute and build: one folder per data folder, outside `book/`.
 RUNS = "_build-runs"
 #: Files of the book folder that a run writes; a run folder keeps its own once it has them.
-GENERATED = ("results", "_static/downloads")
+GENERATED = ("results", "_static/downloads", KEYS_FILE)
 
 
 def work_root(root: Path, data_dir: Path, params_file: Path | None = None, update_book: bool = False) -> Path:
@@ -510,12 +559,15 @@ def prepare_work(root: Path, work: Path) -> Path:
     book = Path(root, BOOK)
     names += [path.relative_to(root) for path in sorted(book.rglob("*"))
               if path.is_file() and ".executing" not in path.parts]
+    # A folder without the keys' manifest (new, or left by an older version) takes every generated file afresh:
+    # the manifest copied from book/ holds for book/'s executed notebooks, results and downloads only.
+    fresh = not Path(work, BOOK, KEYS_FILE).exists()
     for rel in names:
         target = work / rel
         inside = rel.relative_to(BOOK).as_posix() if rel.parts[0] == BOOK else ""
         generated = (rel.suffix == ".ipynb" and rel.parent == Path(BOOK)) or \
             any(inside == g or inside.startswith(g + "/") for g in GENERATED)
-        if target.exists() and (generated or target.read_bytes() == Path(root, rel).read_bytes()):
+        if target.exists() and ((generated and not fresh) or target.read_bytes() == Path(root, rel).read_bytes()):
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(Path(root, rel), target)
@@ -527,6 +579,7 @@ def plan(data_dir: Path, books: list[Notebook], params_file: Path | None) -> dic
     raises DataError for a bad parameter file or notebooks that wait on each other in a cycle."""
     overrides = load_overrides(params_file, books)
     found = {}
+    problems = []
     for nb in books:
         params = {"data_dir": os.path.relpath(Path(data_dir).resolve(), nb.output.parent.resolve()).replace(os.sep, "/")}
         params.update(overrides.get(nb.name, {}))
@@ -534,6 +587,14 @@ def plan(data_dir: Path, books: list[Notebook], params_file: Path | None) -> dic
         if "overridden" in defaults:  # a chapter says at its top when it ran with other parameters
             params["overridden"] = overridden(defaults, overrides.get(nb.name, {}))
         found[nb.name] = (nb, params)
+        for key, paths in parameter_files(nb, params, data_dir).items():
+            for value, path in paths:
+                if not path.is_relative_to(Path(data_dir).resolve()):
+                    where = params_file if key in overrides.get(nb.name, {}) else nb.source
+                    problems.append(Problem(display_path(where), f"{nb.name}: parameter '{key}' names {value!r}, "
+                                                                 f"outside the data folder {display_path(data_dir)}"))
+    if problems:
+        raise DataError(problems)
     try:
         order(found)
     except graphlib.CycleError as exc:
@@ -579,6 +640,24 @@ def run(data_dir: Path, *, root: Path = ROOT, params_file: Path | None = None, f
                             sockets, echo)
 
 
+def up_to_date(data_dir: Path, *, root: Path = ROOT, params_file: Path | None = None,
+               update_book: bool = False) -> bool:
+    """Whether a run would find every notebook's recorded key equal to its key now, so nothing would run.
+
+    A key is recorded only when its notebook ran without fault, after `check` passed on the same inputs,
+    parameters and code; so when every key holds, `check` would pass again and a build need not repeat it."""
+    work = work_root(root, data_dir, params_file, update_book)
+    if not Path(work, BOOK, KEYS_FILE).exists():
+        return False
+    books = notebooks(root, work)
+    try:
+        planned = plan(data_dir, books, params_file)
+    except DataError:
+        return False  # `check` says why
+    code = code_hash(root)
+    return all(stored_key(nb.output) == cache_key(nb, params, Path(data_dir), code) for nb, params in planned.values())
+
+
 def _run_planned(planned, data_dir, root, force, jobs, scratch, sockets, echo) -> list[tuple[str, str, float]]:
     results: dict[str, tuple[str, str, float]] = {}
     total = len(planned)
@@ -591,6 +670,7 @@ def _run_planned(planned, data_dir, root, force, jobs, scratch, sockets, echo) -
     sorter = order(planned)
     ready: list[str] = []
     running: dict = {}  # future -> (name, process, started)
+    keys: dict[str, str] = {}  # name -> the key of the notebook running under it
     failure = None
     # Each notebook runs in a process of its own (`_start`); a thread per running notebook waits for it.
     with ThreadPoolExecutor(max_workers=jobs) as pool:
@@ -611,8 +691,9 @@ def _run_planned(planned, data_dir, root, force, jobs, scratch, sockets, echo) -
                     if len(running) >= jobs:
                         break
                     ready.pop(0)
-                    proc = _start(nb, params, key, root, scratch, sockets)
+                    proc = _start(nb, params, root, scratch, sockets)
                     running[pool.submit(_finish, nb, proc)] = (name, proc, time.perf_counter())
+                    keys[name] = key
                 if not running:
                     break
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -625,6 +706,9 @@ def _run_planned(planned, data_dir, root, force, jobs, scratch, sockets, echo) -
                         failure = failure or exc
                     else:
                         report(name, "ran", time.perf_counter() - started)
+                        # Recorded as each one finishes, so a run cut short keeps the keys of what it did.
+                        planned_nb = planned[name][0]
+                        write_keys(planned_nb.output.parent, read_keys(planned_nb.output.parent) | {name: keys[name]})
                         sorter.done(name)
         except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (`errors.Terminated`)
             end_processes([proc for _name, proc, _started in running.values()])
@@ -641,9 +725,12 @@ def site_key(root: Path = ROOT) -> str:
     """Hash of everything the site is built from: config, toc, pages, executed notebooks, static files,
     the pinned environment and this module (which drives the build)."""
     files = [Path(root, name) for name in ("_config.yml", "_toc.yml", "requirements.txt")]
-    files += sorted(p for p in Path(root, BOOK).rglob("*") if p.is_file() and ".executing" not in p.parts)
+    # Not the run keys' manifest: a key that moved with no notebook changed leaves the site as it is.
+    files += sorted(p for p in Path(root, BOOK).rglob("*")
+                    if p.is_file() and ".executing" not in p.parts and p != Path(root, BOOK, KEYS_FILE))
+    # ... and charts.py, which writes the charts' script bundle into the static files.
     files += [Path(__file__), Path(__file__).with_name("history.py"), Path(__file__).with_name("diff.py"),
-              Path(__file__).with_name("templates") / "corrections.md"]
+              Path(__file__).with_name("charts.py"), Path(__file__).with_name("templates") / "corrections.md"]
     digest = hashlib.sha256()
     # The Corrections page and the pages' dates are read from the committed history of the results.
     from . import history
@@ -662,8 +749,6 @@ def build_site(root: Path = ROOT, output: Path | None = None, echo=print) -> Pat
     aside but not yet replaced) is cleared or put back first. The previous build is copied into staging so
     Sphinx can build incrementally.
     """
-    from . import charts
-
     final = Path(output) if output else Path(root, "_build")
     staging, old = final.with_name(final.name + ".staging"), final.with_name(final.name + ".old")
     with exclusive(final.with_name(final.name + ".lock"), display_path(final)):
@@ -671,10 +756,20 @@ def build_site(root: Path = ROOT, output: Path | None = None, echo=print) -> Pat
             old.rename(final)  # a build killed between the two renames of the swap: the last good site
         shutil.rmtree(old, ignore_errors=True)
         shutil.rmtree(staging, ignore_errors=True)
-        charts.write_bundle(Path(root, STATIC))
-        key = site_key(root)
         stamp = final / SITE_KEY_FILE
-        if (final / "html" / "index.html").exists() and stamp.exists() and stamp.read_text(encoding="utf-8") == key:
+
+        def built(key: str) -> bool:
+            return (final / "html" / "index.html").exists() and stamp.exists() and stamp.read_text(encoding="utf-8") == key
+
+        # The charts' script bundle is a static file, in the key: when the key holds, it is as the site has it, and
+        # charts (with the libraries it loads) need not be imported at all.
+        key = site_key(root)
+        if not built(key):
+            from . import charts
+
+            charts.write_bundle(Path(root, STATIC))
+            key = site_key(root)
+        if built(key):
             echo(f"site up to date: open {display_path(final / 'html' / 'index.html')}")
             return final / "html"
         if final.exists():

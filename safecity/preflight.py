@@ -33,7 +33,6 @@ def _operation(data_dir: Path, name: str) -> None:
 
 def arrests(data_dir: Path, p: dict) -> None:
     from . import arrests as chapter
-    from .sources import ice_release
 
     _operation(data_dir, p["operation"])
     if p["records"]:
@@ -43,16 +42,7 @@ def arrests(data_dir: Path, p: dict) -> None:
             raise ParameterError("records", exc.problems[0].reason)
     if p["records"] and not Path(data_dir, p["records"]).is_file():
         raise ParameterError("records", f"no file {display_path(Path(data_dir, p['records']))}")
-    ice = (ice_release.arrests_from_records(data_dir, p["operation"], p["records"]) if p["records"]
-           else ice_release.arrests_by_area(data_dir, p["operation"]))
-    places = read_table(data_dir, ice_release.SOURCE, "article_places")
-    shown = display_path(Path(data_dir, "raw", ice_release.SOURCE, "article_places.csv"))
-    unknown = [Problem(shown, f"'{row.ice_area}' is not an area in ICE's list for '{p['operation']}' "
-                              f"(known: {', '.join(sorted(ice['area']))})", line=index + 2, column="ice_area")
-               for index, row in places.iterrows()
-               if row.operation == p["operation"] and row.ice_area not in set(ice["area"])]
-    if unknown:
-        raise DataError(unknown)
+    # The chapter's load checks that every article place names one of ICE's areas (`arrests.check_places`).
     chapter.load(data_dir, p["operation"], p["records"])
 
 
@@ -75,21 +65,9 @@ def visas(data_dir: Path, p: dict) -> None:
 def refugees(data_dir: Path, p: dict) -> None:
     from . import refugees as chapter
 
-    inputs = chapter.load(data_dir)
-    years = sorted(int(y) for y in chapter.fiscal_years(inputs.mpi, inputs.facts, inputs.facts_file)["fiscal_year"])
-    prm = sorted(int(y) for y in inputs.prm.years["fiscal_year"])
-    for names, have, what in ((("tested_year", "since_year", "first_year", "last_year"), years, "the ceilings"),
-                              (("groups_first_year", "groups_last_year", "months_first_year", "months_last_year"),
-                               prm, "the State Department workbook")):
-        for name in names:
-            if p.get(name) is not None and not have[0] <= p[name] <= have[-1]:
-                raise ParameterError(name, f"no data for FY{p[name]}: {what} cover FY{have[0]} to FY{have[-1]}")
-    if p["tested_year"] not in years:
-        raise ParameterError("tested_year", f"no ceiling for FY{p['tested_year']}")
-    if not 0 < p["far_below"] <= 1:
-        raise ParameterError("far_below", "must be a share of the ceiling, above 0 and at most 1")
+    # The chapter's own analysis, which refuses a parameter that selects no data (`refugees.check_parameters`).
     names = [k for k in inspect.signature(chapter.analyse).parameters if k != "inputs"]
-    chapter.analyse(inputs, **{k: p[k] for k in names})
+    chapter.analyse(chapter.load(data_dir), **{k: p[k] for k in names})
 
 
 def claims(data_dir: Path, p: dict) -> None:

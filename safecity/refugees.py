@@ -21,7 +21,7 @@ import altair as alt
 import pandas as pd
 
 from . import charts
-from .errors import DataError, Problem
+from .errors import DataError, ParameterError, Problem
 
 MEASURES = ("ceiling_set", "ceiling_final")  # as first set, at year end
 
@@ -607,12 +607,33 @@ class Analysis:
     recon: pd.DataFrame
 
 
+def check_parameters(years: list[int], prm: list[int], **p) -> None:
+    """Raise a ParameterError naming the first parameter that asks for a fiscal year the data do not have
+    (`years`: the ceilings' years; `prm`: the State Department workbook's), or a share that is not one."""
+    for names, have, what in ((("tested_year", "since_year", "first_year", "last_year"), years, "the ceilings"),
+                              (("groups_first_year", "groups_last_year", "months_first_year", "months_last_year"),
+                               prm, "the State Department workbook")):
+        for name in names:
+            if p.get(name) is not None and not have[0] <= p[name] <= have[-1]:
+                raise ParameterError(name, f"no data for FY{p[name]}: {what} cover FY{have[0]} to FY{have[-1]}")
+    if p["tested_year"] not in years:
+        raise ParameterError("tested_year", f"no ceiling for FY{p['tested_year']}")
+    if not 0 < p["far_below"] <= 1:
+        raise ParameterError("far_below", "must be a share of the ceiling, above 0 and at most 1")
+
+
 def analyse(inputs: Inputs, *, tested_year: int, since_year: int, first_year: int, last_year: int | None,
             far_below: float, groups_first_year: int, groups_last_year: int | None, months_first_year: int,
             months_last_year: int) -> Analysis:
     """Ceilings by year, the 'lowest since' test on both readings, shares, the listed countries' admissions and
-    the two sources reconciled."""
+    the two sources reconciled. A parameter that selects no data is a ParameterError naming it (`check` runs
+    this too, so it refuses the same parameters before any notebook runs)."""
     years = fiscal_years(inputs.mpi, inputs.facts, inputs.facts_file)
+    check_parameters(sorted(int(y) for y in years["fiscal_year"]),
+                     sorted(int(y) for y in inputs.prm.years["fiscal_year"]),
+                     tested_year=tested_year, since_year=since_year, first_year=first_year, last_year=last_year,
+                     far_below=far_below, groups_first_year=groups_first_year, groups_last_year=groups_last_year,
+                     months_first_year=months_first_year, months_last_year=months_last_year)
     check_orders(inputs.orders, years, inputs.orders_file)
     shown = shown_years(years, first_year, last_year)
     monthly = group_months(inputs.prm, inputs.groups, inputs.names)

@@ -264,10 +264,12 @@ def _validate_resource(folder: Path, descriptor: dict) -> tuple[list[Problem], l
                                 line=(descriptor.get("dialect", {}).get("headerRows") or [1])[0])
     except DataError as exc:
         return errors + exc.problems, warnings
-    # A schema check passed once for these exact bytes and this exact schema need not run again.
-    entry = cache.key(json.dumps(checked, sort_keys=True), shown, *[actual[rel] for rel in paths],
+    # A schema check passed once for these exact bytes and this exact schema need not run again, wherever the
+    # data folder is (`check` and the notebooks share it); a failed one is run again to name the file as shown.
+    entry = cache.key(json.dumps(checked, sort_keys=True), *[actual[rel] for rel in paths],
                       code=("safecity/validate.py", "safecity/errors.py"))
-    errors += cache.remember("validated", entry, lambda: _schema_problems(folder, checked, shown))
+    stored_as, problems = cache.remember("validated", entry, lambda: (shown, _schema_problems(folder, checked, shown)))
+    errors += problems if not problems or stored_as == shown else _schema_problems(folder, checked, shown)
     return errors, warnings
 
 

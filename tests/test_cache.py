@@ -73,3 +73,29 @@ def test_changed_file_is_validated_again(tmp_path):
     path = folder / descriptor["path"]
     path.write_text(path.read_text(encoding="utf-8") + "not,a,valid,row,at,all\n", encoding="utf-8")
     assert validate.validate_resource(folder, descriptor)[0] != []
+
+
+def test_a_data_folder_elsewhere_with_the_same_content_reuses_the_entry(tmp_path, store, monkeypatch):
+    """Keyed on content and code alone: `check` (run from the project) and the notebooks (run from `book/`, with
+    `../data`) share entries. File names in the entry are shown as in the folder in use."""
+    from safecity.validate import display_path
+
+    calls = []
+
+    @cache.tidy("numbers")
+    def read(data_dir: Path) -> tuple[int, str]:
+        calls.append(data_dir)
+        path = Path(data_dir) / "raw" / "numbers" / "a.txt"
+        return int(path.read_text(encoding="utf-8")), display_path(path)
+
+    for name in ("one", "two"):
+        (tmp_path / name / "raw" / "numbers").mkdir(parents=True)
+        (tmp_path / name / "raw" / "numbers" / "a.txt").write_text("4\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert read(Path("one")) == (4, "one/raw/numbers/a.txt")
+    assert read(Path("two")) == (4, "two/raw/numbers/a.txt")
+    monkeypatch.chdir(tmp_path / "two")
+    assert read(Path("..", "one")) == (4, "../one/raw/numbers/a.txt")
+    assert calls == [Path("one")], "a folder with the same content was read again"
+    (tmp_path / "two" / "raw" / "numbers" / "a.txt").write_text("5\n", encoding="utf-8")
+    assert read(Path(".")) == (5, "raw/numbers/a.txt") and len(calls) == 2

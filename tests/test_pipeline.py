@@ -21,10 +21,13 @@ from safecity.errors import DataError, NotebookError
 from conftest import ROOT
 
 
-def _notebook(path: Path, body: str, inputs: list[str], params: str = 'data_dir = "../data"\nscale = 1'):
+def _notebook(path: Path, body: str, inputs: list[str], params: str = 'data_dir = "../data"\nscale = 1',
+              file_parameters: dict | None = None):
     nb = new_notebook()
     nb.metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
                    "safecity": {"inputs": inputs, "after": []}}
+    if file_parameters:
+        nb.metadata["safecity"]["file_parameters"] = file_parameters
     cells = [new_markdown_cell(f"# {path.stem}"), new_code_cell(params), new_code_cell(body)]
     cells[1].metadata["tags"] = ["parameters"]
     for index, cell in enumerate(cells):
@@ -80,11 +83,95 @@ def test_run_executes_then_reuses_unchanged_notebooks(project):
     assert stamps == {p: p.stat().st_mtime_ns for p in (project / "book").glob("*.ipynb")}
 
 
+def _files(project) -> dict[str, tuple[bytes, int, int]]:
+    """Each executed notebook's bytes, modification time and inode: whether the file was left alone."""
+    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns, p.stat().st_ino) for p in (project / "book").glob("*.ipynb")}
+
+
 def test_changing_one_input_reruns_only_its_notebook(project):
     _run(project)
+    keys, before = pipeline.read_keys(project / "book"), _files(project)
     (project / "data" / "raw" / "y" / "value.txt").write_text("100\n", encoding="utf-8")
     assert _run(project) == {"a": "cached", "b": "ran"}
     assert _output_text(project, "b") == "101\n"
+    after = pipeline.read_keys(project / "book")
+    assert after["a"] == keys["a"] and after["b"] != keys["b"]
+    assert _files(project)["a.ipynb"] == before["a.ipynb"]
+
+
+def test_a_code_change_that_moves_no_output_leaves_every_executed_notebook_untouched(project):
+    """The run keys live in one manifest, not in the notebooks: a code change re-runs the notebooks, and those
+    that come out the same are left byte-for-byte (and file) alone; only the manifest records the new keys."""
+    (project / "safecity").mkdir()
+    (project / "safecity" / "helpers.py").write_text("FACTOR = 2\n", encoding="utf-8")
+    assert _run(project) == {"a": "ran", "b": "ran"}
+    keys, before = pipeline.read_keys(project / "book"), _files(project)
+    assert set(keys) == {"a", "b"}
+    assert "cache_key" not in (project / "book" / "a.ipynb").read_text(encoding="utf-8")
+    (project / "safecity" / "helpers.py").write_text("FACTOR = 2  # the same, reworded\n", encoding="utf-8")
+    assert _run(project) == {"a": "ran", "b": "ran"}
+    assert _files(project) == before
+    after = pipeline.read_keys(project / "book")
+    assert after["a"] != keys["a"] and after["b"] != keys["b"]
+    assert _run(project) == {"a": "cached", "b": "cached"}
+    # A change that moves an output still rewrites that notebook, and only that one.
+    _notebook(project / "notebooks" / "b.ipynb", 'print(int(open(data_dir + "/raw/y/value.txt").read()) + 2 * scale)',
+              ["raw/y"])
+    assert _run(project) == {"a": "cached", "b": "ran"}
+    assert _output_text(project, "b") == "23\n" and _files(project)["a.ipynb"] == before["a.ipynb"]
+
+
+def test_a_run_folder_without_the_manifest_takes_the_books_notebooks_afresh(project, tmp_path_factory):
+    """A run on another data folder starts from book/'s executed notebooks and their keys; a run folder that
+    has notebooks but no manifest (left by an older version) never pairs book/'s keys with its own notebooks."""
+    import shutil
+
+    _run(project)
+    other = tmp_path_factory.mktemp("copy") / "data"
+    shutil.copytree(project / "data", other)
+    run = lambda: {n: s for n, s, _ in pipeline.run(other, root=project, echo=lambda _: None)}  # noqa: E731
+    assert run() == {"a": "cached", "b": "cached"}  # the same content: book/'s notebooks hold
+    work = pipeline.work_root(project, other)
+    (work / "book" / "a.ipynb").write_text("{}", encoding="utf-8")
+    (work / "book" / pipeline.KEYS_FILE).unlink()
+    assert run() == {"a": "cached", "b": "cached"}
+    assert (work / "book" / "a.ipynb").read_bytes() == (project / "book" / "a.ipynb").read_bytes()
+
+
+def test_up_to_date_holds_only_while_every_recorded_key_holds(project):
+    """What lets a build with nothing changed skip `check`: every notebook last ran under the key it has now."""
+    assert not pipeline.up_to_date(project / "data", root=project)  # never ran
+    _run(project)
+    assert pipeline.up_to_date(project / "data", root=project)
+    (project / "data" / "raw" / "y" / "value.txt").write_text("100\n", encoding="utf-8")
+    assert not pipeline.up_to_date(project / "data", root=project)
+    _run(project)
+    assert pipeline.up_to_date(project / "data", root=project)
+    params = project / "params.yml"
+    params.write_text("a:\n  scale: 10\n", encoding="utf-8")
+    assert not pipeline.up_to_date(project / "data", root=project, params_file=params)
+
+
+def test_a_file_parameter_is_in_the_key_and_may_not_leave_the_data_folder(project, tmp_path_factory):
+    """A parameter that names a file (declared under `file_parameters`) is keyed on that file's content, even
+    outside the notebook's declared inputs; a value that leaves the data folder is refused before anything runs."""
+    (project / "data" / "extra").mkdir()
+    (project / "data" / "extra" / "n.txt").write_text("5\n", encoding="utf-8")
+    _notebook(project / "notebooks" / "a.ipynb", 'print(int(open(data_dir + "/" + numbers).read()) * 2)', ["raw/x"],
+              params='data_dir = "../data"\nnumbers = "extra/n.txt"', file_parameters={"numbers": ""})
+    assert _run(project) == {"a": "ran", "b": "ran"}
+    assert _output_text(project, "a") == "10\n"
+    (project / "data" / "extra" / "n.txt").write_text("7\n", encoding="utf-8")
+    assert _run(project) == {"a": "ran", "b": "cached"}
+    assert _output_text(project, "a") == "14\n"
+    outside = tmp_path_factory.mktemp("elsewhere") / "n.txt"
+    outside.write_text("9\n", encoding="utf-8")
+    (project / "data" / "extra" / "link.txt").symlink_to(outside)
+    params = project / "params.yml"
+    for value in (os.path.relpath(outside, project / "data"), str(outside), "extra/link.txt"):
+        params.write_text(f"a:\n  numbers: {json.dumps(value)}\n", encoding="utf-8")
+        with pytest.raises(DataError, match=rf"params\.yml: a: parameter 'numbers' names .*, outside the data folder"):
+            _run(project, params_file=params)
 
 
 def test_changing_the_source_notebook_or_force_reruns(project):
@@ -259,6 +346,7 @@ def test_executed_notebooks_are_up_to_date():
     """
     code = pipeline.code_hash(ROOT)
     for nb in pipeline.notebooks(ROOT):
+        assert "cache_key" not in nb.output.read_text(encoding="utf-8"), "keys live in book/run-keys.json"
         params = {"data_dir": "../data"}
         if "overridden" in pipeline.default_parameters(nb.source):
             params["overridden"] = []
