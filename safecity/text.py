@@ -36,3 +36,24 @@ def moved(before: float, after: float, down: str = "fell to", up: str = "rose to
     if before != before or after != after:  # NaN is the only value not equal to itself
         return unknown
     return down if after < before else up if after > before else same
+
+
+#: What makes a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(frame):
+    """A copy of a table for download whose text cells, column names included, cannot start a formula: OWASP's
+    leading apostrophe before `=`, `+`, `-`, `@`, a tab or a carriage return. Numbers are untouched (the results
+    records keep every value exact)."""
+    from pandas.api.types import is_datetime64_any_dtype, is_numeric_dtype
+
+    def neutral(value):
+        return "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
+
+    out = frame.rename(columns=neutral)
+    for position in range(out.shape[1]):
+        values = out.iloc[:, position]
+        if not (is_numeric_dtype(values) or is_datetime64_any_dtype(values)):  # only text can start a formula
+            out.isetitem(position, values.map(neutral))
+    return out
