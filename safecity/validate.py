@@ -18,6 +18,7 @@ import copy
 import functools
 import json
 import os
+import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -129,8 +130,80 @@ def _validate_resource(folder: Path, descriptor: dict) -> tuple[list[Problem], l
     # A schema check passed once for these exact bytes and this exact schema need not run again.
     entry = cache.key(json.dumps(checked, sort_keys=True), shown, *[actual[rel] for rel in paths],
                       code=("safecity/validate.py", "safecity/errors.py"))
-    errors += cache.remember("validated", entry, lambda: _schema_problems(folder, checked, shown))
+    errors += cache.remember("validated", entry, lambda: _schema_problems(folder, checked, shown)
+                             + [p for rel in paths for p in csv_label_problems(folder / rel, encoding)])
     return errors, warnings
+
+
+def label_problem(text: str, allowed: str = "") -> str | None:
+    """Why a text value no real source holds is refused, or None: a control character (NUL included), a line
+    break or tab, a bidirectional override or isolate, a zero-width or other invisible formatting character, an
+    unusual space. All are what `str.isprintable` refuses; a label can mirror or hide words with them. `allowed`
+    names the few a format legitimately holds (the State Department's monthly files break lines in cells)."""
+    if text.isprintable():
+        return None
+    bad = next((c for c in text if not c.isprintable() and c not in allowed), None)
+    if bad is None:
+        return None
+    named = {"\n": "a line break", "\r": "a carriage return", "\t": "a tab", "\x00": "a NUL character"}
+    what = named.get(bad) or unicodedata.name(bad, "a control character")
+    return f"holds U+{ord(bad):04X} ({what}): invisible or control characters are not allowed in a text value"
+
+
+def shown_label(text: str) -> str:
+    """A label as a message may print it: invisible and control characters written as escapes."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
+def yaml_label_problems(text: str, shown: str) -> list[Problem]:
+    """Every key and value of a YAML parameters file checked by `label_problem`, one line each naming the file, the
+    line and the parameter (its keys joined by dots). `text` has already been parsed once (`yaml.safe_load`)."""
+    import yaml
+
+    found = []
+
+    def walk(node, path):
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                walk(key, path)
+                walk(value, path + [str(key.value)])
+        elif isinstance(node, yaml.SequenceNode):
+            for item in node.value:
+                walk(item, path)
+        elif isinstance(node, yaml.ScalarNode):
+            reason = label_problem(str(node.value))
+            if reason:
+                found.append(Problem(shown, reason, line=node.start_mark.line + 1,
+                                     column=shown_label(".".join(path)) or None))
+
+    walk(yaml.compose(text, Loader=yaml.SafeLoader), [])
+    return found
+
+
+def csv_label_problems(path: Path, encoding: str = "utf-8") -> list[Problem]:
+    """Every text value of a CSV file, column names included, checked by `label_problem`: the first refused value
+    of each column, one line each naming the file, line and column."""
+    import csv
+
+    if path.suffix != ".csv":
+        return []  # compressed and binary files: their importers check what is inside
+    shown, found, seen = display_path(path), [], set()
+    try:
+        with open(path, newline="", encoding=encoding) as handle:
+            reader = csv.reader(handle)
+            header, line = None, 1
+            for row in reader:
+                for index, cell in enumerate(row):
+                    reason = label_problem(cell)
+                    if reason and index not in seen:
+                        seen.add(index)
+                        name = header[index] if header and index < len(header) else f"{index + 1}"
+                        found.append(Problem(shown, reason, line=line, column=shown_label(name)))
+                header = header or row
+                line = reader.line_num + 1
+    except csv.Error as exc:
+        found.append(Problem(shown, f"not a readable CSV file ({exc})", line=line))
+    return found
 
 
 def _schema_problems(folder: Path, descriptor: dict, shown: str) -> list[Problem]:
