@@ -24,6 +24,7 @@ from collections.abc import Iterable
 
 import jinja2
 import jinja2.ext
+import jinja2.lexer
 from markupsafe import Markup
 
 from .text import join_and
@@ -49,10 +50,19 @@ def _signed(text: str, negative: bool, signed: bool, positive: bool) -> str:
 #: code, links, roles, math, tables, strikethrough) and the backslash that escapes them. Quotes matter only inside
 #: an HTML attribute, where templates write `|e` (`escape_html`).
 _SYNTAX = set('&<>\\`*_[]{}$|~')
-#: What is syntax only where a line starts (headings, lists, breaks, colon fences, comments, targets).
-_LINE_START = set("#%+-=:(")
+#: What is syntax only where a line starts (headings, lists, breaks, colon fences, comments, targets), and the
+#: punctuation before which `_tidy` drops a space.
+_LINE_START = set("#%+-=:(,.;!?)")
 _REFERENCE = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 _ORDERED = re.compile(r"^(\d+)([.)])")
+
+
+def _characters(text: str) -> list[str]:
+    """Each character of `text`, as a character reference where it could be syntax anywhere in a line."""
+    # An underscore between two letters or digits can open no emphasis: "03_visas" stays as it is.
+    return [_REFERENCE.get(c, f"&#{ord(c)};") if c in _SYNTAX and not (
+        c == "_" and 0 < i < len(text) - 1 and text[i - 1].isalnum() and text[i + 1].isalnum()) else c
+        for i, c in enumerate(text)]
 
 
 def escape(value) -> Markup:
@@ -62,9 +72,7 @@ def escape(value) -> Markup:
     if isinstance(value, Markup):
         return value
     text = " ".join(str(value).splitlines())
-    # An underscore between two letters or digits can open no emphasis: "03_visas" stays as it is.
-    out = [_REFERENCE.get(c, f"&#{ord(c)};") if c in _SYNTAX and not (c == "_" and 0 < i < len(text) - 1 and text[i - 1].isalnum()
-                                                  and text[i + 1].isalnum()) else c for i, c in enumerate(text)]
+    out = _characters(text)
     if out and text[0] in _LINE_START:
         out[0] = f"&#{ord(text[0])};"
     ordered = _ORDERED.match(text)
@@ -175,14 +183,16 @@ _URL = re.compile(r"https?://[^\s<>\"'\]\[()]+[^\s<>\"'.,;:)\]\[(]")
 def cite(text) -> str:
     """A citation with each web address in it made a Markdown link, shown without its scheme; the rest of it, and
     the link's words, are text (`escape`). The address itself cannot hold a space, quote, bracket or parenthesis."""
-    text = str(_present(text, "cite"))
+    text = " ".join(str(_present(text, "cite")).splitlines())
     out, last = [], 0
     for match in _URL.finditer(text):
         url = match.group(0)
-        out += [escape(text[last:match.start()]) if last < match.start() else "",
-                f"[{escape(url.split('://', 1)[1])}]({url})"]
+        out += _characters(text[last:match.start()]) + [f"[{''.join(_characters(url.split('://', 1)[1]))}]({url})"]
         last = match.end()
-    return "".join(out) + (escape(text[last:]) if text[last:] else "")
+    out += _characters(text[last:])
+    if text and text[0] in _LINE_START:  # the citation's first character, as in `escape`
+        out[0] = f"&#{ord(text[0])};"
+    return "".join(out)
 
 
 def join(items, separator: str = "") -> Markup:
@@ -209,10 +219,30 @@ class TagLines(jinja2.ext.Extension):
         return self.TAG_LINE.sub(lambda m: m.group(0).strip(), source)
 
 
-# Autoescaping keeps the template's own words, macros and `{% set %}` blocks as written (Markup) and passes every
+class OwnWords(jinja2.ext.Extension):
+    """A string a template writes inside `{{ }}` or `{% %}` (`", "`, `"has"`) is its own words, like its text: it is
+    kept as written (`|safe`), where a value would be escaped."""
+
+    def filter_stream(self, stream):
+        inside = False
+        for token in stream:
+            if token.type in ("variable_begin", "block_begin"):
+                inside = True
+            elif token.type in ("variable_end", "block_end"):
+                inside = False
+            if inside and token.type == "string":
+                yield from (jinja2.lexer.Token(token.lineno, "lparen", "("), token,
+                            jinja2.lexer.Token(token.lineno, "pipe", "|"),
+                            jinja2.lexer.Token(token.lineno, "name", "safe"),
+                            jinja2.lexer.Token(token.lineno, "rparen", ")"))
+            else:
+                yield token
+
+
+# Autoescaping keeps the template's own words, strings, macros and `{% set %}` blocks as written (Markup) and passes every
 # value through `_finalize`; `join` escapes its items the same way, and `e` (for raw HTML) quotes too.
 ENV = jinja2.Environment(loader=jinja2.PackageLoader("safecity", "templates"), undefined=jinja2.StrictUndefined,
-                         extensions=[TagLines], autoescape=True, finalize=_finalize, keep_trailing_newline=False)
+                         extensions=[TagLines, OwnWords], autoescape=True, finalize=_finalize, keep_trailing_newline=False)
 ENV.filters.update(FILTERS | {"e": escape_html, "escape": escape_html, "join": join})
 
 

@@ -123,6 +123,9 @@ def _validate_resource(folder: Path, descriptor: dict) -> tuple[list[Problem], l
             warnings.append(Problem(display_path(folder / rel),
                                     f"differs from the recorded source file ({expected[:19]}…); "
                                     f"if this is intended, record it with `{record_hint(folder.parent.parent, folder.name)}`"))
+    if descriptor.get("format", "csv") == "csv" and "schema" not in descriptor:
+        # A table kept as published, which its importer parses: a title cell there may break lines.
+        errors += [p for rel in paths for p in csv_label_problems(folder / rel, encoding, allowed="\r\n")]
     if "schema" not in descriptor or descriptor.get("format", "csv") != "csv":
         return errors, warnings
     checked = {k: v for k, v in descriptor.items() if k not in {"hash", "bytes"}}
@@ -180,9 +183,9 @@ def yaml_label_problems(text: str, shown: str) -> list[Problem]:
     return found
 
 
-def csv_label_problems(path: Path, encoding: str = "utf-8") -> list[Problem]:
-    """Every text value of a CSV file, column names included, checked by `label_problem`: the first refused value
-    of each column, one line each naming the file, line and column."""
+def csv_label_problems(path: Path, encoding: str = "utf-8", allowed: str = "") -> list[Problem]:
+    """Every text value of a CSV file, column names included, checked by `label_problem` (`allowed`: see there):
+    the first refused value of each column, one line each naming the file, line and column."""
     import csv
 
     if path.suffix != ".csv":
@@ -194,10 +197,10 @@ def csv_label_problems(path: Path, encoding: str = "utf-8") -> list[Problem]:
             header, line = None, 1
             for row in reader:
                 for index, cell in enumerate(row):
-                    reason = label_problem(cell)
+                    reason = label_problem(cell, allowed)
                     if reason and index not in seen:
                         seen.add(index)
-                        name = header[index] if header and index < len(header) else f"{index + 1}"
+                        name = (header or row)[index] if index < len(header or row) else f"{index + 1}"
                         found.append(Problem(shown, reason, line=line, column=shown_label(name)))
                 header = header or row
                 line = reader.line_num + 1
