@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 
@@ -40,16 +41,19 @@ def moved(before: float, after: float, down: str = "fell to", up: str = "rose to
 
 #: What makes a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 
 
 def spreadsheet_safe(frame):
     """A copy of a table for download whose text cells, column names included, cannot start a formula: OWASP's
-    leading apostrophe before `=`, `+`, `-`, `@`, a tab or a carriage return. Numbers are untouched (the results
-    records keep every value exact)."""
+    leading apostrophe before `=`, `+`, `-`, `@`, a tab or a carriage return. Numbers are untouched, also where a
+    column holds them as text (the results records keep every value exact)."""
     from pandas.api.types import is_datetime64_any_dtype, is_numeric_dtype
 
     def neutral(value):
-        return "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
+        if not isinstance(value, str) or not value.startswith(FORMULA_START) or _NUMBER.fullmatch(value):
+            return value  # a number, even written as text ("-0.44"), is no formula
+        return "'" + value
 
     out = frame.rename(columns=neutral)
     for position in range(out.shape[1]):
