@@ -10,8 +10,8 @@ can show a number, and no "nan" or "None" can reach a page.
 
 Values are text, never markup. Templates render with Jinja2's autoescaping, and every value a block shows
 (a place name, a parameter, a country) is escaped by `escape` for what the blocks are: MyST Markdown, some
-with raw HTML. Only the template's own words, its macros and the formatting filters' output (`Markup`) are
-written as they are.
+with raw HTML. Only the template's own words and strings, its macros and the formatting filters' output
+(`Markup`) are written as they are.
 """
 
 from __future__ import annotations
@@ -127,13 +127,17 @@ def points(value, digits: int = 1, unsigned: bool = True) -> str:
 
 def count(value, noun: str, plural: str | None = None) -> str:
     """A whole count with its noun agreeing: 1 month, 28 months, 0 areas."""
-    value = _present(value, "count")
-    return f"{num(value)} {noun if value == 1 else plural or noun + 's'}"
+    return f"{num(_present(value, 'count'))} {_agreeing(value, noun, plural)}"
 
 
 def noun(value, singular: str, plural: str | None = None) -> str:
     """The noun alone, agreeing with `value`: "area" for 1, "areas" otherwise."""
-    return singular if _present(value, "noun") == 1 else plural or singular + "s"
+    return _agreeing(_present(value, "noun"), singular, plural)
+
+
+def _agreeing(value, singular: str, plural: str | None) -> str:
+    """A noun that is not the template's own words (Markup) is escaped like a value."""
+    return escape(singular if value == 1 else plural or singular + "s")
 
 
 def fy(year) -> str:
