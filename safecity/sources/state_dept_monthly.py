@@ -199,18 +199,17 @@ def _parse_pyarrow(blobs: list[bytes]) -> pa.Table | None:
     return strings
 
 
-#: What `str.isprintable` refuses (`validate.label_problem`), in RE2: anything but letters, marks, numbers,
-#: punctuation, symbols and the ordinary space, and the line breaks these files hold (a footnote's lines; the
-#: values run together under one key). Only the rows it finds are looked at one by one.
-_NOT_PRINTABLE = r"[^\p{L}\p{M}\p{N}\p{P}\p{S} \n]"
+#: The line breaks these files hold (a footnote's lines; the values run together under one key).
 _LINE_BREAK = "\n"
 
 
 def _refuse_labels(rows: _Rows, shown: list[str]) -> None:
     """Every key and text value of every line checked as a label (`validate.label_problem`): the first refused one
-    is one line naming the file, line and key."""
+    is one line naming the file, line and key. Arrow's `utf8_is_printable` (what `str.isprintable` accepts) finds
+    the rows; only those are looked at one by one."""
     for name, column in zip(rows.table.column_names, rows.table.columns):
-        candidates = pc.indices_nonzero(pc.match_substring_regex(column, _NOT_PRINTABLE).fill_null(False))
+        printable = pc.utf8_is_printable(pc.replace_substring(column, _LINE_BREAK, " "))
+        candidates = pc.indices_nonzero(pc.invert(printable).fill_null(False))
         if label_problem(name, _LINE_BREAK):  # the key itself: named on the first line that has it
             candidates = pc.indices_nonzero(pc.is_valid(column))
         for index in candidates.to_pylist()[:1000]:
