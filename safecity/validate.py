@@ -158,6 +158,30 @@ def shown_label(text: str) -> str:
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
+def descriptor_label_problems(package_path: Path, descriptor: dict) -> list[Problem]:
+    """Every key and text value of a `datapackage.json` (titles, sources, licences reach the Sources page) checked by
+    `label_problem`: the first refused one, naming the file, the line that holds it and its keys joined by dots."""
+    def walk(value, path):
+        if isinstance(value, dict):
+            for key, item in value.items():
+                yield from walk(key, path)
+                yield from walk(item, path + [str(key)])
+        elif isinstance(value, list):
+            for item in value:
+                yield from walk(item, path)
+        elif isinstance(value, str) and label_problem(value):
+            yield value, path
+
+    for value, path in walk(descriptor, []):
+        bad = next(c for c in value if not c.isprintable())
+        text = package_path.read_text(encoding="utf-8")
+        found = [text.find(n) for n in (bad, json.dumps(bad)[1:-1], f"\\u{ord(bad):04x}", f"\\u{ord(bad):04X}")]
+        at = min((i for i in found if i >= 0), default=None)
+        return [Problem(display_path(package_path), label_problem(value),
+                        line=None if at is None else text.count("\n", 0, at) + 1, column=shown_label(".".join(path)) or None)]
+    return []
+
+
 def yaml_label_problems(text: str, shown: str) -> list[Problem]:
     """Every key and value of a YAML parameters file checked by `label_problem`, one line each naming the file, the
     line and the parameter (its keys joined by dots). `text` has already been parsed once (`yaml.safe_load`)."""
@@ -374,6 +398,7 @@ def check(data_dir: Path) -> tuple[list[Problem], list[Problem]]:
             errors.extend(exc.problems)
             continue
         errors.extend(package_problems(package_path, descriptor))
+        errors.extend(descriptor_label_problems(package_path, descriptor))
         for resource in descriptor.get("resources", []):
             found, warned = validate_resource(package_path.parent, resource)
             errors.extend(found)

@@ -248,6 +248,19 @@ def test_check_refuses_a_nul_in_a_parameters_files_key(tmp_path, capsys):
                       "(a NUL character): invisible or control characters are not allowed in a text value"]
 
 
+def test_check_refuses_an_invisible_character_in_a_data_package(data, capsys):
+    """A package's titles and sources reach the Sources page: they are held to the same rule."""
+    path = data / "raw" / "ice-safe-city" / "datapackage.json"
+    descriptor = json.loads(path.read_text(encoding="utf-8"))
+    descriptor["resources"][0]["title"] += "\u2066"
+    path.write_text(json.dumps(descriptor, indent=2), encoding="utf-8")
+    line = next(n for n, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if "\\u2066" in text)
+    status, errors = _cli(capsys, "check", "--data-dir", data)
+    assert status == 2
+    assert errors == [f"error: {validate.display_path(path)}, line {line}, column 'resources.title': holds U+2066 "
+                      "(LEFT-TO-RIGHT ISOLATE): invisible or control characters are not allowed in a text value"]
+
+
 # --------------------------------------------------------------------------- downloads
 
 def test_download_cells_cannot_start_a_formula_and_numbers_stay_numbers():
