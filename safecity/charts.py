@@ -23,7 +23,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from .text import minus
+from .text import minus, spreadsheet_safe
 
 #: Okabe-Ito palette: distinguishable with the common forms of colour blindness.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
@@ -108,7 +108,9 @@ def _script_json(value) -> str:
 
 
 def csv_data_uri(frame: pd.DataFrame) -> str:
-    return "data:text/csv;charset=utf-8," + urllib.parse.quote(frame.to_csv(index=False, lineterminator="\n"))
+    """A chart's numbers as a CSV download inside the page; no text cell can start a spreadsheet formula."""
+    return "data:text/csv;charset=utf-8," + urllib.parse.quote(spreadsheet_safe(frame).to_csv(index=False,
+                                                                                              lineterminator="\n"))
 
 
 #: How a column is shown: a label, or (label, kind). Kinds: "count" (1,234), "number" (decimals chosen from
@@ -273,14 +275,17 @@ class Figure:
         caption's `<name>_as_of` ("Data as of …") is rendered by `record.publish` from the coverage of the sources
         its chapter's `CHART_SOURCES` says the chart cites (tests/test_pages.py checks every chart on a page has one)."""
         key = name.replace("-", "_")
+        # The blocks are written for Markdown, values in them escaped as character references (safecity.prose);
+        # a figure's words are plain text, escaped again where they go into its HTML.
+        words = {k: html.unescape(v) for k, v in text.items() if k.startswith(f"{key}_")}
         self.chart = chart
         self.name = name
-        self.title = text[f"{key}_title"]
-        self.subtitle = text.get(f"{key}_subtitle", "")
-        self.source = text[f"{key}_source"]
-        self.as_of = text.get(f"{key}_as_of", "")
-        self.alt_text = text[f"{key}_alt"]
-        self.note = text.get(f"{key}_note", "")
+        self.title = words[f"{key}_title"]
+        self.subtitle = words.get(f"{key}_subtitle", "")
+        self.source = words[f"{key}_source"]
+        self.as_of = words.get(f"{key}_as_of", "")
+        self.alt_text = words[f"{key}_alt"]
+        self.note = words.get(f"{key}_note", "")
         self.data = data
         #: How the table of numbers labels and formats `data`'s columns (the CSV keeps `data` as it is).
         self.columns = columns

@@ -36,7 +36,7 @@ import yaml
 
 from . import ROOT
 from .errors import DataError, NotebookError, Problem, on_sigterm
-from .validate import display_path
+from .validate import display_path, yaml_label_problems
 
 BOOK = "book"
 SOURCES = "notebooks"
@@ -112,13 +112,16 @@ def load_overrides(params_file: Path | None, books: list[Notebook]) -> dict[str,
         return {}
     shown = display_path(params_file)
     try:
-        overrides = yaml.safe_load(Path(params_file).read_text(encoding="utf-8")) or {}
+        text = Path(params_file).read_text(encoding="utf-8")
+        overrides = yaml.safe_load(text) or {}
     except FileNotFoundError:
         raise DataError(Problem(shown, "missing file"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise DataError(Problem(shown, f"not valid YAML: {str(exc).splitlines()[0]}"))
     if not isinstance(overrides, dict):
         raise DataError(Problem(shown, "expected a mapping of notebook name to parameters"))
+    if labels := yaml_label_problems(text, shown):  # no invisible or control characters
+        raise DataError(labels)
     by_name = {nb.name: nb for nb in books}
     problems = []
     for name, values in overrides.items():

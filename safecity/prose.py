@@ -7,17 +7,25 @@ and does no arithmetic (`tests/test_prose.py` checks every template for that).
 
 The filters refuse a missing value (None or NaN), so a template must say what is missing before it
 can show a number, and no "nan" or "None" can reach a page.
+
+Values are text, never markup. Templates render with Jinja2's autoescaping, and every value a block shows
+(a place name, a parameter, a country) is escaped by `escape` for what the blocks are: MyST Markdown, some
+with raw HTML. Only the template's own words and strings, its macros and the formatting filters' output
+(`Markup`) are written as they are.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 from collections.abc import Iterable
 
 import jinja2
 import jinja2.ext
+import jinja2.lexer
+from markupsafe import Markup
 
 from .text import join_and
 
@@ -36,6 +44,63 @@ def _signed(text: str, negative: bool, signed: bool, positive: bool) -> str:
     if negative:
         return "\u2212" + text  # a true minus sign, as typeset prose shows it
     return ("+" + text) if signed and positive else text
+
+
+#: Characters that are syntax somewhere in a value's path to the page: HTML (`<`, `&`), Markdown and MyST (emphasis,
+#: code, links, roles, math, tables, strikethrough) and the backslash that escapes them. Quotes matter only inside
+#: an HTML attribute, where templates write `|e` (`escape_html`).
+_SYNTAX = set('&<>\\`*_[]{}$|~')
+#: What is syntax only where a line starts (headings, lists, breaks, colon fences, comments, targets), and the
+#: punctuation before which `_tidy` drops a space.
+_LINE_START = set("#%+-=:(,.;!?)")
+_REFERENCE = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+_ORDERED = re.compile(r"^(\d+)([.)])")
+
+
+def _characters(text: str) -> list[str]:
+    """Each character of `text`, as a character reference where it could be syntax anywhere in a line."""
+    # An underscore between two letters or digits can open no emphasis: "03_visas" stays as it is.
+    return [_REFERENCE.get(c, f"&#{ord(c)};") if c in _SYNTAX and not (
+        c == "_" and 0 < i < len(text) - 1 and text[i - 1].isalnum() and text[i + 1].isalnum()) else c
+        for i, c in enumerate(text)]
+
+
+def escape(value) -> Markup:
+    """A value as literal text in MyST Markdown and in raw HTML: each character that could be syntax becomes a
+    numeric character reference (`*` -> `&#42;`), which both show as the character itself and never interpret.
+    Line breaks become spaces (a value is never a block of its own). Markup (the book's own formatting) is kept."""
+    if isinstance(value, Markup):
+        return value
+    text = " ".join(str(value).splitlines())
+    out = _characters(text)
+    if out and text[0] in _LINE_START:
+        out[0] = f"&#{ord(text[0])};"
+    ordered = _ORDERED.match(text)
+    if ordered:  # "1. x" or "1) x" would start a numbered list
+        out[len(ordered.group(1))] = f"&#{ord(ordered.group(2))};"
+    return Markup("".join(out))
+
+
+def escape_html(value) -> Markup:
+    """`escape`, and quotes too: a value in raw HTML, such as an attribute (the templates' `|e`)."""
+    if isinstance(value, Markup):
+        return value
+    return Markup(str(escape(value)).replace('"', "&#34;").replace("'", "&#39;"))
+
+
+def _finalize(value):
+    """Every `{{ value }}` a template writes: numbers as they are, text escaped (see `escape`)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    return escape(value)
+
+
+def _book(function):
+    """A formatting filter's result is the book's own text (numbers, dates, links it made), not a value."""
+    @functools.wraps(function)
+    def formatted(*args, **kwargs):
+        return Markup(function(*args, **kwargs))
+    return formatted
 
 
 def num(value, digits: int = 0, signed: bool = False, unsigned: bool = False) -> str:
@@ -62,13 +127,17 @@ def points(value, digits: int = 1, unsigned: bool = True) -> str:
 
 def count(value, noun: str, plural: str | None = None) -> str:
     """A whole count with its noun agreeing: 1 month, 28 months, 0 areas."""
-    value = _present(value, "count")
-    return f"{num(value)} {noun if value == 1 else plural or noun + 's'}"
+    return f"{num(_present(value, 'count'))} {_agreeing(value, noun, plural)}"
 
 
 def noun(value, singular: str, plural: str | None = None) -> str:
     """The noun alone, agreeing with `value`: "area" for 1, "areas" otherwise."""
-    return singular if _present(value, "noun") == 1 else plural or singular + "s"
+    return _agreeing(_present(value, "noun"), singular, plural)
+
+
+def _agreeing(value, singular: str, plural: str | None) -> str:
+    """A noun that is not the template's own words (Markup) is escaped like a value."""
+    return escape(singular if value == 1 else plural or singular + "s")
 
 
 def fy(year) -> str:
@@ -109,19 +178,35 @@ def and_list(items: Iterable, filter_name: str | None = None) -> str:
     items = list(items)
     if filter_name:
         items = [FILTERS[filter_name](item) for item in items]
-    return join_and(str(item) for item in items)
+    return join_and(escape(item) for item in items)
 
 
 _URL = re.compile(r"https?://[^\s<>\"'\]\[()]+[^\s<>\"'.,;:)\]\[(]")
 
 
 def cite(text) -> str:
-    """A citation with each web address in it made a Markdown link, shown without its scheme."""
-    return _URL.sub(lambda m: f"[{m.group(0).split('://', 1)[1]}]({m.group(0)})", str(_present(text, "cite")))
+    """A citation with each web address in it made a Markdown link, shown without its scheme; the rest of it, and
+    the link's words, are text (`escape`). The address itself cannot hold a space, quote, bracket or parenthesis."""
+    text = " ".join(str(_present(text, "cite")).splitlines())
+    out, last = [], 0
+    for match in _URL.finditer(text):
+        url = match.group(0)
+        out += _characters(text[last:match.start()]) + [f"[{''.join(_characters(url.split('://', 1)[1]))}]({url})"]
+        last = match.end()
+    out += _characters(text[last:])
+    if text and text[0] in _LINE_START:  # the citation's first character, as in `escape`
+        out[0] = f"&#{ord(text[0])};"
+    return "".join(out)
 
 
-FILTERS = {"cite": cite, "num": num, "pct": pct, "points": points, "count": count, "noun": noun, "fy": fy, "day": day,
-           "date": date, "month": month, "short_month": short_month, "and_list": and_list}
+def join(items, separator: str = "") -> Markup:
+    """Jinja's `join`, each item escaped as a value (`escape`)."""
+    return Markup(separator).join(escape(item) for item in items)  # the separator is the template's
+
+
+FILTERS = {name: _book(function) for name, function in {
+    "cite": cite, "num": num, "pct": pct, "points": points, "count": count, "noun": noun, "fy": fy, "day": day,
+    "date": date, "month": month, "short_month": short_month, "and_list": and_list}.items()}
 
 #: Words a page must never show: a missing value that slipped through as text.
 LEAKS = re.compile(r"\b(nan|NaN|None|undefined|NaT)\b|Traceback|Warning:|/tmp/|/home/|/root/|/work/")
@@ -138,9 +223,31 @@ class TagLines(jinja2.ext.Extension):
         return self.TAG_LINE.sub(lambda m: m.group(0).strip(), source)
 
 
+class OwnWords(jinja2.ext.Extension):
+    """A string a template writes inside `{{ }}` or `{% %}` (`", "`, `"has"`) is its own words, like its text: it is
+    kept as written (`|safe`), where a value would be escaped."""
+
+    def filter_stream(self, stream):
+        inside = False
+        for token in stream:
+            if token.type in ("variable_begin", "block_begin"):
+                inside = True
+            elif token.type in ("variable_end", "block_end"):
+                inside = False
+            if inside and token.type == "string":
+                yield from (jinja2.lexer.Token(token.lineno, "lparen", "("), token,
+                            jinja2.lexer.Token(token.lineno, "pipe", "|"),
+                            jinja2.lexer.Token(token.lineno, "name", "safe"),
+                            jinja2.lexer.Token(token.lineno, "rparen", ")"))
+            else:
+                yield token
+
+
+# Autoescaping keeps the template's own words, strings, macros and `{% set %}` blocks as written (Markup) and passes every
+# value through `_finalize`; `join` escapes its items the same way, and `e` (for raw HTML) quotes too.
 ENV = jinja2.Environment(loader=jinja2.PackageLoader("safecity", "templates"), undefined=jinja2.StrictUndefined,
-                         extensions=[TagLines], autoescape=False, keep_trailing_newline=False)
-ENV.filters.update(FILTERS)
+                         extensions=[TagLines, OwnWords], autoescape=True, finalize=_finalize, keep_trailing_newline=False)
+ENV.filters.update(FILTERS | {"e": escape_html, "escape": escape_html, "join": join})
 
 
 _STRUCTURE = re.compile(r"^\s*([-*+]\s|[>|#]|\d+\.\s|:::|```)")

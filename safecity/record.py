@@ -13,6 +13,7 @@ import json
 import math
 from pathlib import Path
 
+from .text import spreadsheet_safe
 from .validate import sha256
 
 RESULTS = "results"
@@ -45,8 +46,9 @@ def input_digests(data_dir, sources: list[str]) -> dict[str, str]:
 
 
 def write_csv(frame, path: Path) -> None:
-    """A table as CSV with fixed formatting, so the same data give the same bytes (unchanged files are not touched)."""
-    text = frame.to_csv(index=False, lineterminator="\n", date_format="%Y-%m-%d")
+    """A table as CSV with fixed formatting, so the same data give the same bytes (unchanged files are not touched);
+    no text cell can start a spreadsheet formula (`text.spreadsheet_safe`)."""
+    text = spreadsheet_safe(frame).to_csv(index=False, lineterminator="\n", date_format="%Y-%m-%d")
     if not path.exists() or path.read_text(encoding="utf-8") != text:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")

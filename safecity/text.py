@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 
@@ -36,3 +37,27 @@ def moved(before: float, after: float, down: str = "fell to", up: str = "rose to
     if before != before or after != after:  # NaN is the only value not equal to itself
         return unknown
     return down if after < before else up if after > before else same
+
+
+#: What makes a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+
+
+def spreadsheet_safe(frame):
+    """A copy of a table for download whose text cells, column names included, cannot start a formula: OWASP's
+    leading apostrophe before `=`, `+`, `-`, `@`, a tab or a carriage return. Numbers are untouched, also where a
+    column holds them as text (the results records keep every value exact)."""
+    from pandas.api.types import is_datetime64_any_dtype, is_numeric_dtype
+
+    def neutral(value):
+        if not isinstance(value, str) or not value.startswith(FORMULA_START) or _NUMBER.fullmatch(value):
+            return value  # a number, even written as text ("-0.44"), is no formula
+        return "'" + value
+
+    out = frame.rename(columns=neutral)
+    for position in range(out.shape[1]):
+        values = out.iloc[:, position]
+        if not (is_numeric_dtype(values) or is_datetime64_any_dtype(values)):  # only text can start a formula
+            out.isetitem(position, values.map(neutral))
+    return out

@@ -20,6 +20,7 @@ import json
 import os
 import re
 import tempfile
+import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -254,6 +255,9 @@ def _validate_resource(folder: Path, descriptor: dict) -> tuple[list[Problem], l
             warnings.append(Problem(display_path(folder / rel),
                                     f"differs from the recorded source file ({expected[:19]}…); "
                                     f"if this is intended, record it with `{record_hint(folder.parent.parent, folder.name)}`"))
+    if descriptor.get("format", "csv") == "csv" and "schema" not in descriptor:
+        # A table kept as published, which its importer parses: a title cell there may break lines.
+        errors += [p for rel in paths for p in csv_label_problems(folder / rel, encoding, allowed="\r\n")]
     if "schema" not in descriptor or descriptor.get("format", "csv") != "csv":
         return errors, warnings
     checked = {k: v for k, v in descriptor.items() if k not in {"hash", "bytes"}}
@@ -268,9 +272,109 @@ def _validate_resource(folder: Path, descriptor: dict) -> tuple[list[Problem], l
     # data folder is (`check` and the notebooks share it); a failed one is run again to name the file as shown.
     entry = cache.key(json.dumps(checked, sort_keys=True), *[actual[rel] for rel in paths],
                       code=("safecity/validate.py", "safecity/errors.py"))
-    stored_as, problems = cache.remember("validated", entry, lambda: (shown, _schema_problems(folder, checked, shown)))
-    errors += problems if not problems or stored_as == shown else _schema_problems(folder, checked, shown)
+
+    def problems_now():
+        return _schema_problems(folder, checked, shown) + [p for rel in paths
+                                                           for p in csv_label_problems(folder / rel, encoding)]
+
+    stored_as, problems = cache.remember("validated", entry, lambda: (shown, problems_now()))
+    errors += problems if not problems or stored_as == shown else problems_now()
     return errors, warnings
+
+
+def label_problem(text: str, allowed: str = "") -> str | None:
+    """Why a text value no real source holds is refused, or None: a control character (NUL included), a line
+    break or tab, a bidirectional override or isolate, a zero-width or other invisible formatting character, an
+    unusual space. All are what `str.isprintable` refuses; a label can mirror or hide words with them. `allowed`
+    names the few a format legitimately holds (the State Department's monthly files break lines in cells)."""
+    if text.isprintable():
+        return None
+    bad = next((c for c in text if not c.isprintable() and c not in allowed), None)
+    if bad is None:
+        return None
+    named = {"\n": "a line break", "\r": "a carriage return", "\t": "a tab", "\x00": "a NUL character"}
+    what = named.get(bad) or unicodedata.name(bad, "a control character")
+    return f"holds U+{ord(bad):04X} ({what}): invisible or control characters are not allowed in a text value"
+
+
+def shown_label(text: str) -> str:
+    """A label as a message may print it: invisible and control characters written as escapes."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
+def descriptor_label_problems(package_path: Path, descriptor: dict) -> list[Problem]:
+    """Every key and text value of a `datapackage.json` (titles, sources, licences reach the Sources page) checked by
+    `label_problem`: the first refused one, naming the file, the line that holds it and its keys joined by dots."""
+    def walk(value, path):
+        if isinstance(value, dict):
+            for key, item in value.items():
+                yield from walk(key, path)
+                yield from walk(item, path + [str(key)])
+        elif isinstance(value, list):
+            for item in value:
+                yield from walk(item, path)
+        elif isinstance(value, str) and label_problem(value):
+            yield value, path
+
+    for value, path in walk(descriptor, []):
+        bad = next(c for c in value if not c.isprintable())
+        text = package_path.read_text(encoding="utf-8")
+        found = [text.find(n) for n in (bad, json.dumps(bad)[1:-1], f"\\u{ord(bad):04x}", f"\\u{ord(bad):04X}")]
+        at = min((i for i in found if i >= 0), default=None)
+        return [Problem(display_path(package_path), label_problem(value),
+                        line=None if at is None else text.count("\n", 0, at) + 1, column=shown_label(".".join(path)) or None)]
+    return []
+
+
+def yaml_label_problems(text: str, shown: str) -> list[Problem]:
+    """Every key and value of a YAML parameters file checked by `label_problem`, one line each naming the file, the
+    line and the parameter (its keys joined by dots). `text` has already been parsed once (`yaml.safe_load`)."""
+    import yaml
+
+    found = []
+
+    def walk(node, path):
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                walk(key, path)
+                walk(value, path + [str(key.value)])
+        elif isinstance(node, yaml.SequenceNode):
+            for item in node.value:
+                walk(item, path)
+        elif isinstance(node, yaml.ScalarNode):
+            reason = label_problem(str(node.value))
+            if reason:
+                found.append(Problem(shown, reason, line=node.start_mark.line + 1,
+                                     column=shown_label(".".join(path)) or None))
+
+    walk(yaml.compose(text, Loader=yaml.SafeLoader), [])
+    return found
+
+
+def csv_label_problems(path: Path, encoding: str = "utf-8", allowed: str = "") -> list[Problem]:
+    """Every text value of a CSV file, column names included, checked by `label_problem` (`allowed`: see there):
+    the first refused value of each column, one line each naming the file, line and column."""
+    import csv
+
+    if path.suffix != ".csv":
+        return []  # compressed and binary files: their importers check what is inside
+    shown, found, seen = display_path(path), [], set()
+    try:
+        with open(path, newline="", encoding=encoding) as handle:
+            reader = csv.reader(handle)
+            header, line = None, 1
+            for row in reader:
+                for index, cell in enumerate(row):
+                    reason = label_problem(cell, allowed)
+                    if reason and index not in seen:
+                        seen.add(index)
+                        name = (header or row)[index] if index < len(header or row) else f"{index + 1}"
+                        found.append(Problem(shown, reason, line=line, column=shown_label(name)))
+                header = header or row
+                line = reader.line_num + 1
+    except csv.Error as exc:
+        found.append(Problem(shown, f"not a readable CSV file ({exc})", line=line))
+    return found
 
 
 def _schema_problems(folder: Path, descriptor: dict, shown: str) -> list[Problem]:
@@ -446,6 +550,7 @@ def check(data_dir: Path) -> tuple[list[Problem], list[Problem]]:
             errors.extend(exc.problems)
             continue
         invalid = []
+        errors.extend(descriptor_label_problems(package_path, descriptor))
         for resource in descriptor.get("resources", []):
             found, warned = validate_resource(package_path.parent, resource)
             invalid.extend(found)

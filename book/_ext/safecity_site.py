@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import html
 from pathlib import Path
 
 from docutils import nodes
@@ -139,7 +140,8 @@ def claim_reviews(ledger: dict, article: dict, published: str, publisher: str, p
                                "publisher": {"@type": "Organization", "name": article["publisher"]}},
             },
             "author": {"@type": "Organization", "name": publisher},
-            "reviewRating": {"@type": "Rating", "alternateName": str(names.verdict_with_source(c))},
+            # The verdict's words as text: the macro writes Markdown, its values escaped as character references.
+            "reviewRating": {"@type": "Rating", "alternateName": html.unescape(str(names.verdict_with_source(c)))},
         }
         if published:
             review["datePublished"] = published
@@ -162,7 +164,9 @@ def _claim_review_script(app, pagename, templatename, context, doctree):
     # The article's own details are project data, the same for every run.
     article = claims.article(Path(ROOT, "data"))
     data = claim_reviews(ledger, article, dates["published"], app.config.safecity_publisher, url)
-    text = json.dumps(data, ensure_ascii=False, sort_keys=True).replace("</", "<\\/")
+    # JSON inside <script>: no "<", ">" or "&" from the data can end the element or open a comment.
+    text = (json.dumps(data, ensure_ascii=False, sort_keys=True)
+            .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
     context["body"] += f'\n<script type="application/ld+json" id="safecity-claimreview">{text}</script>\n'
 
 

@@ -44,7 +44,7 @@ import pyarrow.json as pj
 
 from .. import cache, limits
 from ..errors import DataError, Problem
-from ..validate import display_path, load_descriptor, resource_descriptor
+from ..validate import display_path, label_problem, load_descriptor, resource_descriptor, shown_label
 from . import nationalities
 
 SOURCE = "state-dept-monthly-visas"
@@ -192,9 +192,36 @@ def _parse_pyarrow(blobs: list[bytes]) -> pa.Table | None:
     return strings
 
 
+#: The line breaks these files hold (a footnote's lines; the values run together under one key).
+_LINE_BREAK = "\n"
+
+
+def _refuse_labels(rows: _Rows, shown: list[str]) -> None:
+    """Every key and text value of every line checked as a label (`validate.label_problem`): the first refused one
+    is one line naming the file, line and key. Arrow's `utf8_is_printable` (what `str.isprintable` accepts) finds
+    the rows; only those are looked at one by one."""
+    for name, column in zip(rows.table.column_names, rows.table.columns):
+        printable = pc.utf8_is_printable(pc.replace_substring(column, _LINE_BREAK, " "))
+        candidates = pc.indices_nonzero(pc.invert(printable).fill_null(False))
+        if label_problem(name, _LINE_BREAK):  # the key itself: named on the first line that has it
+            candidates = pc.indices_nonzero(pc.is_valid(column))
+        for index in candidates.to_pylist()[:1000]:
+            value = column[index].as_py()
+            reason = label_problem(name, _LINE_BREAK) or label_problem(value or "", _LINE_BREAK)
+            if reason:
+                raise DataError(Problem(shown[int(rows.file[index])], reason, line=int(rows.line[index]), column=shown_label(name)))
+
+
 def _parse(blobs: list[bytes], shown: list[str]) -> _Rows:
     """Every line of every file of a kind: all at once with pyarrow; if that fails, file by file, and
-    only the files pyarrow cannot read line by line with the json module."""
+    only the files pyarrow cannot read line by line with the json module. Labels are checked
+    (`_refuse_labels`)."""
+    rows = _read(blobs, shown)
+    _refuse_labels(rows, shown)
+    return rows
+
+
+def _read(blobs: list[bytes], shown: list[str]) -> _Rows:
     counts = [_line_count(b) for b in blobs]
     table = _parse_pyarrow(blobs)
     if table is not None:
