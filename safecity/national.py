@@ -1,4 +1,5 @@
-"""What ICE's nationwide records show for every area its release named: the records chapter's national section.
+"""What ICE's nationwide records show for every area its release named: the records chapter's national section,
+from `data/raw/ice-national-arrests/` and this book's mapping of places to areas, `data/raw/ice-place-areas/`.
 
 Reads `data/raw/ice-national-arrests/` (ICE's FOIA records, every area, FY2016 to FY2018), `data/raw/ice-place-areas/`
 (this book's mapping of each place ICE named to the Area of Responsibility that holds it),
@@ -22,9 +23,9 @@ import pandas as pd
 
 from . import charts, seattle
 from .errors import DataError, Problem
-from .validate import display_path, read_table
+from .validate import display_path, load_descriptor, read_table
 
-SOURCES = ["ice-national-arrests", "ice-place-areas"]
+SOURCES = ["ice-national-arrests", "ice-place-areas", "ice-annual-arrests"]
 #: Methods the book groups as at large, from jails (CAP) or other (data/raw/ice-records-coding/arrest_methods.csv).
 GROUPS = seattle.GROUPS
 NOT_GROUPED = seattle.NOT_GROUPED
@@ -45,6 +46,8 @@ class National:
     unmapped: list[str]  # places ICE named that the mapping does not place in an area
     period_start: pd.Timestamp
     period_end: pd.Timestamp
+    stated_total: int | None = None  # the operation's total ICE announced
+    sources: list[str] | None = None  # the records' package's source titles, as the chart's source line gives them
 
 
 def aggregate(records: pd.DataFrame, methods: pd.DataFrame) -> pd.DataFrame:
@@ -66,6 +69,9 @@ def places(data_dir: Path, operation: str) -> tuple[pd.DataFrame, list[str]]:
     from .sources import ice_release
 
     coding = read_table(data_dir, "ice-place-areas", "place_areas")
+    if not coding.loc[coding["operation"] == operation, "place"].is_unique:
+        raise DataError(Problem(display_path(Path(data_dir, "raw", "ice-place-areas", "place_areas.csv")),
+                                f"a place is mapped twice for '{operation}'", column="place"))
     coding = coding[coding["operation"] == operation].drop(columns="operation")
     release = ice_release.arrests_by_area(data_dir, operation)
     known = set(release["area"].astype(str))
@@ -76,7 +82,7 @@ def places(data_dir: Path, operation: str) -> tuple[pd.DataFrame, list[str]]:
                                 f"(known: {', '.join(sorted(known))})", column="place"))
     article = ice_release.article_places(data_dir, operation).rename(
         columns={"place": "article_place", "arrests": "article_figure", "ice_area": "place"})
-    table = (release[["area", "arrests"]].rename(columns={"area": "place", "arrests": "ice_figure"})
+    table = (release[["area", "arrests", "source"]].rename(columns={"source": "release_source"}).rename(columns={"area": "place", "arrests": "ice_figure"})
              .merge(coding, on="place", how="left")
              .merge(article[["place", "article_place", "article_figure"]], on="place", how="left"))
     unmapped = table.loc[table["aor"].isna(), "place"].astype(str).tolist()
@@ -89,12 +95,18 @@ def load(data_dir, operation: str) -> National:
 
     data_dir = Path(data_dir)
     facts = ice_release.operation(data_dir, operation)
+    from .sources import ice_annual
+
     methods = read_table(data_dir, seattle.CODING, "arrest_methods")
+    published = {int(r.fiscal_year): int(r.arrests) for r in ice_annual.arrests(data_dir).itertuples()}
     parts, years = [], []
     for year in ice_national_arrests.years(data_dir):
         parts.append(aggregate(year.records, methods))
+        stated = published.get(year.fiscal_year)
         years.append({"fiscal_year": year.fiscal_year, "records": len(year.records), "blank_area": year.blank_area,
-                      "operation_redacted": year.redacted["operation"], "request": year.request})
+                      "operation_redacted": year.redacted["operation"], "request": year.request,
+                      "published": stated, "agrees": stated is not None and stated == len(year.records),
+                      "records_minus_published": None if stated is None else len(year.records) - stated})
         del year  # one year's records in memory at a time
     if not years:
         raise DataError(Problem(display_path(data_dir / "raw" / "ice-national-arrests" / "datapackage.json"),
@@ -109,7 +121,10 @@ def load(data_dir, operation: str) -> National:
                                 f"FY{missing[0]} is missing between FY{first} and FY{last}: the years must run "
                                 "without a gap"))
     return National(operation, pd.Timestamp(facts["start_date"]), pd.Timestamp(facts["end_date"]), cells, years,
-                    table, unmapped, pd.Timestamp(first - 1, 10, 1), pd.Timestamp(last, 9, 30))
+                    table, unmapped, pd.Timestamp(first - 1, 10, 1), pd.Timestamp(last, 9, 30),
+                    None if pd.isna(facts.get("stated_total")) else int(facts["stated_total"]),
+                    [str(s["title"]) for s in load_descriptor(data_dir / "raw" / "ice-national-arrests"
+                                                              / "datapackage.json").get("sources", [])])
 
 
 # --- Counting -----------------------------------------------------------------------------------------------
@@ -206,7 +221,8 @@ def results(nat: National) -> dict:
                      "article_figure": article, **values,
                      "records_vs_ice": _relation(values["records"], ice),
                      "records_minus_ice": None if values["records"] is None else values["records"] - ice,
-                     "records_vs_article": _relation(values["records"], article)})
+                     "records_vs_article": _relation(values["records"], article),
+                     "with_operation_vs_ice": _relation(values["with_operation"], ice)})
     named = sorted({r["aor"] for r in rows if r["mapped"]})
     all_days = daily(nat.cells, nat.period_start, nat.period_end)
     op_days = all_days.loc[start:end] if covered else all_days.iloc[0:0]
@@ -232,12 +248,20 @@ def results(nat: National) -> dict:
         a, b = y["named_at_large_share"], y["rest_at_large_share"]
         y["named_vs_rest"] = None if a is None or b is None else ("higher" if a > b else "lower" if a < b else "same")
     ice_sum = int(sum(r["ice_figure"] for r in rows))
+    relations = [r["records_vs_ice"] for r in rows]
     return {
+        "n_more": relations.count("more"), "n_fewer": relations.count("fewer"), "n_same": relations.count("same"),
+        "n_missing": relations.count(None),
+        "n_operation_higher": sum(1 for r in rows if r["operation_lead"] == "higher"),
+        "n_with_records": sum(1 for r in rows if r["records"] is not None),
+        "years_agree": all(y["agrees"] for y in nat.years),
+        "fy": seattle._fy(end), "stated_total": nat.stated_total, "sources": nat.sources or [],
+        "release_sources": sorted(set(nat.places["release_source"].astype(str))),
         "covered": covered, "period_start": f"{nat.period_start:%Y-%m-%d}", "period_end": f"{nat.period_end:%Y-%m-%d}",
         "first_fy": nat.years[0]["fiscal_year"], "last_fy": nat.years[-1]["fiscal_year"],
         "years": nat.years, "request": nat.years[0]["request"],
         "window_first": f"{first:%Y-%m-%d}", "window_last": f"{last:%Y-%m-%d}",
-        "places": rows, "n_places": len(rows), "unmapped": nat.unmapped,
+        "places": rows, "n_places": len(rows), "unmapped": nat.unmapped, "n_unmapped": len(nat.unmapped),
         "n_part": sum(1 for r in rows if r["mapped"] and not r["whole_area"]),
         "named_areas": named, "n_named_areas": len(named),
         "nation_op_total": nation_total,
@@ -316,3 +340,22 @@ def table(values: dict) -> pd.DataFrame:
             "not_grouped", "with_operation", "with_operation_share", "rest_with_operation_share", "share_lower",
             "n_spans"]
     return pd.DataFrame([{k: p.get(k) for k in keys} for p in values["places"]], columns=keys)
+
+
+def values(nat: National, area_loaded) -> dict:
+    """The values the records chapter adds: the national section, the two productions compared (the area file's
+    own area, as its title row names it), and flat keys the claims ledger reads (`records_by_place.<place>`)."""
+    section = results(nat)
+    by_place = {p["place"]: {"aor": p["aor"], "extent": p["extent"], "records": p["records"],
+                             "with_operation": p["with_operation"], "ice": p["ice_figure"],
+                             "article": p["article_figure"],
+                             # what the count is: every arrest in the whole area, not ICE's count for the place
+                             "evidence": "area records" if p["records"] is not None else None}
+                for p in section["places"]}
+    named = [p for p in section["places"] if p["records"] is not None]
+    return {"national": section,
+            "seattle_files": compare_seattle(nat, area_loaded, area_loaded.file["area"]),
+            "records_by_place": by_place,
+            "records_national_total": section["nation_op_total"],
+            "records_named_areas_total": section["named_op_total"],
+            "records_named_with_operation": sum(p["with_operation"] for p in named) if named else None}
