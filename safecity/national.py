@@ -222,6 +222,9 @@ def results(nat: National) -> dict:
                      "records_vs_ice": _relation(values["records"], ice),
                      "records_minus_ice": None if values["records"] is None else values["records"] - ice,
                      "records_vs_article": _relation(values["records"], article),
+                     "records_minus_article": None if values["records"] is None or article is None
+                     else values["records"] - article,
+                     "article_differs": article is not None and article != ice,
                      "with_operation_vs_ice": _relation(values["with_operation"], ice)})
     named = sorted({r["aor"] for r in rows if r["mapped"]})
     all_days = daily(nat.cells, nat.period_start, nat.period_end)

@@ -105,6 +105,16 @@ def test_counts_perturbed_and_areas_removed_words_follow(base, area_file, added,
         else:
             same += 1
             assert f"exactly ICE's figure for the {whose}" in item
+        a = p["article_figure"]
+        if a is not None and a != p["ice_figure"]:  # the article's own figure, compared in its own words
+            if total > a:
+                assert f"{total - a:,} more than the article's figure" in item
+            elif total < a:
+                assert f"{a - total:,} fewer than the article's figure" in item
+            else:
+                assert "exactly the article's figure" in item
+        else:
+            assert "the article's figure" not in item
         if total:
             assert f"{with_op:,} of {total:,} (" in text["national_operation"]
         assert f"{p['place']}: ICE's figure {p['ice_figure']:,}" in text["records_by_area_alt"]
