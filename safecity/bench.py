@@ -15,7 +15,7 @@ Record-level inputs at scale (`--only records`) are measured apart and written t
 Everything runs in throw-away copies of the project, so the working tree is never touched. Absolute
 times on a shared machine are noise; the ratios are what the targets are about.
 
-    python -m safecity.bench [--repeat N] [--only build|records] [--out bench/results.json]
+    python -m safecity.bench [--repeat N] [--only build|records|national] [--out bench/results.json]
 """
 
 from __future__ import annotations
@@ -177,6 +177,76 @@ def foia_job(data_dir: Path) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
+def national_job(data_dir: Path) -> dict:
+    """The records chapter's national section on a data folder, in a fresh interpreter: seconds, peak MB."""
+    code = PEAK + textwrap.dedent(f"""
+        import json, time
+        from safecity import national
+        started = time.perf_counter()
+        nat = national.load({str(data_dir)!r}, "Operation Safe City")
+        values = national.results(nat)
+        seconds = time.perf_counter() - started
+        print(json.dumps({{"seconds": seconds, "peak_mb": peak_mb(),
+                           "records": sum(y["records"] for y in values["years"])}}))
+    """)
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+#: ICE's areas as the national files name them (FY2017), for generated records of the national shape.
+NATIONAL_AREAS = ["Atlanta", "Baltimore", "Boston", "Buffalo", "Chicago", "Dallas", "Denver", "Detroit", "El Paso",
+                  "Houston", "Los Angeles", "Miami", "New Orleans", "New York City", "Newark", "Philadelphia",
+                  "Phoenix", "Salt Lake City", "San Antonio", "San Diego", "San Francisco", "Seattle", "St. Paul",
+                  "Washington"]
+
+
+def national_data(project: Project, work: Path, n: int) -> Path:
+    """A data folder whose nationwide records are `n` generated records of the national FOIA shape, split over
+    the three fiscal years of the project's own package (everything else is the project's own), recorded."""
+    from . import synthetic
+
+    data = work / f"national_{n}"
+    raw = data / "raw"
+    for source in ("ice-safe-city", "ice-records-coding", "ice-seattle-aor-arrests", "ice-place-areas",
+                   "ice-annual-arrests"):
+        shutil.copytree(project.root / "data" / "raw" / source, raw / source)
+    folder = raw / "ice-national-arrests"
+    folder.mkdir(parents=True)
+    shutil.copy(project.root / "data" / "raw" / "ice-national-arrests" / "datapackage.json", folder)
+    for i, fy in enumerate((2016, 2017, 2018)):
+        lines = synthetic.national_lines(n // 3, fy, NATIONAL_AREAS, seed=fy)
+        synthetic.write_foia(folder / f"EROArrests_FY{fy}.csv.gz", lines)
+        del lines
+    project.cli("data", "record", "--data-dir", str(data), "ice-national-arrests")
+    return data
+
+
+def national(project: Project, work: Path, repeat: int, results: dict) -> None:
+    """The national records at scale: 1M against 4M generated records of the national shape (time, peak memory)
+    and the size of the records page each feeds, which must not grow with the number of records."""
+    from . import pipeline
+
+    timing, pages = {}, {}
+    for n in (1_000_000, 4_000_000):
+        data = national_data(project, work, n)
+        runs = [national_job(data) for _ in range(repeat)]
+        timing[str(n)] = {**_spread([r["seconds"] for r in runs]), "peak_mb": max(r["peak_mb"] for r in runs),
+                          "records": runs[0]["records"]}
+        project.cli("build", "--data-dir", str(data), "--only", "08_seattle_records")
+        site = pipeline.work_root(project.root, data) / "_build" / "html"
+        pages[n] = html_size(site)["pages"]["book/08_seattle_records.html"]
+        shutil.rmtree(data, ignore_errors=True)
+    results["national_records"] = timing
+    results.setdefault("output", {})["records_page_bytes_national"] = {str(k): v for k, v in pages.items()}
+    ratios = results.setdefault("ratios", {})
+    scaling = timing["4000000"]["median"] / timing["1000000"]["median"]
+    ratios["national_records_4m_vs_1m_time"] = {"value": scaling, "target": 4.5, "met": scaling <= 4.5}
+    peak = timing["4000000"]["peak_mb"]
+    ratios["national_records_4m_peak_gb"] = {"value": peak / 1024, "target": 1.5, "met": peak < 1.5 * 1024}
+    (_, small), (_, big) = sorted(pages.items())
+    ratios["records_page_4m_vs_1m_records"] = {"value": big / small, "target": 1.05, "met": big / small <= 1.05}
+
+
 def foia_data(project: Project, work: Path, n: int) -> Path:
     """A data folder whose Seattle records are `n` generated records of ICE's FOIA shape over the file's period
     (the operation's days and everything else the chapter reads are the project's own), recorded."""
@@ -184,7 +254,8 @@ def foia_data(project: Project, work: Path, n: int) -> Path:
 
     data = work / f"foia_{n}"
     raw = data / "raw"
-    for source in ("ice-safe-city", "ice-records-coding"):
+    for source in ("ice-safe-city", "ice-records-coding", "ice-national-arrests", "ice-place-areas",
+                   "ice-annual-arrests"):  # the records chapter's national section reads these too
         shutil.copytree(project.root / "data" / "raw" / source, raw / source)
     folder = raw / "ice-seattle-aor-arrests"
     folder.mkdir(parents=True)
@@ -265,7 +336,7 @@ def _write(results: dict, out: Path) -> None:
     out.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
-def run(repeat: int, out: Path, parts: tuple[str, ...] = ("build", "records")) -> list[dict]:
+def run(repeat: int, out: Path, parts: tuple[str, ...] = ("build", "records", "national")) -> list[dict]:
     """Measure `parts`; the build part is written to `out`, the records part beside it (`results-records.json`)."""
     work = Path(tempfile.mkdtemp(prefix="safecity-bench-"))
     try:
@@ -280,9 +351,12 @@ def run(repeat: int, out: Path, parts: tuple[str, ...] = ("build", "records")) -
             build(project, Project(work / "plain"), work, repeat, results)
             _write(results, out)
             written.append(results)
-        if "records" in parts:
-            results = dict(header, parts=["records"])
-            records(project, work, repeat, results)
+        if "records" in parts or "national" in parts:
+            results = dict(header, parts=[part for part in ("records", "national") if part in parts])
+            if "records" in parts:
+                records(project, work, repeat, results)
+            if "national" in parts:
+                national(project, work, repeat, results)
             _write(results, out.with_name("results-records.json"))
             written.append(results)
         return written
@@ -356,7 +430,8 @@ def table(results: dict) -> str:
         lines += ["", f"Site: {output['default']['total_bytes'] / 1e6:.1f} MB in all; largest page "
                       f"{output['default']['largest_page']} ({output['default']['largest_page_bytes'] / 1e3:.0f} kB). "
                       f"Arrests page: {output['arrests_page_bytes_default']:,} bytes from the aggregate table."]
-    for label, key in (("Arrests page", "arrests_page_bytes_records"), ("Seattle records page", "seattle_page_bytes_records")):
+    for label, key in (("Arrests page", "arrests_page_bytes_records"), ("Seattle records page", "seattle_page_bytes_records"),
+                       ("Records page (nationwide)", "records_page_bytes_national")):
         if key in output:
             lines.append(f"{label}: " + ", ".join(f"{size:,} bytes from {int(rows):,} records"
                                                   for rows, size in output[key].items()) + ".")
@@ -367,11 +442,11 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m safecity.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json")
-    parser.add_argument("--only", choices=("build", "records"), action="append",
-                        help="measure only the build against the plain way, or only record-level inputs at scale "
-                             "(default: both)")
+    parser.add_argument("--only", choices=("build", "records", "national"), action="append",
+                        help="measure only the build against the plain way, only record-level inputs at scale, or "
+                             "only the nationwide records at scale (default: all)")
     args = parser.parse_args(argv)
-    for results in run(args.repeat, args.out, tuple(args.only or ("build", "records"))):
+    for results in run(args.repeat, args.out, tuple(args.only or ("build", "records", "national"))):
         print(table(results))
     print(f"\nwritten to {args.out.parent}")
     return 0

@@ -40,6 +40,7 @@ IMPORTERS = {
     "article-claims": "safecity.claims:load",
     "ice-seattle-aor-arrests": "safecity.sources.ice_aor_arrests:check",
     "ice-records-coding": "safecity.seattle:check",
+    "ice-national-arrests": "safecity.sources.ice_national_arrests:check",
 }
 def load_operations(data_dir: Path) -> None:
     """Both lists of every operation in `raw/ice-safe-city`, joined as the arrests chapter joins them."""

@@ -70,6 +70,14 @@ def refugees(data_dir: Path, p: dict) -> None:
     chapter.analyse(chapter.load(data_dir), **{k: p[k] for k in names})
 
 
+def records(data_dir: Path, p: dict) -> None:
+    """The records chapter: its operation, and the nationwide records with the places mapped to areas."""
+    from . import national
+
+    _operation(data_dir, p["operation"])
+    national.load(data_dir, p["operation"])
+
+
 def claims(data_dir: Path, p: dict) -> None:
     from . import claims as chapter
 
@@ -83,6 +91,7 @@ CHECKS: dict[str, Callable[[Path, dict], None]] = {
     "03_visas": visas,
     "04_refugees": refugees,
     "07_claims_ledger": claims,
+    "08_seattle_records": records,
 }
 
 

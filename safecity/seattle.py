@@ -25,10 +25,12 @@ from .errors import DataError, Problem
 from .validate import display_path, read_table
 
 CHAPTER = "seattle"
-TITLE = "The Seattle area, record by record"
-SOURCES = ["ice-safe-city", "ice-seattle-aor-arrests", "ice-records-coding"]
+TITLE = "ICE's own records, area by area"
+SOURCES = ["ice-safe-city", "ice-seattle-aor-arrests", "ice-records-coding", "ice-national-arrests", "ice-place-areas",
+           "ice-annual-arrests"]
 #: The sources each chart's numbers come from (a run on another records folder names its own: `chapter`).
-CHART_SOURCES = {"seattle-daily": ["ice-seattle-aor-arrests"]}
+CHART_SOURCES = {"seattle-daily": ["ice-seattle-aor-arrests"],
+                 "records-by-area": ["ice-national-arrests", "ice-safe-city", "ice-place-areas"]}
 CODING = "ice-records-coding"
 LABELS = {
     "op_total": "arrests ICE's records hold for the area over the operation's days",
@@ -40,6 +42,9 @@ LABELS = {
     "total_share_lower": "share of the year's other spans of as many days with fewer arrests",
     "total_level": "how the operation's days compare with the year around them",
     "total_share_lower_fy": "share of the fiscal year's other spans of as many days with fewer arrests",
+    "records_national_total": "arrests ICE's records hold nationwide over the operation's days",
+    "records_named_areas_total": "arrests ICE's records hold over the operation's days in the areas holding the places ICE named",
+    "records_named_with_operation": "of those, arrests with an operation recorded (redacted: which is not said)",
 }
 #: Measures counted per day and compared across spans; "total" is every arrest.
 MEASURES = ("total", "at_large", "cap", "convicted")
@@ -63,7 +68,7 @@ def chapter(source: str):
 
     return SimpleNamespace(CHAPTER=CHAPTER, TITLE=TITLE, LABELS=LABELS,
                            SOURCES=[s for s in SOURCES if s != "ice-seattle-aor-arrests"] + [source],
-                           CHART_SOURCES={"seattle-daily": [source]})
+                           CHART_SOURCES=CHART_SOURCES | {"seattle-daily": [source]})
 
 
 @dataclass

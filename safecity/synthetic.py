@@ -97,3 +97,50 @@ def foia_coding(states: dict[str, str] | None = None) -> pd.DataFrame:
             for canonical, variants, state in FOIA_LANDMARKS for s in variants]
     frame = pd.DataFrame(rows, columns=["apprehension_landmark", "state", "correct"]).drop_duplicates("apprehension_landmark")
     return frame.sort_values("apprehension_landmark").reset_index(drop=True)
+
+
+#: The national FOIA files' title rows and header (SOURCES.md section 10), the fiscal year filled in.
+NATIONAL_TITLE = ['"ERO-LESA Statistical Tracking Unit"||||||||', '"For Official Use Only (FOUO)/Pre-decisional"||||||||',
+                  '"{request}"||||||||', "||||||||", '"ERO Administrative Arrests for FY{fy}"||||||||']
+NATIONAL_HEADER = ('"Area of Responsibility"|"Apprehension Date"|"Apprehension Method"|"Apprehension Landmark"|'
+                   '"Operation"|"Processing Disposition"|"Birth Date"|"Citizenship"|"Gender"')
+NATIONAL_METHODS = ["CAP Local Incarceration", "Located", "Non-Custodial Arrest", "CAP Federal Incarceration",
+                    "CAP State Incarceration", "287(g) Program", "Probation and Parole"]
+
+
+def national_title(fy: int, request: str = "2019-ICFO-53623") -> list[str]:
+    return [t.format(fy=fy, request=request) for t in NATIONAL_TITLE] + [NATIONAL_HEADER]
+
+
+def national_row(area="Lakeshore", date="9/24/2017", method="Located", landmark="NORTH COUNTY JAIL",
+                 operation="", suffix=True) -> str:
+    """One record of the national files' shape (blank cells stay unquoted, as in ICE's files)."""
+    def q(v):
+        return f'"{v}"' if v else ""
+    name = f"{area} Area of Responsibility" if area and suffix else area
+    return (f'{q(name)}|{date}|{q(method)}|{q(landmark)}|{q(operation)}|"Warrant of Arrest/Notice to Appear"|'
+            f'"(B)(6);(B)(7)(C) "|"MEXICO"|"Male"')
+
+
+def national_lines(n: int, fy: int, areas: list[str], *, seed: int = 0, extra: dict | None = None,
+                   redacted_share: float = 0.2) -> list[str]:
+    """About `n` records of the national files' shape for fiscal year `fy`, spread over `areas` and the year's
+    days, plus `extra` = {(area, "M/D/YYYY"): (count, redacted operations)}; blank areas and landmarks included."""
+    rng = np.random.default_rng(seed)
+    days = pd.date_range(f"{fy - 1}-10-01", f"{fy}-09-30", freq="D")
+    dates = days[rng.integers(0, len(days), n)]
+    date_text = (pd.Series(dates.month.astype(str)) + "/" + pd.Series(dates.day.astype(str)) + "/"
+                 + pd.Series(dates.year.astype(str)))
+    area = pd.Series(rng.choice(areas, n)) + " Area of Responsibility"
+    area = area.where(rng.random(n) > 0.002, "")  # a few blank areas, as in ICE's files
+    area = area.map(lambda v: f'"{v}"' if v else "")
+    method = pd.Series(rng.choice(NATIONAL_METHODS, n)).radd('"').add('"')
+    landmark = pd.Series(rng.choice(['"NORTH COUNTY JAIL"', '"River City Fug Ops "', '"LAKE CAP"', ""], n))
+    operation = pd.Series(np.where(rng.random(n) < redacted_share, '"(B)(7)(E) "',
+                                   np.where(rng.random(n) < 0.5, '"--"', "")))
+    rows = (area + "|" + date_text + "|" + method + "|" + landmark + "|" + operation
+            + '|"Warrant of Arrest/Notice to Appear"|"(B)(6);(B)(7)(C) "|"MEXICO"|"Male"').tolist()
+    for (where, day), (count, with_operation) in (extra or {}).items():
+        rows += [national_row(where, day, "Located", "FUG OPS", "(B)(7)(E) " if i < with_operation else "")
+                 for i in range(count)]
+    return national_title(fy) + rows

@@ -73,6 +73,23 @@ def made_up(tmp_path_factory):
             state = next(f for f in resource["schema"]["fields"] if f["name"] == "state")
             state["constraints"]["enum"] = ["NS", "SS", "OTHER"]
     (folder / "datapackage.json").write_text(json.dumps(package, indent=2) + "\n", encoding="utf-8")
+    # Another nationwide FOIA release of the same shape: other areas, another fiscal year, the made-up place mapped.
+    shutil.copytree(DATA / "raw" / "ice-annual-arrests", raw / "ice-annual-arrests")
+    national_folder = raw / "ice-national-arrests"
+    national_folder.mkdir()
+    national_lines = synthetic.national_lines(
+        6_000, 2018, [AREA, "Riverbend", "Hilltop"], seed=11,
+        extra={(AREA, f"{pd.Timestamp(d).month}/{pd.Timestamp(d).day}/2018"): (15, 10) for d in OP_DAYS})
+    synthetic.write_foia(national_folder / "EROArrests_FY2018.csv.gz", national_lines)
+    package = json.loads((DATA / "raw" / "ice-national-arrests" / "datapackage.json").read_text(encoding="utf-8"))
+    resource = next(r for r in package["resources"] if r["name"] == "arrests_fy2018")
+    resource.pop("hash"), resource.pop("bytes")
+    package.update(title="Made-up nationwide ICE arrests (test fixture)", description="Generated; no real records.",
+                   sources=[{"title": "Generated records of the nationwide FOIA shape (safecity.synthetic.national_lines)"}],
+                   resources=[resource], temporal={"resource": "arrests_fy2018", "fields": ["Apprehension Date"]})
+    (national_folder / "datapackage.json").write_text(json.dumps(package, indent=2) + "\n", encoding="utf-8")
+    shutil.copytree(DATA / "raw" / "ice-place-areas", raw / "ice-place-areas")
+    _append(raw / "ice-place-areas" / "place_areas.csv", [[OP, AREA, AREA, "area", "", made]])
     assert datarecord.record(data, echo=lambda _: None) == []
 
     project = tmp / "project"
@@ -85,7 +102,7 @@ def made_up(tmp_path_factory):
                       encoding="utf-8")
     pipeline.run(data, root=project, params_file=params, only=[NOTEBOOK], echo=lambda _: None)
     book = pipeline.work_root(project, data) / "book"
-    return {"lines": lines, "locs": locs, "record": record.read(NOTEBOOK, book / "results"),
+    return {"lines": lines, "locs": locs, "national_lines": national_lines, "record": record.read(NOTEBOOK, book / "results"),
             "notebook": (book / f"{NOTEBOOK}.ipynb"), "project": project}
 
 
@@ -120,6 +137,31 @@ def test_the_made_up_area_runs_through_the_same_notebook(made_up):
     assert values["total_level"] == "highest"
     assert values["ice_figure"] == 40 and values["op_total_minus_ice"] == len(on) - 40
     assert {r["code"]: (r["low"], r["high"]) for r in values["reports"]} == {"NS": (23, 25), "SS": (9, 9)}
+
+
+def test_another_nationwide_release_by_parameters_alone(made_up):
+    """The national section on the made-up release: counted here with the csv module, independently."""
+    values, text = made_up["record"]["values"], made_up["record"]["text"]
+    n = values["national"]
+    rows = list(csv.reader(made_up["national_lines"][6:], delimiter="|"))
+    days = {f"{pd.Timestamp(d).month}/{pd.Timestamp(d).day}/2018" for d in OP_DAYS}
+    on = [r for r in rows if r[1] in days]
+    mine = [r for r in on if r[0] == f"{AREA} Area of Responsibility"]
+    assert [y["fiscal_year"] for y in n["years"]] == [2018] and n["years"][0]["records"] == len(rows)
+    assert n["nation_op_total"] == len(on)
+    place = n["places"][0]
+    assert (place["place"], place["aor"], place["whole_area"]) == (AREA, AREA, True)
+    assert place["records"] == len(mine)
+    assert place["at_large"] == sum(r[2] in ("Located", "Non-Custodial Arrest") for r in mine)
+    assert place["with_operation"] == sum(r[4].strip() == "(B)(7)(E)" for r in mine)
+    assert values["records_by_place"][AREA]["records"] == len(mine)
+    # The generated year is not ICE's published FY2018 total, and the page says so, with the difference.
+    assert not n["years_agree"]
+    assert f"FY2018 holds {len(rows):,}, {158_581 - len(rows):,} fewer than the 158,581 ICE published" in text["national_intro"]
+    # The area's own file and the nationwide one were generated apart: they differ, and the page says so.
+    assert values["seattle_files"]["compared"] and not values["seattle_files"]["agree"]
+    assert "they differ on" in text["seattle_files"]
+    assert f"**{AREA}**: ICE's figure for the place is 40" in text["national_areas"]
 
 
 def test_the_page_names_the_made_up_area_from_its_data_and_gives_no_verdict(made_up):

@@ -169,6 +169,20 @@ def _area(data):
     path.write_text(path.read_text(encoding="utf-8").replace(",28,Baltimore,", ",28,Baltimore County,"), encoding="utf-8")
 
 
+NATIONAL = "raw/ice-national-arrests/EROArrests_FY2017.csv.gz"
+
+
+def _national_date(data):
+    _rewrite_gz(data / NATIONAL, lambda lines: lines[:6] + [lines[6].replace("|10/1/2016|", "|13/1/2016|", 1)]
+                + lines[7:])
+
+
+def _place_area(data):
+    path = data / "raw" / "ice-place-areas" / "place_areas.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace("Safe City,Baltimore,", "Safe City,Baltimore County,"),
+                    encoding="utf-8")
+
+
 BAD = {  # what is broken -> (how, the error line `check` and `build` print, after "error: <data folder>/")
     "truncated gzip": (_truncate, f"{MAY}: not a readable gzip file"),
     "non-numeric Issuances": (_issuances, f"{MAY}, line 2, column 'Issuances': count is not a whole number: 'lots'"),
@@ -176,6 +190,10 @@ BAD = {  # what is broken -> (how, the error line `check` and `build` print, aft
                                           "{data}/raw/nationality-crosswalk/nationalities.csv"),
     "missing source folder": (lambda data: shutil.rmtree(data / "raw" / "politico-visas"),
                               "raw/politico-visas: missing folder or file (03_visas and 09_visa_files read it)"),
+    "nationwide record with a bad date": (_national_date, f"{NATIONAL}, line 7, column 'Apprehension Date': not a date "
+                                                          "(M/D/YYYY): '13/1/2016'"),
+    "place mapped that ICE did not name": (_place_area, "raw/ice-place-areas/place_areas.csv, column 'place': "
+                                                        "'Baltimore County' is not a place ICE's release names"),
     "article place not in ICE's list": (_area, "raw/ice-safe-city/article_places.csv, line 7, column 'ice_area': "
                                                "'Baltimore County' is not an area in ICE's list"),
 }

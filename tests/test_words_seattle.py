@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from safecity import prose, record, seattle
+from safecity import national, prose, record, seattle
 
 from conftest import DATA, defaults
 
@@ -32,8 +32,14 @@ def base():
     return seattle.load(DATA, P["operation"], P["ice_area"], P["source"])
 
 
+_NATIONAL: dict = {}
+
+
 def page(loaded, overridden=()):
-    values = record._plain(seattle.results(loaded))
+    """The page as the notebook renders it: the area's values and the national section's (loaded once)."""
+    if "n" not in _NATIONAL:
+        _NATIONAL["n"] = national.load(DATA, P["operation"])
+    values = record._plain(seattle.results(loaded) | national.values(_NATIONAL["n"], loaded))
     params = dict(P)
     run = record.run_context(params, list(overridden))
     return values, prose.blocks(NOTEBOOK, values | {"run": run})
