@@ -166,8 +166,26 @@ def _claim_review_script(app, pagename, templatename, context, doctree):
     context["body"] += f'\n<script type="application/ld+json" id="safecity-claimreview">{text}</script>\n'
 
 
+def _chart_loader(app, pagename, templatename, context, doctree):
+    """Only a page with a chart gets the loader of the interactive charts (see _static/safecity-charts.js)."""
+    if 'class="safecity-chart"' in context.get("body", ""):
+        app.add_js_file("safecity-charts.js", loading_method="defer")
+
+
+def _reader_pages(app, config):
+    """No developer tools in the reader's path: the theme's notebook-download and full-screen buttons are
+    left out (jupyter-book passes neither setting on to the theme), and so is Sphinx's empty general index."""
+    config.html_theme_options = {**(config.html_theme_options or {}), "use_download_button": False,
+                                 "use_fullscreen_button": False,
+                                 # One search box on the first screen: the sidebar's (the header repeated it).
+                                 "navbar_persistent": []}
+    config.html_use_index = False
+
+
 def setup(app):
+    app.connect("config-inited", _reader_pages)
     app.connect("html-page-context", _claim_review_script)
+    app.connect("html-page-context", _chart_loader)
     app.connect("env-get-outdated", _outdated)
     app.connect("env-purge-doc", _purge)
     app.add_config_value("safecity_publisher", "Operation Safe City, checked", "env")
