@@ -33,7 +33,7 @@ from pathlib import Path
 from . import ROOT
 
 IGNORE = shutil.ignore_patterns(".venv", ".git", "_build*", "*.staging", "*.old", ".cache", "__pycache__",
-                                ".pytest_cache", "bench")
+                                ".pytest_cache", "bench", "node_modules")
 #: (wall, CPU) of a clean build as a share of the floor's.
 TARGETS = {"clean_build_wall_vs_floor": 0.65, "clean_build_cpu_vs_floor": 1.15}
 
@@ -224,12 +224,33 @@ def records(project: Project, work: Path, repeat: int, results: dict) -> None:
         ratios[name] = {"value": big / small, "target": target, "met": big / small <= target}
 
 
-def run(repeat: int, out: Path, parts: tuple[str, ...] = ("build", "records")) -> dict:
+def lighthouse_part(project: Project, runs: int, results: dict) -> None:
+    """Lighthouse's mobile scores of every page of the project's built site (see safecity.lighthouse)."""
+    from . import lighthouse
+
+    reason = lighthouse.available()
+    if reason:
+        results["lighthouse"] = {"skipped": reason}
+        return
+    html = project.root / "_build" / "html"
+    if not (html / "index.html").exists():
+        project.cli("build")
+    results["lighthouse"] = lighthouse.measure(html, runs, echo=lambda line: print(line, file=sys.stderr))
+    results["load_average"] = os.getloadavg()
+
+
+def run(repeat: int, out: Path, parts: tuple[str, ...] = ("build", "records", "lighthouse")) -> dict:
     work = Path(tempfile.mkdtemp(prefix="safecity-bench-"))
     shutil.copytree(ROOT, work / "project", ignore=IGNORE)
     project = Project(work / "project")
     results: dict = {"date": date.today().isoformat(), "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
                      f"Python {platform.python_version()}", "repeat": repeat, "parts": list(parts)}
+    if parts == ("lighthouse",):
+        lighthouse_part(project, repeat, results)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        shutil.rmtree(work, ignore_errors=True)
+        return results
     if "build" not in parts:
         records(project, work, repeat, results)
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -264,6 +285,8 @@ def run(repeat: int, out: Path, parts: tuple[str, ...] = ("build", "records")) -
                          for name, value in ratios.items()}
     if "records" in parts:
         records(project, work, repeat, results)
+    if "lighthouse" in parts:
+        lighthouse_part(project, repeat, results)
     results["notebooks"] = notebooks
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
@@ -273,14 +296,21 @@ def run(repeat: int, out: Path, parts: tuple[str, ...] = ("build", "records")) -
 
 def table(results: dict) -> str:
     """The results as Markdown (what `make bench` prints and the README quotes)."""
+    from . import lighthouse
+
     lines = [f"Measured {results['date']} on {results['machine']}; median of {results['repeat']} runs (min–max)."]
+    if "lighthouse" in results:
+        found = results["lighthouse"]
+        load = results.get("load_average")
+        lines += ["", f"Lighthouse skipped: {found['skipped']}" if "skipped" in found else lighthouse.table(found)
+                  + (f"\nLoad average while measured: {load[0]:.1f} (1 min) on {os.cpu_count()} cores." if load else "")]
     if "notebooks" in results:
         n = results["notebooks"]
         lines[0] += (" Paired runs after a warm-up. Floor: papermill on "
                      f"{n} notebooks doing only `import pandas, altair`, one after another, plus a clean `jupyter-book "
                      "build`; clean build: `python -m safecity build --force`, no cache, no site.")
     lines += ["", "| ratio | median | min–max | target | met |", "|---|---:|---:|---:|---|"]
-    for key, value in results["ratios"].items():
+    for key, value in results.get("ratios", {}).items():
         spread = f"{value['min']:.2f}–{value['max']:.2f}" if "min" in value else ""
         target = "" if value["target"] is None else f"≤ {value['target']}"
         met = "" if value["met"] is None else ("yes" if value["met"] else "**no**")
@@ -310,11 +340,11 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m safecity.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json")
-    parser.add_argument("--only", choices=("build", "records"), action="append",
-                        help="measure only the clean build against its floor, or only record-level inputs at scale "
-                             "(default: both)")
+    parser.add_argument("--only", choices=("build", "records", "lighthouse"), action="append",
+                        help="measure only the clean build against its floor, only record-level inputs at scale, or "
+                             "only Lighthouse's mobile scores of every page (default: all three)")
     args = parser.parse_args(argv)
-    results = run(args.repeat, args.out, tuple(args.only or ("build", "records")))
+    results = run(args.repeat, args.out, tuple(args.only or ("build", "records", "lighthouse")))
     print(table(results))
     print(f"\nwritten to {args.out}")
     return 0

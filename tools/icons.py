@@ -39,7 +39,9 @@ def main() -> None:
              ".fa-solid, .fas { display: inline-block; width: 1em; height: 1em; vertical-align: -0.125em;",
              "  background-color: currentColor; -webkit-mask: var(--safecity-icon) center / contain no-repeat;",
              "  mask: var(--safecity-icon) center / contain no-repeat; }",
-             ".fa-lg { font-size: 1.25em; line-height: 0.05em; vertical-align: -0.075em; }"]
+             ".fa-lg { font-size: 1.25em; line-height: 0.05em; vertical-align: -0.075em; }",
+             "/* The theme's stylesheet also draws each icon as a glyph of Font Awesome's web font (156 kB): not here. */",
+             ".fa-solid::before, .fas::before { content: none !important; }"]
     for name in ICONS:
         width, height, path = shape(source, name)
         svg = f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {width} {height}'><path d='{path}'/></svg>"
