@@ -6,7 +6,8 @@
 (function () {
   var script = document.currentScript;
   var bundle = script && script.src.replace(/safecity-charts\.js(\?.*)?$/, 'vega-bundle.js');
-  var gestures = ['pointerdown', 'pointermove', 'touchstart', 'keydown', 'wheel', 'scroll'];
+  // Not 'scroll': the theme scrolls its sidebar by itself, and a page opened at an anchor scrolls too.
+  var gestures = ['pointerdown', 'pointermove', 'touchstart', 'keydown', 'wheel'];
   var started = false;
 
   function drawAll() {
