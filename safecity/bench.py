@@ -39,7 +39,7 @@ from pathlib import Path
 from . import ROOT
 
 IGNORE = shutil.ignore_patterns(".venv", ".git", "_build*", "*.staging", "*.old", ".cache", "__pycache__",
-                                ".pytest_cache", "bench")
+                                ".pytest_cache", "bench", "node_modules")
 #: Each ratio's target (at most), and a build with nothing changed (seconds, under).
 TARGETS = {"clean_build_wall_vs_plain": 0.6, "clean_build_cpu_vs_plain": 0.9, "update_wall_vs_clean_build": 0.3}
 NO_CHANGE_SECONDS = 1.0
@@ -336,8 +336,24 @@ def _write(results: dict, out: Path) -> None:
     out.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
-def run(repeat: int, out: Path, parts: tuple[str, ...] = ("build", "records", "national")) -> list[dict]:
-    """Measure `parts`; the build part is written to `out`, the records part beside it (`results-records.json`)."""
+def lighthouse_part(project: Project, runs: int, results: dict) -> None:
+    """Lighthouse's mobile scores of every page of the project's built site (see safecity.lighthouse)."""
+    from . import lighthouse
+
+    reason = lighthouse.available()
+    if reason:
+        results["lighthouse"] = {"skipped": reason}
+        return
+    html = project.root / "_build" / "html"
+    if not (html / "index.html").exists():
+        project.cli("build")
+    results["lighthouse"] = lighthouse.measure(html, runs, echo=lambda line: print(line, file=sys.stderr))
+    results["load_average"] = os.getloadavg()
+
+
+def run(repeat: int, out: Path, parts: tuple[str, ...] = ("build", "records", "national", "lighthouse")) -> list[dict]:
+    """Measure `parts`; the build part is written to `out`, the records parts beside it (`results-records.json`),
+    Lighthouse's scores too (`results-lighthouse.json`)."""
     work = Path(tempfile.mkdtemp(prefix="safecity-bench-"))
     try:
         shutil.copytree(ROOT, work / "project", ignore=IGNORE)
@@ -358,6 +374,11 @@ def run(repeat: int, out: Path, parts: tuple[str, ...] = ("build", "records", "n
             if "national" in parts:
                 national(project, work, repeat, results)
             _write(results, out.with_name("results-records.json"))
+            written.append(results)
+        if "lighthouse" in parts:
+            results = dict(header, parts=["lighthouse"])
+            lighthouse_part(project, repeat, results)
+            _write(results, out.with_name("results-lighthouse.json"))
             written.append(results)
         return written
     finally:
@@ -404,14 +425,21 @@ def build(project: Project, plain_project: Project, work: Path, repeat: int, res
 
 def table(results: dict) -> str:
     """The results as Markdown (what `make bench` prints and the README quotes)."""
+    from . import lighthouse
+
     lines = [f"Measured {results['date']} on {results['machine']}; median of {results['repeat']} runs (min–max)."]
+    if "lighthouse" in results:
+        found = results["lighthouse"]
+        load = results.get("load_average")
+        lines += ["", f"Lighthouse skipped: {found['skipped']}" if "skipped" in found else lighthouse.table(found)
+                  + (f"\nLoad average while measured: {load[0]:.1f} (1 min) on {os.cpu_count()} cores." if load else "")]
     if "notebooks" in results:
         n = results["notebooks"]
         lines[0] += (" Paired runs after a warm-up. The plain way: papermill runs each of the "
                      f"{n} notebooks in turn, then a clean `jupyter-book build`; clean build: `python -m safecity "
                      "build --force`, no cache, no site; update: one new month of visa data in a copy of the data.")
     lines += ["", "| ratio | median | min–max | target | met |", "|---|---:|---:|---:|---|"]
-    for key, value in results["ratios"].items():
+    for key, value in results.get("ratios", {}).items():
         spread = f"{value['min']:.2f}–{value['max']:.2f}" if "min" in value else ""
         target = "" if value["target"] is None else f"{'<' if key.endswith('seconds') else '≤'} {value['target']}"
         met = "" if value["met"] is None else ("yes" if value["met"] else "**no**")
@@ -442,11 +470,11 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m safecity.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json")
-    parser.add_argument("--only", choices=("build", "records", "national"), action="append",
+    parser.add_argument("--only", choices=("build", "records", "national", "lighthouse"), action="append",
                         help="measure only the build against the plain way, only record-level inputs at scale, or "
-                             "only the nationwide records at scale (default: all)")
+                             "only the nationwide records at scale, or only Lighthouse's mobile scores of every page (default: all)")
     args = parser.parse_args(argv)
-    for results in run(args.repeat, args.out, tuple(args.only or ("build", "records", "national"))):
+    for results in run(args.repeat, args.out, tuple(args.only or ("build", "records", "national", "lighthouse"))):
         print(table(results))
     print(f"\nwritten to {args.out.parent}")
     return 0

@@ -31,6 +31,9 @@ PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F
 #: File name of the vega/vega-lite/vega-embed bundle in the site's static folder.
 BUNDLE_NAME = "vega-bundle.js"
 
+#: Width in pixels of a chart's static drawing: a phone's column (the interactive chart follows its column).
+STATIC_WIDTH = 342
+
 
 #: Appended to the bundle: wraps `vegaEmbed` for the book's charts.
 #: - Specs carry no "$schema" (it would put a host name in every page), so vega-embed guesses the
@@ -304,23 +307,56 @@ class Figure:
         digest = hashlib.sha256(_script_json(self.spec).encode()).hexdigest()[:12]
         return f"vis-{self.name}-{digest}"
 
+    @functools.cached_property
+    def static_svg(self) -> str:
+        """The chart drawn once, as an SVG document, at a phone's column width (`STATIC_WIDTH`).
+
+        A chart sized to its container ("container" width) has no container here: each such width becomes
+        `STATIC_WIDTH`, fitted with its axes as the browser would. vl-convert's output is the same on
+        every run, so re-running a notebook leaves its page byte-identical. The drawing is an image with its
+        own text alternative, so vega's per-mark ARIA labels and classes are left out, and coordinates keep one
+        decimal (a tenth of a pixel): the visa chart's drawing shrinks from 550 to 250 kB."""
+        import vl_convert
+
+        spec = json.loads(json.dumps(self.spec).replace('"width": "container"', f'"width": {STATIC_WIDTH}'))
+        if spec.get("width") == STATIC_WIDTH:
+            spec.setdefault("autosize", {"type": "fit-x", "contains": "padding"})
+        spec["config"] = {**spec.get("config", {}), "aria": False}
+        svg = vl_convert.vegalite_to_svg(spec)
+        svg = re.sub(r'\s(?:class|role|aria-[a-z]+)="[^"]*"', "", svg)
+        return re.sub(r'(\s(?:d|transform|x|y|x1|x2|y1|y2|width|height|points|cx|cy|r)=")([^"]*)"',
+                      lambda m: m.group(1) + re.sub(r"(\d\.\d)\d+", r"\1", m.group(2)) + '"', svg)
+
+    def _static_img(self) -> str:
+        """The static drawing as an <img> (its own document: vega's ids cannot clash with another chart's)."""
+        svg = self.static_svg
+        size = re.search(r'<svg[^>]*\swidth="([\d.]+)"[^>]*\sheight="([\d.]+)"', svg)
+        dims = f' width="{size.group(1)}" height="{size.group(2)}"' if size else ""
+        uri = "data:image/svg+xml," + urllib.parse.quote(svg, safe=" /=;,'()!*-._~")  # no "http:" in a page
+        return (f'<img class="safecity-chart-static" src="{html.escape(uri)}" alt="{html.escape(self.alt_text)}"'
+                f'{dims} decoding="async">')
+
     def _repr_html_(self) -> str:
         esc = html.escape
         vid = self.element_id
         caption = f"{esc(self.note)} " if self.note else ""
+        # The static drawing shows at once, without scripts and in print. The interactive chart (tooltips, a
+        # layout that follows the column) replaces it once the vega bundle is there: at once if the page has
+        # it, else when the site's loader (safecity-charts.js) fetches it, on the reader's first gesture.
         return (
             f'<figure class="safecity-figure" id="figure-{esc(self.name)}">\n'
             f'<p class="safecity-figure-title"><strong>{esc(self.title)}</strong></p>\n'
             + (f'<p class="safecity-figure-subtitle">{esc(self.subtitle)}</p>\n' if self.subtitle else "")
-            + f'<div id="{vid}" class="safecity-chart" role="img" aria-label="{esc(self.alt_text)}"></div>\n'
+            + f'<div id="{vid}" class="safecity-chart" role="img" aria-label="{esc(self.alt_text)}">'
+            f"{self._static_img()}</div>\n"
             "<script>(function () {\n"
             f"  var el = document.getElementById({json.dumps(vid)});\n"
-            "  if (typeof window.vegaEmbed !== 'function') {\n"
-            "    el.textContent = 'Chart needs the book\\'s vega bundle (see the table below).';\n"
-            "    return;\n"
-            "  }\n"
-            f"  window.vegaEmbed(el, {_script_json(self.spec)}, {{actions: false, renderer: 'svg'}})\n"
-            "    .catch(function (err) { console.error(err); el.textContent = 'Chart failed to render: ' + err; });\n"
+            "  var draw = function () {\n"
+            f"    window.vegaEmbed(el, {_script_json(self.spec)}, {{actions: false, renderer: 'svg'}})\n"
+            "      .catch(function (err) { console.error('Chart failed to render: ' + err); });\n"
+            "  };\n"
+            "  if (typeof window.vegaEmbed === 'function') draw();\n"
+            "  else (window.safecityCharts = window.safecityCharts || []).push(draw);\n"
             "})();</script>\n"
             f'<figcaption>{caption}Source: {link_addresses(self.source)}. '
             + (f'<span class="safecity-as-of">{esc(self.as_of)}</span> ' if self.as_of else "")

@@ -168,12 +168,17 @@ class PageVisit:
         if self._is_local(request.url) and not request.url.startswith("data:") and request.failure != "net::ERR_ABORTED":
             self.report(f"request failed: {request.url} ({request.failure})")
 
-    def open(self, url: str | None = None):
-        """Load the page; a redirect page (the site root's meta refresh) is followed to where it leads."""
+    def open(self, url: str | None = None, gesture: bool = True):
+        """Load the page; a redirect page (the site root's meta refresh) is followed to where it leads.
+
+        Then, as a reader does, the pointer moves over the page (`gesture`): a page's interactive charts are
+        loaded on the reader's first gesture, and until then each chart is its static drawing."""
         self.page.goto(url or self.server.url(self.name), wait_until="load")
         # The refresh navigates after "load"; checking the page before it lands would race the navigation.
         self.page.wait_for_function(_SETTLED_JS)
         self.page.wait_for_load_state("load")
+        if gesture:
+            self.page.mouse.move(2, 2)
         return self.page
 
     def close(self):

@@ -74,7 +74,7 @@ def visit(browser, server):
 
 # --- every page --------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("page", TOC_PAGES + ["index.html", "search.html", "genindex.html"])
+@pytest.mark.parametrize("page", TOC_PAGES + ["index.html", "search.html"])
 def test_page_in_the_browser(page, browser, server):
     """No other host, no console or page error, every chart drawn and complete, tooltips, CSV; no serious or
     critical axe violation and no sideways scrolling on a phone; screenshots at both widths."""
@@ -86,8 +86,9 @@ def test_page_in_the_browser(page, browser, server):
 
 def test_every_page_of_the_site_is_checked(built_site):
     """The parametrized list above covers every page the site has (outside `_static/`)."""
-    checked = set(TOC_PAGES) | {"index.html", "search.html", "genindex.html"}
+    checked = set(TOC_PAGES) | {"index.html", "search.html"}
     assert set(sitecheck.site_pages(built_site)) <= checked, set(sitecheck.site_pages(built_site)) - checked
+    assert not Path(built_site, "genindex.html").exists(), "the empty general index is published"
 
 
 # --- reader features ---------------------------------------------------------------------------
@@ -151,30 +152,30 @@ def test_navigation_follows_the_toc(visit, server):
     assert listed == TOC_PAGES[1:]
 
 
-@pytest.mark.parametrize("page", [p for p in TOC_PAGES if _is_notebook(p)])
-def test_chapter_offers_its_notebook_and_data(page, visit, built_site):
-    """The download button offers the page's .ipynb from the site itself; each of its charts offers a CSV.
+DOWNLOADS = next(p for p in TOC_PAGES if "06_downloads" in p)
 
-    Story chapters have charts; notebook pages without any (sources, ledger) only offer the notebook.
-    """
+
+@pytest.mark.parametrize("page", [p for p in TOC_PAGES if _is_notebook(p)])
+def test_chapter_offers_its_data_and_the_downloads_page_its_notebook(page, visit, built_site):
+    """A reader page has no notebook-download or full-screen button; each of its charts offers a CSV; the Downloads
+    page (for data reporters) offers the page's executed .ipynb from the site itself."""
     v = visit(page)
     p = v.page
-    p.locator(".dropdown-download-buttons button.dropdown-toggle").click()
-    link = p.locator(".dropdown-download-buttons a.btn-download-source-button")
-    assert link.is_visible() and link.inner_text().strip() == ".ipynb"
-    with v.context.expect_page() as opened:
-        link.click()
-    tab = opened.value
-    tab.wait_for_load_state()
-    assert urllib.parse.urlsplit(tab.url).netloc == v.server.netloc
-    text = tab.evaluate("() => fetch(location.href).then(r => r.ok ? r.text() : 'HTTP ' + r.status)")
-    nb = nbformat.reads(text, as_version=4)
-    nbformat.validate(nb)
-    served = Path(built_site, urllib.parse.unquote(urllib.parse.urlsplit(tab.url).path).removeprefix("/"))
-    assert served.suffix == ".ipynb" and json.loads(served.read_text(encoding="utf-8")) == json.loads(text)
-    assert any(c.cell_type == "code" and c.outputs for c in nb.cells), "the offered notebook has no outputs"
+    assert p.locator(".dropdown-download-buttons, .btn-download-source-button, .btn-fullscreen-button").count() == 0
     csv_links = p.locator('figure.safecity-figure a[download][href^="data:text/csv"]')
     assert csv_links.count() == p.locator(".safecity-chart").count(), f"{page}: a chart offers no CSV of its data"
+    p.goto(v.server.url(DOWNLOADS))
+    name = Path(page).stem + ".ipynb"
+    link = p.locator(f'ul.safecity-notebooks a[download]:text-is("{name}")')
+    assert link.count() == 1 and link.is_visible(), f"the Downloads page offers no {name}"
+    href = link.evaluate("a => a.href")
+    assert urllib.parse.urlsplit(href).netloc == v.server.netloc
+    text = p.evaluate("url => fetch(url).then(r => r.ok ? r.text() : 'HTTP ' + r.status)", href)
+    nb = nbformat.reads(text, as_version=4)
+    nbformat.validate(nb)
+    served = Path(built_site, urllib.parse.unquote(urllib.parse.urlsplit(href).path).removeprefix("/"))
+    assert json.loads(served.read_text(encoding="utf-8")) == json.loads(Path(ROOT, "book", name).read_text(encoding="utf-8"))
+    assert any(c.cell_type == "code" and c.outputs for c in nb.cells), "the offered notebook has no outputs"
 
 
 def test_tooltip_shows_exact_values(visit, built_site):
@@ -379,6 +380,57 @@ def _chart_page(built_site) -> str | None:
     """The first page in toc order that has a chart."""
     return next((p for p in TOC_PAGES if 'class="safecity-chart"' in Path(built_site, p).read_text(encoding="utf-8")),
                 None)
+
+
+# --- without scripts, and in print -------------------------------------------------------------
+
+#: Every page of the toc whose executed notebook holds a chart.
+CHART_PAGES = [p for p in TOC_PAGES if _is_notebook(p)
+               and 'class=\\"safecity-chart\\"' in Path(ROOT, p.removesuffix(".html") + ".ipynb").read_text(encoding="utf-8")]
+
+#: Per chart: its static drawing (loaded, with a size) and the text alternatives of the drawing and its box.
+_STATIC_CHARTS_JS = """els => els.map(el => {
+  const img = el.querySelector('img.safecity-chart-static');
+  const box = img ? img.getBoundingClientRect() : {width: 0, height: 0};
+  return {id: el.id, drawn: !!img && img.complete && img.naturalWidth > 0 && box.width > 0 && box.height > 0,
+          alt: img ? img.getAttribute('alt').trim() : '', label: (el.getAttribute('aria-label') || '').trim()};
+})"""
+
+
+def test_chart_pages_are_known():
+    assert CHART_PAGES, "no page of the toc has a chart"
+
+
+@pytest.mark.parametrize("page_name", CHART_PAGES)
+def test_every_chart_shows_without_scripts(page_name, browser, server):
+    """With scripts off, every chart is its static drawing, with its text alternative; no chart is a blank box."""
+    context = browser.new_context(java_script_enabled=False, viewport=sitecheck.PHONE)
+    try:
+        page = context.new_page()
+        page.goto(server.url(page_name), wait_until="load")
+        charts_ = page.locator(".safecity-chart").evaluate_all(_STATIC_CHARTS_JS)
+    finally:
+        context.close()
+    assert charts_, f"{page_name}: no chart"
+    blank = [c["id"] for c in charts_ if not c["drawn"]]
+    assert not blank, f"{page_name}: charts without their drawing: {blank}"
+    unlabelled = [c["id"] for c in charts_ if not c["alt"] or c["alt"] != c["label"]]
+    assert not unlabelled, f"{page_name}: charts without their text alternative: {unlabelled}"
+
+
+def test_a_printed_ledger_shows_every_claim_and_no_navigation(visit):
+    """Printed, the ledger shows every claim row (folded groups print open) and the page prints without its
+    navigation (sidebars, header, previous/next links)."""
+    page = visit(LEDGER).page
+    rows = page.locator(".safecity-ledger-table tbody tr[data-verdict]")
+    assert 0 < page.locator(".safecity-ledger-table tbody tr[data-verdict]:visible").count() < rows.count()
+    page.emulate_media(media="print")
+    assert page.locator(".safecity-ledger-table tbody tr[data-verdict]:visible").count() == rows.count()
+    shown = page.evaluate("""() => Array.from(document.querySelectorAll(
+        '.bd-header, .bd-sidebar-primary, .bd-sidebar-secondary, .prev-next-area, .bd-footer, .header-article'))
+      .filter(el => el.getClientRects().length > 0).map(el => el.className)""")
+    assert not shown, f"printed with its navigation: {shown}"
+
 
 
 # --- the checker finds what it should ----------------------------------------------------------

@@ -38,11 +38,20 @@ def test_every_toc_page_is_built(built_site):
 
 
 def test_charts_and_bundle_present(built_site):
+    """A chart page loads the chart loader (which fetches the vega bundle when asked for); a page without a chart
+    loads neither; no page loads the bundle itself, nor the theme's icon script or the search index."""
     page = (built_site / "book" / "01_arrests_by_area.html").read_text(encoding="utf-8")
     assert re.search(r'<div id="vis-arrests-by-area-[0-9a-f]{12}" class="safecity-chart"', page)
     bundle = built_site / "_static" / "vega-bundle.js"
     assert bundle.exists() and "vegaEmbed" in bundle.read_text(encoding="utf-8")
-    assert "_static/vega-bundle.js" in page
+    assert (built_site / "_static" / "safecity-charts.js").exists() and "_static/safecity-charts.js" in page
+    plain = (built_site / "book" / "05_sources.html").read_text(encoding="utf-8")
+    assert 'class="safecity-chart"' not in plain and "safecity-charts.js" not in plain
+    for path in _pages(built_site):
+        refs = _Refs()
+        refs.feed(path.read_text(encoding="utf-8"))
+        heavy = [u for u in refs.loaded if re.search(r"vega-bundle\.js|fontawesome\.js|searchindex\.js", u)]
+        assert not heavy, f"{path.name} loads {heavy}"
 
 
 def test_no_page_loads_anything_from_another_host(built_site):
@@ -129,3 +138,85 @@ def test_tables_show_values_a_reader_can_read(built_site):
         assert not [t for t in texts if re.fullmatch(r"[−-]?\d{5,}(\.\d+)?", t)], f"{where}: numbers without separators"
         assert not [t for t in texts if re.fullmatch(r"[−-]?\d*\.\d{4,}", t)], f"{where}: numbers with 4+ decimals"
         assert not [t for t in texts if re.fullmatch(r"[0-9a-f]{8,63}…", t)], f"{where}: a checksum cut short"
+
+
+class _Head(HTMLParser):
+    """A page's <title>, its <meta> tags (name or property -> content) and its canonical link."""
+
+    def __init__(self):
+        super().__init__()
+        self.title, self.meta, self.canonical, self._in_title = "", {}, None, False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "title":
+            self._in_title = True
+        elif tag == "meta" and (attrs.get("name") or attrs.get("property")):
+            key = attrs.get("name") or attrs.get("property")
+            assert key not in self.meta or key == "viewport", f"meta {key} twice"
+            self.meta[key] = attrs.get("content", "")
+        elif tag == "link" and attrs.get("rel") == "canonical":
+            self.canonical = attrs.get("href")
+
+    def handle_data(self, data):
+        if self._in_title:
+            self.title += data
+
+    def handle_endtag(self, tag):
+        if tag == "title":
+            self._in_title = False
+
+
+def _site_extension():
+    """The site's Sphinx extension (book/_ext/safecity_site.py), imported as Sphinx imports it."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("safecity_site", ROOT / "book" / "_ext" / "safecity_site.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _png_size(path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", f"{path.name} is not a PNG"
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def test_every_page_can_be_shared(built_site):
+    """Every page has a title, a description (a chapter's is its verdict, as plain text), Open Graph and Twitter
+    card tags naming the page and its 1200x630 share image, which exists; no canonical link while no base URL is set."""
+    from safecity import record
+
+    safecity_site = _site_extension()
+    for path in _pages(built_site) + [built_site / "search.html"]:
+        head = _Head()
+        head.feed(path.read_text(encoding="utf-8"))
+        name = path.relative_to(built_site).as_posix()
+        meta = head.meta
+        assert head.title.strip(), f"{name}: no title"
+        text = meta.get("description", "")
+        assert len(text) > 40 and "<" not in text and "**" not in text, f"{name}: description {text!r}"
+        stem = path.stem
+        if (ROOT / "book" / "results" / f"{stem}.json").exists():
+            verdict = record.read(stem, ROOT / "book" / "results")["text"]["verdict"]
+            assert text == safecity_site.plain_text(verdict), f"{name}: the description is not the page's verdict"
+        for key in ("og:title", "og:description", "og:type", "og:image", "twitter:card", "twitter:title",
+                    "twitter:description", "twitter:image"):
+            assert meta.get(key), f"{name}: no {key}"
+        assert meta["og:description"] == meta["twitter:description"] == text
+        assert meta["og:title"] == meta["twitter:title"] and meta["og:title"] in head.title
+        assert meta["twitter:card"] == "summary_large_image"
+        image = (path.parent / meta["og:image"]).resolve()
+        assert image.is_relative_to(built_site.resolve()) and image.exists(), f"{name}: share image {meta['og:image']}"
+        assert meta["twitter:image"] == meta["og:image"]
+        assert _png_size(image) == (1200, 630), f"{name}: share image is {_png_size(image)}"
+        assert head.canonical is None and "og:url" not in meta, f"{name}: a canonical address without a base URL"
+
+
+def test_sharing_tags_use_the_base_url_when_one_is_set():
+    """With a base URL, the page's address and its share image are absolute addresses under it."""
+    tags = dict(_site_extension().share_tags("Arrests by area", "The places do not add up.", "The book", "book/01_arrests",
+                                         "https://example.org/book", "../_static/share/book-01_arrests.png"))
+    assert tags["og:url"] == "https://example.org/book/book/01_arrests.html"
+    assert tags["og:image"] == tags["twitter:image"] == "https://example.org/book/_static/share/book-01_arrests.png"

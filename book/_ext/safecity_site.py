@@ -170,8 +170,148 @@ def _claim_review_script(app, pagename, templatename, context, doctree):
     context["body"] += f'\n<script type="application/ld+json" id="safecity-claimreview">{text}</script>\n'
 
 
+# --- Sharing: each page's description, Open Graph and Twitter card tags, canonical link and share image --------
+
+#: A share image's size (the size Open Graph and Twitter's large card ask for), in pixels.
+SHARE_SIZE = (1200, 630)
+SHARE_FOLDER = "_static/share"
+
+
+def plain_text(markdown: str) -> str:
+    """Markdown (a glued block) as the plain text a reader reads: no markup, entities decoded, one line."""
+    import html
+    import re
+
+    from markdown_it import MarkdownIt
+
+    rendered = MarkdownIt("commonmark").render(markdown)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", rendered)).split()).replace(" .", ".").replace(" ,", ",")
+
+
+def description(srcdir: str, pagename: str) -> str:
+    """A page's description: the verdict of its results record (its first glued block), else its block in
+    `templates/sharing.md`. A page with neither is an error: every page is shared with a description."""
+    from safecity import record
+
+    stem = pagename.rsplit("/", 1)[-1]
+    results = Path(srcdir, "book", "results")
+    if Path(results, f"{stem}.json").exists():
+        text = record.read(stem, results).get("text", {})
+        if text.get("verdict"):
+            return plain_text(text["verdict"])
+    block = prose.blocks("sharing", {}).get(f"page_{stem}")
+    if not block:
+        raise ValueError(f"page {pagename!r} has no description: give it a block page_{stem} in templates/sharing.md")
+    return plain_text(block)
+
+
+def share_card(title: str, text: str, publisher: str) -> dict:
+    """The Vega-Lite spec of a page's share image: the book's name, the page's title and its description."""
+    import textwrap
+
+    width, height = SHARE_SIZE
+    title_lines = textwrap.wrap(title, 32)[:2]
+    room = 8 - len(title_lines)
+    lines = textwrap.wrap(text, 58)
+    body = lines[:room]
+    if len(lines) > room:
+        body[-1] = textwrap.shorten(body[-1] + " " + lines[room], 57, placeholder=" …")
+    top = 130 + 72 * len(title_lines) + 24
+
+    def words(value, x, y, size, color, weight="normal", line=None):
+        return {"mark": {"type": "text", "x": x, "y": y, "align": "left", "baseline": "top", "fontSize": size,
+                         "font": "DejaVu Sans, sans-serif", "fontWeight": weight, "color": color,
+                         "lineHeight": line or round(size * 1.3), "text": value}}
+
+    return {"width": width, "height": height, "autosize": {"type": "none"}, "padding": 0, "background": "#ffffff",
+            "config": {"view": {"stroke": None}}, "data": {"values": [{}]},
+            "layer": [{"mark": {"type": "rect", "x": 0, "x2": width, "y": 0, "y2": 18, "color": "#0a4a85"}},
+                      words(publisher, 70, 60, 30, "#0a4a85", "bold"),
+                      words(title_lines, 70, 120, 58, "#1f1f1f", "bold", 72),
+                      words(body, 70, top, 32, "#2b2b2b", line=44)]}
+
+
+def share_tags(title: str, text: str, site: str, pagename: str, base: str, image: str) -> list[tuple[str, str]]:
+    """The description, Open Graph and Twitter card tags of a page, as (name, content). `image` is the share image's
+    address relative to the page; with a base URL every address is absolute."""
+    url = f"{base}/{pagename}.html" if base else ""
+    image_url = f"{base}/{SHARE_FOLDER}/{pagename.replace('/', '-')}.png" if base else image
+    tags = [("description", text), ("og:type", "website" if pagename == "book/intro" else "article"),
+            ("og:site_name", site), ("og:title", title), ("og:description", text), ("og:image", image_url),
+            ("og:image:width", str(SHARE_SIZE[0])), ("og:image:height", str(SHARE_SIZE[1])),
+            ("og:image:alt", f"{title}: {text}"), ("twitter:card", "summary_large_image"), ("twitter:title", title),
+            ("twitter:description", text), ("twitter:image", image_url)]
+    if url:
+        tags.insert(2, ("og:url", url))
+    return tags
+
+
+def _sharing(app, pagename, templatename, context, doctree):
+    """Adds the page's sharing tags and canonical link (see book/_templates/layout.html), and draws its share image."""
+    import html as html_lib
+    import re
+
+    import vl_convert
+
+    if pagename in ("index", "genindex"):
+        return  # the site root only redirects to the first page
+    # Sphinx gives the search page no title of its own; the theme calls it "Search".
+    title = context.get("title") or ("Search" if pagename == "search" else "")
+    if not title:
+        return
+    site = app.config.html_title or app.config.safecity_publisher
+    title = plain_text(html_lib.unescape(re.sub(r"<[^>]+>", "", title)))
+    text = description(app.srcdir, pagename)
+    name = f"{pagename.replace('/', '-')}.png"
+    image = Path(app.outdir, SHARE_FOLDER, name)
+    image.parent.mkdir(parents=True, exist_ok=True)
+    png = vl_convert.vegalite_to_png(share_card(title, text, app.config.safecity_publisher), scale=1)
+    if not image.exists() or image.read_bytes() != png:
+        image.write_bytes(png)
+    base = (app.config.html_baseurl or "").rstrip("/")
+    relative = context["pathto"](f"{SHARE_FOLDER}/{name}", 1)
+    context["safecity_meta"] = share_tags(title, text, site, pagename, base, relative)
+    context["safecity_canonical"] = f"{base}/{pagename}.html" if base else ""
+
+
+def _chart_loader(app, pagename, templatename, context, doctree):
+    """Only a page with a chart gets the loader of the interactive charts (see _static/safecity-charts.js)."""
+    if 'class="safecity-chart"' in context.get("body", ""):
+        app.add_js_file("safecity-charts.js", loading_method="defer")
+
+
+def _deferred_scripts(app, pagename, templatename, context, doctree):
+    """Scripts wait for the page to be parsed (`defer`, in their order), so a phone paints the page before it
+    runs them. documentation_options.js stays as it is (inline scripts set its globals), and so does the search
+    page, whose index calls Sphinx's search tools as soon as it loads."""
+    from sphinx.builders.html._assets import _JavaScript
+
+    files = context.get("script_files")
+    if pagename == "search" or not files:
+        return
+    context["script_files"] = [
+        _JavaScript(js.filename, priority=js.priority, **{**js.attributes, "defer": "defer"})
+        if isinstance(js, _JavaScript) and js.filename and not {"defer", "async"} & set(js.attributes)
+        and not str(js.filename).endswith("documentation_options.js") else js
+        for js in files]
+
+
+def _reader_pages(app, config):
+    """No developer tools in the reader's path: the theme's notebook-download and full-screen buttons are
+    left out (jupyter-book passes neither setting on to the theme), and so is Sphinx's empty general index."""
+    config.html_theme_options = {**(config.html_theme_options or {}), "use_download_button": False,
+                                 "use_fullscreen_button": False,
+                                 # One search box on the first screen: the sidebar's (the header repeated it).
+                                 "navbar_persistent": []}
+    config.html_use_index = False
+
+
 def setup(app):
+    app.connect("config-inited", _reader_pages)
     app.connect("html-page-context", _claim_review_script)
+    app.connect("html-page-context", _chart_loader)
+    app.connect("html-page-context", _sharing)
+    app.connect("html-page-context", _deferred_scripts, priority=900)  # after every script is added
     app.connect("env-get-outdated", _outdated)
     app.connect("env-purge-doc", _purge)
     app.add_config_value("safecity_publisher", "Operation Safe City, checked", "env")

@@ -54,6 +54,8 @@
         members.forEach(function (row) {
           var keep = matches(row) && (state.article || open);
           row.hidden = !keep;
+          // Hidden only because its group is folded: such a row prints (see safecity.css).
+          row.toggleAttribute('data-folded', !keep && matches(row) && !state.article);
           if (matches(row)) any = true;
           if (keep) shown += 1;
         });
