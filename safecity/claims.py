@@ -59,12 +59,14 @@ RATINGS = [
                    "could not compute a value the rule needs. Only runs on other parameters show it."},
 ]
 RATING = {r["verdict"]: r for r in RATINGS}
+#: How a claim's note marks what happened after the article appeared (an update beside the rating, never counted).
+UPDATE_MARK = "Update after the article"
 #: How the article's place figures are named against ICE's list (claims' `place_names.csv`, column `named_as`).
 NAMED_AS_ICE = "ice"        # the name ICE gave the figure, in either version of its release, or its abbreviation
 NAMED_NARROWER = "narrower"  # a place inside the one ICE named (a city for ICE's county)
 NAMED_AS = (NAMED_AS_ICE, NAMED_NARROWER)
-#: Where a claim's first source is a reproduction, or the primary document itself.
-SOURCE_KINDS = ("primary", "reproduction")
+#: What a claim's first source is: the primary document, a reproduction of it, or a report of it.
+SOURCE_KINDS = ("primary", "reproduction", "report")
 
 #: How a stated value is shown (the template formats each kind with the prose filters).
 KINDS = ("count", "fraction", "date", "list", "text")
@@ -550,7 +552,8 @@ def tally(rows: list[dict]) -> dict:
             "n_judged": judged, "held": share,
             "followers": [{"id": r["id"], "claim": r["claim"], "verdict": r["verdict"],
                            "follows_from": [names[i] for i in r["follows_from"]]} for r in followers],
-            "n_followers": len(followers), "n_updates": sum(1 for r in rows if r.get("update"))}
+            "n_followers": len(followers), "n_updates": sum(1 for r in rows if r.get("update")
+                                                            or UPDATE_MARK in str(r.get("note", "")))}
 
 
 def chapter_findings(rows: list[dict], records: dict[str, dict]) -> dict:
