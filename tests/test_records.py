@@ -284,7 +284,7 @@ def test_later_ceilings_all_higher_flip_lowest_since_on_every_page(book):
     assert "went lower" not in page and "No later ceiling in the data is below 45,000." in page
     assert verdicts(book / "book" / "results")["refugee-lowest"] == claims.MATCHES
     finding = glued_md(book / "book" / f"{LEDGER}.ipynb")["finding_refugees"]
-    assert finding.startswith('**"Lowest since 1980" was true when written, and still is.**')
+    assert finding.startswith('**"The lowest number since 1980" was accurate when the article appeared, and still is.**')
     assert "went lower" not in finding
 
 
