@@ -26,16 +26,47 @@ TITLE = "The claims ledger"
 SOURCES = [SOURCE]
 LABELS: dict[str, str] = {}
 
-# The verdicts, as data: the words for each are in the template.
+# The verdicts: the keys the record, the rules and the templates share.
 MATCHES = "matches"
 DIFFERS = "differs"
-OUTDATED = "outdated"
 BEYOND = "beyond"
 NOT_CHECKED = "not checked"
 UNCHECKABLE = "uncheckable"
-VERDICTS = [MATCHES, DIFFERS, OUTDATED, BEYOND, NOT_CHECKED, UNCHECKABLE]
+VERDICTS = [MATCHES, BEYOND, DIFFERS, NOT_CHECKED, UNCHECKABLE]
 #: The verdicts that judge a claim (the others say why it was not judged).
-JUDGED = (MATCHES, DIFFERS, OUTDATED, BEYOND)
+JUDGED = (MATCHES, BEYOND, DIFFERS)
+
+#: The book's published rating standard, as data: every page, card, tally and the ClaimReview data read a claim's
+#: rating name and definition from here (through the ledger's record). `scale` is the rating's place on the scale
+#: (3 best); the two that are not ratings have none. A claim is rated on what was true and public on the day the
+#: article appeared (AS_OF); what happened later is shown beside the rating as an update and never changes it.
+AS_OF = "2017-09-30"
+RATINGS = [
+    {"verdict": MATCHES, "name": "Accurate", "short": "Accurate", "scale": 3,
+     "definition": "The statement says what its source said, or what the record showed, when the article appeared, "
+                   "and it adds nothing the source does not support."},
+    {"verdict": BEYOND, "name": "Goes beyond its source", "short": "Goes beyond", "scale": 2,
+     "definition": "The figure or fact is the source's, but the article's words claim more than the source said: "
+                   "a narrower place, a stronger word, a whole group where the source names a part."},
+    {"verdict": DIFFERS, "name": "Inaccurate", "short": "Inaccurate", "scale": 1,
+     "definition": "The statement is not what its source said, or not what the record showed, when the article "
+                   "appeared: a different figure, date, name or list."},
+    {"verdict": UNCHECKABLE, "name": "Cannot be checked", "short": "Can't be checked", "scale": None,
+     "definition": "No public document the book found settles it. The ledger says why, and which document would "
+                   "settle it. It is not counted for or against the article."},
+    {"verdict": NOT_CHECKED, "name": "Not checked in this run", "short": "Not checked", "scale": None,
+     "definition": "The chapter ran on other terms than the article's, such as another operation, window or year, or "
+                   "could not compute a value the rule needs. Only runs on other parameters show it."},
+]
+RATING = {r["verdict"]: r for r in RATINGS}
+#: How a claim's note marks what happened after the article appeared (an update beside the rating, never counted).
+UPDATE_MARK = "Update after the article"
+#: How the article's place figures are named against ICE's list (claims' `place_names.csv`, column `named_as`).
+NAMED_AS_ICE = "ice"        # the name ICE gave the figure, in either version of its release, or its abbreviation
+NAMED_NARROWER = "narrower"  # a place inside the one ICE named (a city for ICE's county)
+NAMED_AS = (NAMED_AS_ICE, NAMED_NARROWER)
+#: What a claim's first source is: the primary document, a reproduction of it, or a report of it.
+SOURCE_KINDS = ("primary", "reproduction", "report")
 
 #: How a stated value is shown (the template formats each kind with the prose filters).
 KINDS = ("count", "fraction", "date", "list", "text")
@@ -69,14 +100,23 @@ def load(data_dir: Path, chapters: set[str] | None = None) -> pd.DataFrame:
         if row["rule"] not in RULES:
             raise DataError(Problem(shown, f"unknown rule '{row['rule']}' (known: {', '.join(RULES)})",
                                     line=line, column="rule"))
-        if chapters is not None and row["rule"] != "uncheckable" and row["chapter"] not in chapters:
+        if chapters is not None and row["rule"] not in UNJUDGED_RULES and row["chapter"] not in chapters:
             raise DataError(Problem(shown, f"unknown chapter '{row['chapter']}' (known: {', '.join(sorted(chapters))})",
                                     line=line, column="chapter"))
         try:
             parse_terms(row.get("terms"))
         except ValueError as exc:
             raise DataError(Problem(shown, str(exc), line=line, column="terms"))
-        if _given(row.get("stated_value")) == _given(row.get("stated_key")) and row["rule"] != "uncheckable":
+        if row["rule"] == "document" and row.get("rating") not in JUDGED:
+            raise DataError(Problem(shown, f"a claim settled by a document gives its rating ({', '.join(JUDGED)})",
+                                    line=line, column="rating"))
+        if row["rule"] in UNJUDGED_RULES and not _given(row.get("note")):
+            raise DataError(Problem(shown, "say what the document says, or why the claim cannot be checked and "
+                                           "what would settle it", line=line, column="note"))
+        if row["rule"] != "uncheckable" and not _given(row.get("source_url")):
+            raise DataError(Problem(shown, "a rated claim links at least one document a reader can open",
+                                    line=line, column="source_url"))
+        if _given(row.get("stated_value")) == _given(row.get("stated_key")) and row["rule"] not in UNJUDGED_RULES:
             raise DataError(Problem(shown, "give the stated value either as stated_value or as stated_key (the "
                                            "chapter result that reads it from the article), not both or neither",
                                     line=line, column="stated_value"))
@@ -85,6 +125,26 @@ def load(data_dir: Path, chapters: set[str] | None = None) -> pd.DataFrame:
             raise DataError(Problem(shown, f"follows an unknown claim: {', '.join(unknown)}", line=line,
                                     column="follows"))
     return claims
+
+
+#: Rules no chapter value decides: a claim settled by reading a document, and one no document found settles.
+UNJUDGED_RULES = ("uncheckable", "document")
+
+
+def place_names(data_dir: Path) -> dict[str, dict]:
+    """How each of the article's places is named against ICE's list (`place_names.csv`): ICE's name or names for the
+    figure (first and corrected release), what ICE's name covered, and whether the article's place is ICE's or a
+    narrower one."""
+    table = read_table(data_dir, SOURCE, "place-names")
+    shown = display_path(Path(data_dir, "raw", SOURCE, "place_names.csv"))
+    out = {}
+    for index, row in table.iterrows():
+        if row["named_as"] not in NAMED_AS:
+            raise DataError(Problem(shown, f"named_as must be one of {', '.join(NAMED_AS)}", line=index + 2,
+                                    column="named_as"))
+        out[row["place"]] = {"named_as": row["named_as"], "ice_labels": _ids(row["ice_labels"]),
+                             "covers": row["covers"], "source": row["source"], "source_url": row["source_url"]}
+    return out
 
 
 def _given(value) -> bool:
@@ -140,7 +200,7 @@ def stated_value(claim: dict):
         return None
     if claim["rule"] == "equal_date":
         return value
-    if claim["rule"] in ("same_set", "all_in"):
+    if claim["rule"] in ("same_set", "all_in", "targets"):
         return [x.strip() for x in value.split(";")]
     try:
         number = _number(value)
@@ -223,10 +283,14 @@ def rule_lowest_since(claim, values) -> dict:
     out = {"computed": _value(values, claim["key"]), "min_ceiling": _value(values, "min_ceiling"),
            "min_ceiling_years": _value(values, "min_ceiling_years"), "since_year": _value(values, "since_year"),
            "later_lower": later_rows(_value(values, "later_lower"))}
-    later = out["later_lower"]
-    if not _value(values, "is_lowest"):
-        return out | {"verdict": DIFFERS}
-    return out | {"verdict": OUTDATED if later else MATCHES}
+    # Rated as of the day the article appeared: a later, lower ceiling is an update beside the rating, never the
+    # rating (rate_as_of).
+    return out | {"verdict": rate_as_of(bool(_value(values, "is_lowest"))), "update": bool(out["later_lower"])}
+
+
+def rate_as_of(true_when_written: bool) -> str:
+    """The rating of a claim about the record as it stood on AS_OF: what happened later never enters it."""
+    return MATCHES if true_when_written else DIFFERS
 
 
 def later_rows(later) -> list[dict]:
@@ -279,35 +343,61 @@ def rule_nearly(claim, values) -> dict:
             "shortfall": shortfall, "nearly": NEARLY}
 
 
-def rule_place(claim, values) -> dict:
-    """A place's figure in the article against the figure for that place.
+def rate_place(stated: int, ice: int, named_as: str) -> str:
+    """The published rule for a place figure the article gives from ICE's release, rated as attributed: a figure ICE
+    did not give for that place is inaccurate; ICE's figure under a name ICE gave it (in its first or its corrected
+    release) is accurate, whatever ICE's name covered; ICE's figure under a narrower place than ICE named goes
+    beyond its source. What ICE's own records show is reported beside it, never as the rating."""
+    if named_as not in NAMED_AS:
+        raise ValueError(f"named_as must be one of {', '.join(NAMED_AS)}, got {named_as!r}")
+    if stated != ice:
+        return DIFFERS
+    return BEYOND if named_as == NAMED_NARROWER else MATCHES
 
-    `key` names the article's place in the chapter's `by_place`; the chapter's `findings` say what later
-    reports found for the area. When the claim names a reported `part` (the place itself, e.g. a county or a
-    city within a field office's area) and the article's figure is the whole area's total, the article gave a
-    field office's total under a narrower place name, and the figure for the place named is the part's."""
+
+def rule_place(claim, values) -> dict:
+    """A place's figure in the article against ICE's figure for the place it names (`rate_place`).
+
+    `key` names the article's place in the chapter's `by_place`; `naming` (from `place_names.csv`) says which name
+    or names ICE gave that figure and whether the article's place is ICE's or a narrower one. The chapter's
+    `findings` (later local reports) are shown beside the rating: they explain a figure, never rate it."""
     place = _value(values, claim["key"])
     stated, ice, area = int(place["article"]), int(place["ice"]), str(place["ice_area"])
-    finding = next((f for f in values.get("findings") or [] if f.get("area") == area), None)
+    naming = claim.get("naming") or {}
+    if not naming:
+        raise KeyError(f"place_names.csv has no row for {claim['key'].partition('.')[2]}")
     out = {"computed": ice, "ice": ice, "area": area, "place": claim["key"].partition(".")[2],
-           "difference": stated - ice, "excess": stated - ice}
-    part = str(claim.get("part") or "")
-    if finding and part:
+           "difference": stated - ice, "excess": stated - ice, "named_as": naming["named_as"],
+           "ice_labels": naming["ice_labels"], "covers": naming["covers"],
+           "verdict": rate_place(stated, ice, naming["named_as"])}
+    finding = next((f for f in values.get("findings") or [] if f.get("area") == area), None)
+    if finding:
         figures = {p["name"]: p["arrests"] for p in finding.get("parts", [])}
         if finding["kind"] == "subset":
             figures[finding["covered"]] = finding["ice"]
-            whole = finding["article"]
-        else:
-            whole = finding["ice"]
-        if part in figures:
-            out |= {"computed": figures[part], "part": part, "whole": whole, "geography": finding["geography"],
-                    "parts": [{"name": n, "arrests": v} for n, v in figures.items() if n != part],
-                    "report": finding.get("source", ""), "difference": stated - figures[part],
-                    "ranged": finding.get("ranged"), "explains_gap": bool(finding.get("explains_gap"))}
-            if stated == figures[part]:
-                return out | {"verdict": MATCHES}
-            return out | {"verdict": DIFFERS, "whole_under_narrower_name": stated == whole}
-    return out | {"verdict": MATCHES if stated == ice else DIFFERS}
+        out |= {"parts": [{"name": n, "arrests": v} for n, v in figures.items()], "report": finding.get("source", ""),
+                "ranged": finding.get("ranged"), "explains_gap": bool(finding.get("explains_gap")),
+                "whole": finding["article"] if finding["kind"] == "subset" else finding["ice"]}
+        out["whole_under_narrower_name"] = finding["kind"] == "subset" and stated == finding["article"]
+    return out
+
+
+def rule_targets(claim, values) -> dict:
+    """A list of countries a measure targets the citizens of: the same list as the measure's (`key`), and each
+    country's citizens restricted, not only some of its officials (`part` names the chapter's list of countries
+    restricted for officials only). The right list with such a country goes beyond its source."""
+    out = rule_same_set(claim, values)
+    officials = sorted(str(x) for x in _value(values, claim["part"]) if str(x) in claim["stated"])
+    out["officials_only"] = officials
+    if out["verdict"] == MATCHES and officials:
+        out["verdict"] = BEYOND
+    return out
+
+
+def rule_document(claim, values) -> dict:
+    """A statement settled by reading a public document (`source_url`): the rating is the one the reading gave
+    (`rating`), and `note` says what the document says."""
+    return {"verdict": claim["rating"], "computed": None}
 
 
 def rule_all_in(claim, values) -> dict:
@@ -322,7 +412,7 @@ def rule_uncheckable(claim, values) -> dict:
     return {"verdict": UNCHECKABLE, "computed": None}
 
 
-RULES = {"equal": rule_equal, "percent": rule_percent, "near_zero": rule_near_zero,
+RULES = {"equal": rule_equal, "targets": rule_targets, "document": rule_document, "percent": rule_percent, "near_zero": rule_near_zero,
          "lowest_since": rule_lowest_since, "same_set": rule_same_set, "at_most": rule_at_most,
          "largest": rule_largest, "goes_beyond": rule_goes_beyond, "equal_date": rule_equal_date,
          "place": rule_place, "nearly": rule_nearly,
@@ -349,7 +439,8 @@ def _clean(claim: dict) -> dict:
     return {k: ("" if not isinstance(v, (list, dict)) and pd.isna(v) else v) for k, v in claim.items()}
 
 
-def evaluate(claims: pd.DataFrame, records: dict[str, dict], source: str = "claims.csv") -> list[dict]:
+def evaluate(claims: pd.DataFrame, records: dict[str, dict], source: str = "claims.csv",
+             places: dict[str, dict] | None = None) -> list[dict]:
     """One plain record per claim: its words, the stated and computed values, the verdict and what decided it.
 
     A claim with a `stated_key` takes the article's figure from the chapter that reads it from the article (the
@@ -359,13 +450,15 @@ def evaluate(claims: pd.DataFrame, records: dict[str, dict], source: str = "clai
         claim = _clean(claim)
         record = records.get(claim["chapter"], {"values": {}, "parameters": {}})
         values = record.get("values", {})
-        off = off_terms(claim, record) if claim["rule"] != "uncheckable" else []
+        off = off_terms(claim, record) if claim["rule"] not in UNJUDGED_RULES else []
         # The article's figure: from claims.csv, or from the chapter that reads it from the article (only when the
         # chapter ran on the claim's terms: another operation's places are not the article's).
         stated = stated_value(claim) if not claim.get("stated_key") else None
         if claim.get("stated_key") and not off:
             stated = _stated_from(claim, record, source, line)
         claim["stated"] = stated
+        if claim["rule"] == "place":
+            claim["naming"] = (places or {}).get(str(claim["key"]).partition(".")[2])
         outcome: dict = {"computed": None}
         if off:
             outcome |= {"verdict": NOT_CHECKED, "why": "other terms", "off_terms": off}
@@ -382,6 +475,8 @@ def evaluate(claims: pd.DataFrame, records: dict[str, dict], source: str = "clai
                      "rule": claim["rule"], "chapter": claim["chapter"], "unit": claim.get("unit", ""), "stated": stated,
                      "stated_kind": value_kind(claim, stated), "computed_kind": value_kind(claim, outcome["computed"]),
                      "source": claim.get("source", ""), "source_url": claim.get("source_url", ""),
+                     "source_kind": claim.get("source_kind", ""), "why_reproduction": claim.get("why_reproduction", ""),
+                     "also": claim.get("also", ""), "also_url": claim.get("also_url", ""),
                      "note": claim.get("note", ""), "evidence": link, "evidence_title": record.get("title", ""),
                      "group": claim.get("group", ""),
                      "follows": _ids(claim.get("follows")), "follows_from": [],
@@ -437,7 +532,7 @@ def _stated_from(claim: dict, record: dict, source: str, line: int):
 def ledger(data_dir: Path, records: dict[str, dict]) -> list[dict]:
     """The article's claims, each judged against the chapters' results records."""
     return evaluate(load(data_dir, set(records)), records,
-                    display_path(Path(data_dir, "raw", SOURCE, "claims.csv")))
+                    display_path(Path(data_dir, "raw", SOURCE, "claims.csv")), place_names(data_dir))
 
 
 def tally(rows: list[dict]) -> dict:
@@ -457,7 +552,8 @@ def tally(rows: list[dict]) -> dict:
             "n_judged": judged, "held": share,
             "followers": [{"id": r["id"], "claim": r["claim"], "verdict": r["verdict"],
                            "follows_from": [names[i] for i in r["follows_from"]]} for r in followers],
-            "n_followers": len(followers)}
+            "n_followers": len(followers), "n_updates": sum(1 for r in rows if r.get("update")
+                                                            or UPDATE_MARK in str(r.get("note", "")))}
 
 
 def chapter_findings(rows: list[dict], records: dict[str, dict]) -> dict:
@@ -482,7 +578,7 @@ def chapter_findings(rows: list[dict], records: dict[str, dict]) -> dict:
             "n_matches": sum(v == MATCHES for v in judged),
             "n_differs": sum(v == DIFFERS for v in judged),
             "n_beyond": sum(v == BEYOND for v in judged),
-            "n_outdated": sum(v == OUTDATED for v in judged),
+            "n_updated": sum(1 for r in rows if r["id"] in FINDING_CLAIMS[chapter] and r.get("update")),
             "verdict_of": {i: verdicts[i] for i in FINDING_CLAIMS[chapter] if i in verdicts},
             "page": (record or {}).get("notebook", ""),
             # Places whose figure is a field office's total given under a narrower name.
@@ -503,7 +599,7 @@ def _chapter_ids(rows: list[dict], chapter: str) -> set[str]:
 #: Verdicts that fold into their group's line: routine confirmations, and claims no data here can speak to.
 FOLDED = (MATCHES, UNCHECKABLE, NOT_CHECKED)
 #: The order the claims that matter are shown in: errors first. Within a verdict, the article's order.
-LEAD_ORDER = [DIFFERS, BEYOND, OUTDATED, MATCHES, NOT_CHECKED, UNCHECKABLE]
+LEAD_ORDER = [DIFFERS, BEYOND, MATCHES, NOT_CHECKED, UNCHECKABLE]
 #: The pages that open with verdict cards: the intro and each chapter that checks claims or gives their context.
 CARD_PAGES = ["intro", "arrests", "seattle", "offences", "visas", "refugees"]
 
@@ -552,7 +648,8 @@ def record_values(rows: list[dict], records: dict[str, dict]) -> dict:
     the tally, the ledger's reading order, each page's verdict cards and the intro's findings."""
     order = layout(rows)
     return {"claims": {row["id"]: row for row in rows}, "order": [row["id"] for row in rows],
-            "verdicts": VERDICTS, "tally": tally(rows), "layout": order, "cards": cards(rows, order["lead"]),
+            "verdicts": VERDICTS, "ratings": RATINGS, "as_of": AS_OF,
+            "place_table": [row["id"] for row in rows if row["rule"] == "place" and row["verdict"] in JUDGED], "tally": tally(rows), "layout": order, "cards": cards(rows, order["lead"]),
             "findings": chapter_findings(rows, records)}
 
 
@@ -571,6 +668,7 @@ def methods_values(records: dict[str, dict]) -> dict:
             {key: record["values"].get(key) for key in keys} | {k: v for k, v in record.get("parameters", {}).items()
                                                                 if k in ("window_start", "window_end", "baseline_fy")})
     ledger = records.get(CHAPTER, {}).get("values", {})
+    out["ratings"], out["as_of"] = RATINGS, AS_OF
     out["politico"] = {"n_claims": (ledger.get("findings", {}).get("visas") or {}).get("n_claims", len(FINDING_CLAIMS["visas"]))}
     return out
 

@@ -32,6 +32,9 @@ def test_every_claim_is_a_claim_review_with_the_article_its_rating_and_anchor(bu
         assert review["author"]["name"] and re.fullmatch(r"\d{4}-\d{2}-\d{2}", review.get("datePublished", "2000-01-01"))
         rating = review["reviewRating"]["alternateName"]
         assert rating and "None" not in rating
-        if claim["verdict"] == "matches":
-            assert rating.startswith("Matches ")
+        standard = {r["verdict"]: r for r in ledger["ratings"]}[claim["verdict"]]
+        assert rating.startswith(standard["name"]) and review["reviewRating"]["name"] == standard["name"]
+        if standard["scale"] is not None:  # a rating on the published scale, best 3, worst 1
+            assert (review["reviewRating"]["ratingValue"], review["reviewRating"]["bestRating"],
+                    review["reviewRating"]["worstRating"]) == (standard["scale"], 3, 1)
         assert f'id="{review["url"].rsplit("#", 1)[1]}"' in page  # the anchor exists on the page

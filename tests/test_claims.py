@@ -30,9 +30,9 @@ def _record(values, parameters=None):
             "text": {}}
 
 
-def _rows(claim_list, values=None, parameters=None):
+def _rows(claim_list, values=None, parameters=None, places=None):
     records = {"arrests": _record(values or {}, parameters)}
-    return claims.evaluate(pd.DataFrame(claim_list), records), records
+    return claims.evaluate(pd.DataFrame(claim_list), records, places=places), records
 
 
 def _verdict(results, parameters=None, **fields):
@@ -94,9 +94,12 @@ def test_lowest_since_rule_has_three_outcomes():
     never, _ = _rows([claim], base | {"is_lowest": False, "min_ceiling": 40000, "later_lower": []})
     missing, _ = _rows([claim], base | {"is_lowest": None, "later_lower": []})
     assert missing[0]["verdict"] == claims.NOT_CHECKED  # a ceiling the comparison needs is missing: no verdict
-    assert [r[0]["verdict"] for r in (still, later, never)] == [claims.MATCHES, claims.OUTDATED, claims.DIFFERS]
+    # Rated as of the day the article appeared: a later, lower ceiling is an update beside the rating, never it.
+    assert [r[0]["verdict"] for r in (still, later, never)] == [claims.MATCHES, claims.MATCHES, claims.DIFFERS]
+    assert (still[0]["update"], later[0]["update"]) == (False, True)
+    assert claims.tally(later)["counts"][claims.MATCHES] == 1 and claims.tally(later)["n_updates"] == 1
     assert "No later ceiling has gone lower." in why(still, "x")
-    assert ("Later ceilings as first set went lower: FY2019 (30,000), FY2021 (15,000, raised to 62,500 during the "
+    assert ("Update, not part of the rating: later ceilings as first set went lower: FY2019 (30,000), FY2021 (15,000, raised to 62,500 during the "
             "year) and FY2026 (7,500).") in why(later, "x")
     assert "FY1986 had a ceiling as low or lower (40,000)." in why(never, "x")
 
@@ -111,7 +114,7 @@ def test_same_set_rule_names_the_difference():
 def test_uncheckable_rule_says_what_would_check_it():
     rows, _ = _rows([_claim(rule="uncheckable", chapter="", note="The order's text would settle it.")])
     assert rows[0]["verdict"] == claims.UNCHECKABLE
-    assert why(rows, "x").startswith("Cannot be checked with the data here. The order's text would settle it.")
+    assert why(rows, "x").startswith("Cannot be checked. The order's text would settle it.")
 
 
 def test_at_most_rule():
@@ -143,7 +146,7 @@ def test_largest_rule_judges_what_the_source_cites_and_says_what_it_does_not_sho
     assert (other[0]["verdict"], other[0]["computed"]) == (claims.DIFFERS, "Assault")
 
 
-# --- places: one rule for a field office's total given under a narrower name ------------------------------
+# --- places: one published rule (claims.rate_place) for every place the article gives from ICE's release -----
 
 LA = {"area": "Los Angeles", "place": "Los Angeles County", "ice": 101, "article": 167, "kind": "subset",
       "covered": "Los Angeles County", "geography": "Los Angeles County", "explains_gap": True, "ranged": None,
@@ -153,68 +156,74 @@ SEATTLE = {"area": "Portland, Ore.", "place": "Seattle", "ice": 33, "article": 3
            "parts": [{"name": "Seattle (city)", "arrests": 1}, {"name": "Oregon", "arrests": 7}],
            "ranged": {"name": "Washington outside Seattle", "low": 25, "high": 26, "implied": 25, "within": True},
            "source": "Seattle Weekly"}
+NAMES = {"Los Angeles County": {"named_as": "ice", "ice_labels": ["Los Angeles"], "covers": "Los Angeles County"},
+         "Seattle": {"named_as": "ice", "ice_labels": ["Portland, Ore.", "Seattle"], "covers": "Seattle field office area"},
+         "Denver": {"named_as": "ice", "ice_labels": ["Denver"], "covers": "Denver field office area"},
+         "San Jose": {"named_as": "narrower", "ice_labels": ["Santa Clara County, Calif."], "covers": "Santa Clara County"}}
 
 
-def _places(la_article=167, seattle_part=1):
-    la, seattle = dict(LA, article=la_article), dict(SEATTLE)
-    seattle["parts"] = [{"name": "Seattle (city)", "arrests": seattle_part}, {"name": "Oregon", "arrests": 7}]
+def _places(la_article=167):
     values = {"by_place": {"Los Angeles County": {"article": la_article, "ice": 101, "ice_area": "Los Angeles"},
                            "Seattle": {"article": 33, "ice": 33, "ice_area": "Portland, Ore."},
-                           "Denver": {"article": 63, "ice": 63, "ice_area": "Denver"}},
-              "findings": [la, seattle] if la_article != 101 else [seattle],
-              "article_total": la_article + 96, "stated_total": 164}
-    place = lambda pid, name, part="", quote=None: _claim(  # noqa: E731
-        id=pid, rule="place", key=f"by_place.{name}", stated_key=f"by_place.{name}.article", part=part,
-        quote=quote or f"{name} ({values['by_place'][name]['article']})")
-    rows = [place("la", "Los Angeles County", "Los Angeles County"), place("seattle", "Seattle", "Seattle (city)"),
-            place("denver", "Denver"),
-            _claim(id="sum", rule="at_most", stated_key="article_total", key="stated_total", follows="la; seattle; denver",
-                   quote="the places")]
-    return _rows(rows, values)
+                           "Denver": {"article": 63, "ice": 63, "ice_area": "Denver"},
+                           "San Jose": {"article": 27, "ice": 27, "ice_area": "Santa Clara County, Calif."}},
+              "findings": [dict(LA, article=la_article), SEATTLE] if la_article != 101 else [SEATTLE],
+              "article_total": la_article + 123, "stated_total": 224}
+    place = lambda pid, name: _claim(  # noqa: E731
+        id=pid, rule="place", key=f"by_place.{name}", stated_key=f"by_place.{name}.article",
+        quote=f"{name} ({values['by_place'][name]['article']})")
+    rows = [place("la", "Los Angeles County"), place("seattle", "Seattle"), place("denver", "Denver"),
+            place("sj", "San Jose"),
+            _claim(id="sum", rule="at_most", stated_key="article_total", key="stated_total",
+                   follows="la; seattle; denver; sj", quote="the places")]
+    return _rows(rows, values, places=NAMES)
 
 
-def test_a_field_offices_total_under_a_narrower_name_differs_for_every_place_alike():
+def test_every_place_is_rated_by_the_one_published_rule():
     rows, _ = _places()
     by_id = {r["id"]: r for r in rows}
     assert (by_id["la"]["verdict"], by_id["la"]["computed"]) == (claims.DIFFERS, 101)
-    assert (by_id["seattle"]["verdict"], by_id["seattle"]["computed"]) == (claims.DIFFERS, 1)
-    assert by_id["la"]["whole_under_narrower_name"] and by_id["seattle"]["whole_under_narrower_name"]
-    for pid in ("la", "seattle"):
-        assert "a field office's total given under the narrower name" in why(rows, pid)
-    assert "Seattle (city) itself had 1; later reports put 7 in Oregon and 25–26 in Washington outside Seattle" \
-        in why(rows, "seattle")
+    assert by_id["la"]["whole_under_narrower_name"]
+    assert "is ICE's total for its whole \"Los Angeles\" field office area, given under the narrower name" in why(rows, "la")
+    # Seattle: ICE's corrected release named the 33 Seattle, and the article repeated it.
+    assert by_id["seattle"]["verdict"] == claims.MATCHES
+    assert 'ICE gave 33 under the name "Portland, Ore." and, in its corrected release, "Seattle"' in why(rows, "seattle")
     assert by_id["denver"]["verdict"] == claims.MATCHES
+    # San Jose: ICE's figure, put under a city inside ICE's county.
+    assert by_id["sj"]["verdict"] == claims.BEYOND and "a narrower place inside it" in why(rows, "sj")
+    for r in rows[:4]:
+        assert r["verdict"] == claims.rate_place(r["stated"], r["ice"], NAMES[r["place"]]["named_as"])
 
 
-def test_a_place_whose_figure_is_the_place_itself_matches():
-    rows, _ = _places(la_article=101, seattle_part=33)
-    assert {r["id"]: r["verdict"] for r in rows} == {"la": claims.MATCHES, "seattle": claims.MATCHES,
-                                                   "denver": claims.MATCHES, "sum": claims.DIFFERS}
-    assert rows[-1]["follows_from"] == []  # no part adds to the sum's excess: its own error
+def test_a_place_with_no_naming_row_is_an_error_naming_the_claim():
+    with pytest.raises(ValueError, match="claim la: .*place_names.csv has no row for Los Angeles County"):
+        _rows([_claim(id="la", rule="place", key="by_place.Los Angeles County", stated_value="101")],
+              {"by_place": {"Los Angeles County": {"article": 101, "ice": 101, "ice_area": "LA"}}}, places={})
 
 
 def test_the_sum_follows_from_the_place_that_adds_to_it_and_is_counted_once():
     rows, records = _places()
     sum_row = rows[-1]
-    assert sum_row["verdict"] == claims.DIFFERS and sum_row["follows_from"] == ["la"]  # not Seattle: it adds nothing
+    assert sum_row["verdict"] == claims.DIFFERS and sum_row["follows_from"] == ["la"]  # not the others: they add nothing
     tally = claims.tally(rows)
-    assert tally["counts"][claims.DIFFERS] == 2 and tally["n_followers"] == 1
+    assert tally["counts"][claims.DIFFERS] == 1 and tally["n_followers"] == 1
     headline, words = page(rows, records)["verdict"].split("\n\n", 1)
-    assert headline == "**Only 1 of the 3 claims the data here can check holds.**", "the sum's error is counted once"
-    assert words.startswith("Of the article's 4 claims, 1 matches its source, 2 differ from their source and 1 more "
-                            "differs only because another claim does")
+    assert headline == "**Half of the claims the book could check are accurate: 2 of 4.**", "the sum's error is counted once"
+    assert words.startswith("Of the article's 5 claims, rated as of 30 September 2017, 2 are accurate, 1 goes beyond "
+                            "its source, 1 is inaccurate and 1 more is inaccurate only because another claim is")
     assert "This difference follows from c and is counted with it." in why(rows, "sum")
 
 
 def test_a_stated_key_takes_the_articles_figure_from_the_chapter_and_checks_it_against_the_quote():
     values = {"by_place": {"LA": {"article": 167, "ice": 101, "ice_area": "LA"}}, "findings": []}
     claim = _claim(stated_key="by_place.LA.article", key="by_place.LA", rule="place", quote="Los Angeles County (167)")
-    row = _rows([claim], values)[0][0]
+    names = {"LA": NAMES["Los Angeles County"]}
+    row = _rows([claim], values, places=names)[0][0]
     assert (row["stated"], row["computed"], row["verdict"]) == (167, 101, claims.DIFFERS)
     corrected = {"by_place": {"LA": {"article": 101, "ice": 101, "ice_area": "LA"}}, "findings": []}
     with pytest.raises(DataError, match=r"claims\.csv, line 2, column 'quote': the quote does not contain 101"):
-        _rows([claim], corrected)
-    row = _rows([claim | {"quote": "Los Angeles County (101 arrests)"}], corrected)[0][0]
+        _rows([claim], corrected, places=names)
+    row = _rows([claim | {"quote": "Los Angeles County (101 arrests)"}], corrected, places=names)[0][0]
     assert (row["stated"], row["verdict"]) == (101, claims.MATCHES)
 
 
@@ -264,20 +273,20 @@ def test_equal_date_rule():
 
 
 @pytest.mark.parametrize("verdicts, text", [
-    ([claims.MATCHES, claims.MATCHES, claims.OUTDATED], "**Most of the claims the data here can check hold: 2 of 3.**"
-                                                        "\n\nOf the article's 3 claims, 2 match their source and 1 was "
-                                                        "true when written but is no longer."),
-    ([claims.MATCHES, claims.OUTDATED, claims.OUTDATED], "**Only 1 of the 3 claims the data here can check holds.**"
-                                                         "\n\nOf the article's 3 claims, 1 matches its source and 2 were "
-                                                         "true when written but are no longer."),
-    ([claims.OUTDATED], "**Not one of the claims the data here can check holds.**"
-                        "\n\nOf the article's 1 claim, 1 was true when written but is no longer."),
-    ([claims.MATCHES, claims.OUTDATED], "**Half of the claims the data here can check hold: 1 of 2.**"
-                                        "\n\nOf the article's 2 claims, 1 matches its source and 1 was true when "
-                                        "written but is no longer.")])
+    ([claims.MATCHES, claims.MATCHES, claims.DIFFERS], "**Most of the claims the book could check are accurate: 2 of 3.**"
+                                                       "\n\nOf the article's 3 claims, rated as of 30 September 2017, 2 "
+                                                       "are accurate and 1 is inaccurate."),
+    ([claims.MATCHES, claims.DIFFERS, claims.DIFFERS], "**Only 1 of the 3 claims the book could check is accurate.**"
+                                                       "\n\nOf the article's 3 claims, rated as of 30 September 2017, 1 "
+                                                       "is accurate and 2 are inaccurate."),
+    ([claims.DIFFERS], "**Not one of the claims the book could check is accurate.**"
+                       "\n\nOf the article's 1 claim, rated as of 30 September 2017, 1 is inaccurate."),
+    ([claims.MATCHES, claims.DIFFERS], "**Half of the claims the book could check are accurate: 1 of 2.**"
+                                       "\n\nOf the article's 2 claims, rated as of 30 September 2017, 1 is accurate "
+                                       "and 1 is inaccurate.")])
 def test_tally_sentence_agrees_with_its_counts(verdicts, text):
     base = {"tested_ceiling": 45000, "min_ceiling": 67000, "min_ceiling_years": [1986], "since_year": 1980,
-            "is_lowest": True, "later_lower": {"2019": 30000}, "v": 1}
+            "is_lowest": False, "later_lower": {}, "v": 1}
     rows, _ = _rows([_claim(id=f"c{i}", rule="equal" if v == claims.MATCHES else "lowest_since",
                             key="v" if v == claims.MATCHES else "tested_ceiling", stated_value="1" if
                             v == claims.MATCHES else "45000") for i, v in enumerate(verdicts)], base)
@@ -288,8 +297,8 @@ def test_tally_sentence_agrees_with_its_counts(verdicts, text):
 def test_every_verdict_names_its_source():
     rows, _ = _rows([_claim(id="a", stated_value="1", source="ICE's release (as reproduced by dailycaller.com)"),
                      _claim(id="b", stated_value="2", source="the Federal Register")], {"v": 1})
-    assert why(rows, "a").startswith("Matches ICE's release (as reproduced by dailycaller.com).")
-    assert why(rows, "b").startswith("Differs from the Federal Register.")
+    assert why(rows, "a").startswith("Accurate, checked against ICE's release (as reproduced by dailycaller.com).")
+    assert why(rows, "b").startswith("Inaccurate, checked against the Federal Register.")
 
 
 def test_the_ledger_block_is_one_html_block_with_its_text_escaped():
@@ -318,16 +327,19 @@ def test_ledger_legend_and_filter_offer_each_verdict_with_its_count():
     assert '<div class="safecity-ledger-filter" role="group" aria-labelledby="ledger-filter" hidden>' in ledger
     buttons = re.findall(r'<button type="button" data-verdict="([^"]*)" aria-pressed="(true|false)">([^<]+)</button>',
                          ledger)
-    assert buttons == [("", "true", "All (3)"), ("matches", "false", "Matches (2)"), ("differs", "false", "Differs (1)")]
+    assert buttons == [("", "true", "All (3)"), ("matches", "false", "Accurate (2)"), ("differs", "false", "Inaccurate (1)")]
     legend = ledger[ledger.index('<ul class="safecity-ledger-legend"'):ledger.index("</ul>")]
     badges = re.findall(r'<span class="verdict verdict-([a-z-]+)">([^<]+)</span>', legend)
     assert [b[0] for b in badges] == ["matches", "differs"], "a verdict no claim has gets no badge"
-    assert "matches its source (2 claims)" in legend and "differs from its source (1 claim)" in legend
+    ratings = claims.RATING
+    assert f"{ratings['matches']['definition']} (2 claims)" in legend
+    assert f"{ratings['differs']['definition']} (1 claim)" in legend
 
 
 def test_every_verdict_has_its_own_badge():
-    names = prose.ENV.get_template("_ledger.md").module
+    names = prose.ENV.get_template("_ledger.md").make_module({"ratings": claims.RATINGS})
     badges = [str(names.badge(v)) for v in claims.VERDICTS]
+    assert all(badges), "every verdict has a rating in the published standard"
     assert len(set(badges)) == len(badges), "two verdicts share a badge"
 
 
@@ -351,8 +363,8 @@ def test_the_claims_that_matter_come_first_and_routine_ones_fold_by_group():
     ledger = page(rows)["ledger"]
     lines = re.findall(r'<tr class="safecity-ledger-heading"><th colspan="5" scope="rowgroup">([^<]+)</th>', ledger)
     assert lines == ["The claims that matter",
-                     "Place figures: 2 match the source; 1 more is among the claims that matter, above.",
-                     "Background: 1 cannot be checked with the data here."]
+                     "Place figures: 2 are accurate, checked against the source; 1 more is among the claims that matter, above.",
+                     "Background: 1 cannot be checked, for the reasons given."]
     bodies = re.findall(r"<tbody[^>]*>(.*?)</tbody>", ledger)
     assert [re.findall(r'<tr id="claim-([^"]+)"', b) for b in bodies] == [["p3", "total"], ["p1", "p2"], ["bg"]]
 
@@ -423,8 +435,7 @@ def test_every_committed_verdict_names_its_source():
     assert all(c["source"].strip() for c in ledger["values"]["claims"].values())
     cells = dict(re.findall(r'<tr id="claim-([^"]+)".*?<td data-label="Why">(.*?)</td>', ledger["text"]["ledger"]))
     assert set(cells) == set(ledger["values"]["claims"]), "every claim has one row"
-    openings = {claims.MATCHES: "Matches {}", claims.DIFFERS: "Differs from {}",
-                claims.OUTDATED: "True when written and no longer true, by {}", claims.BEYOND: "Goes beyond what {} shows"}
+    openings = {v: claims.RATING[v]["name"] + ", checked against {}" for v in claims.JUDGED}
     for claim in ledger["values"]["claims"].values():
         if claim["verdict"] in openings:
             assert html.unescape(cells[claim["id"]]).startswith(openings[claim["verdict"]].format(claim["source"]) + "."), claim["id"]

@@ -623,7 +623,7 @@ def test_the_orders_are_cited_once_not_on_every_row(shipped):
     assert "[thefederalregister.org/82-FR/45161](https://thefederalregister.org/82-FR/45161)" \
         in text["restrictions_source"]
     items = [line for line in text["dates_list"].splitlines() if line.startswith("- ")]
-    assert len(items) == len(shipped.dates) == 11
+    assert len(items) == len(shipped.dates) == 12  # the orders up to the proclamation of 16 December 2025
     assert items[0] == ("- 27 January 2017: Executive Order 13769 signed: entry suspended for 90 days for nationals "
                         "of Iran, Iraq, Libya, Somalia, Sudan, Syria and Yemen "
                         "([thefederalregister.org](https://thefederalregister.org/82-FR/8977))")

@@ -20,6 +20,7 @@ from safecity import claims, prose, record
 from conftest import DATA, ROOT
 
 CLAIMS = claims.load(DATA)
+NAMES = claims.place_names(DATA)
 RECORDS = record.read_all(ROOT / "book" / "results", exclude=(claims.CHAPTER,))
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 PLACES = sorted(RECORDS["arrests"]["values"]["by_place"])
@@ -65,7 +66,7 @@ def _apply(change) -> dict:
 
 
 def _run(records):
-    rows = claims.evaluate(CLAIMS, records)
+    rows = claims.evaluate(CLAIMS, records, places=NAMES)
     values = record._plain(claims.record_values(rows, records))
     text = prose.blocks("07_claims_ledger", values | {"run": record.run_context({}, [])})
     return {r["id"]: r for r in rows}, values, text
@@ -100,16 +101,19 @@ def test_verdicts_follow_the_chapter_values(change):
     arrests = records["arrests"]["values"]
     for place, entry in arrests["by_place"].items():
         row = next(r for r in rows.values() if r["rule"] == "place" and r.get("place") == place)
-        if not row.get("part"):
-            assert row["verdict"] == (claims.MATCHES if entry["article"] == entry["ice"] else claims.DIFFERS), place
+        named_as = NAMES[place]["named_as"]
+        assert row["verdict"] == (claims.DIFFERS if entry["article"] != entry["ice"] else claims.BEYOND
+                                  if named_as == claims.NAMED_NARROWER else claims.MATCHES), place
     over = arrests["article_total"] > arrests["stated_total"]
     assert rows["places-sum"]["verdict"] == (claims.DIFFERS if over else claims.MATCHES)
     refugees = records["refugees"]["values"]
+    # Rated as of the day the article appeared: later ceilings never change the rating, only the update beside it.
     expected = (claims.NOT_CHECKED if refugees["is_lowest"] is None else claims.DIFFERS if not refugees["is_lowest"]
-                else claims.OUTDATED if refugees["later_lower"] else claims.MATCHES)
+                else claims.MATCHES)
     assert rows["refugee-lowest"]["verdict"] == expected
     for r in refugees["later_lower"]:
-        if expected == claims.OUTDATED:
+        if expected == claims.MATCHES:
+            assert "Update, not part of the rating" in _why(text, "refugee-lowest")
             revised = f", raised to {prose.num(r['revised_to'])} during the year" if r["revised"] else ""
             assert f"{prose.fy(r['year'])} ({prose.num(r['ceiling'])}{revised})" in _why(text, "refugee-lowest")
     offences = records["offences"]["values"]
@@ -142,17 +146,17 @@ def test_the_tally_and_the_legend_count_the_verdicts_shown(change):
     headline, sentence = text["verdict"].split("\n\n", 1)
     counts = values["tally"]["counts"]
     judged, held = sum(counts[v] for v in claims.JUDGED), counts[claims.MATCHES]
-    expected = ("No claim was checked" if judged == 0 else "Every claim" if held == judged
+    expected = ("No claim was rated" if judged == 0 else "Every claim" if held == judged
                 else "Not one of the claims" if held == 0 else "Most of" if held > judged / 2 else "Half of" if held == judged / 2
                 else "Only")
     assert headline.startswith(f"**{expected}"), (headline, held, judged)
     if 0 < held < judged:
         assert f"{held} of" in headline and f"{judged} claims" in headline or f"of {judged}." in headline, headline
     assert sentence.startswith(f"Of the article's {prose.count(len(rows), 'claim')}, ")
-    numbers = [int(n) for n in re.findall(r"(?<![\w.])(\d+) (?=match|differ|was|were|go|cannot|more)",
-                                          sentence.split(". ")[0])]
+    first = sentence.split(". ")[0].split("2017, ", 1)[1]
+    numbers = [int(n) for n in re.findall(r"(?<![\w.])(\d+) (?=is|are|was|were|go|cannot|more)", first)]
     assert sum(numbers) == len(rows), sentence
-    assert (" more differ" in sentence) == bool(followers)
+    assert (" more is inaccurate only" in sentence or " more are inaccurate only" in sentence) == bool(followers)
     for follower in followers:
         assert all(rows[i]["verdict"] == claims.DIFFERS for i in follower["follows_from"])
 
@@ -175,7 +179,7 @@ def test_the_ledger_shows_every_claim_once_and_never_folds_one_that_does_not_hol
         assert len({v for _, v in members}) == 1, f"{line}: one verdict per folded line"
         assert re.match(rf"[^:]+: {len(members)} ", html.unescape(line)), line
         verdict = rows[members[0][0]]["verdict"]
-        words = {claims.MATCHES: " match", claims.UNCHECKABLE: " cannot be checked", claims.NOT_CHECKED: " not checked"}
+        words = {claims.MATCHES: " accurate", claims.UNCHECKABLE: " cannot be checked", claims.NOT_CHECKED: " not checked"}
         assert words[verdict] in line, line
     for page, ids in values["cards"].items():
         cards = re.findall(r'<div class="safecity-card" id="card-([^"]+)">\s*<p class="safecity-card-verdict">'
@@ -183,7 +187,7 @@ def test_the_ledger_shows_every_claim_once_and_never_folds_one_that_does_not_hol
         assert [i for i, _ in cards] == ids and set(ids) <= set(values["cards"]["intro"])
         for claim_id, css in cards:
             assert css == ("unchecked" if rows[claim_id]["verdict"] == claims.NOT_CHECKED else rows[claim_id]["verdict"])
-    assert {i for i, r in rows.items() if r["verdict"] in (claims.DIFFERS, claims.BEYOND, claims.OUTDATED)} \
+    assert {i for i, r in rows.items() if r["verdict"] in (claims.DIFFERS, claims.BEYOND)} \
         <= set(values["cards"]["intro"]), "every claim that does not hold is on the intro's cards"
 
 
@@ -210,9 +214,9 @@ def test_findings_choose_their_headline_from_the_verdicts(change):
     refugees = text["finding_refugees"]
     verdict = rows["refugee-lowest"]["verdict"]
     assert ("was not true when written" in refugees) == (verdict == claims.DIFFERS)
-    assert ("has not stayed true" in refugees) == (verdict == claims.OUTDATED)
+    assert ("was accurate when the article appeared" in refugees) == (verdict == claims.MATCHES)
     if verdict == claims.NOT_CHECKED:  # a missing value: no verdict on the claim
-        assert "true when written" not in refugees
+        assert "true when written" not in refugees and "accurate" not in refugees
     else:
         assert ("went lower" in refugees) == bool(records["refugees"]["values"]["later_lower"])
     arrests = records["arrests"]["values"]

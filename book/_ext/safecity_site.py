@@ -120,7 +120,10 @@ def _purge(app, env, docname):
 
 def claim_reviews(ledger: dict, article: dict, published: str, publisher: str, page_url: str) -> list[dict]:
     """One schema.org ClaimReview per claim of the ledger record, in the ledger's order."""
-    names = prose.ENV.get_template("_ledger.md").module
+    # The rating's name and place on the scale come from the published standard the ledger's record holds.
+    ratings = {r["verdict"]: r for r in ledger["values"]["ratings"]}
+    names = prose.ENV.get_template("_ledger.md").make_module({"ratings": ledger["values"]["ratings"]})
+    scale = [r["scale"] for r in ratings.values() if r["scale"] is not None]
     claims = ledger["values"]["claims"]
     reviews = []
     for claim_id in ledger["values"]["order"]:
@@ -141,8 +144,12 @@ def claim_reviews(ledger: dict, article: dict, published: str, publisher: str, p
             },
             "author": {"@type": "Organization", "name": publisher},
             # The verdict's words as text: the macro writes Markdown, its values escaped as character references.
-            "reviewRating": {"@type": "Rating", "alternateName": html.unescape(str(names.verdict_with_source(c)))},
+            "reviewRating": {"@type": "Rating", "alternateName": html.unescape(str(names.verdict_with_source(c))),
+                             "name": ratings[c["verdict"]]["name"]},
         }
+        if ratings[c["verdict"]]["scale"] is not None:
+            review["reviewRating"] |= {"ratingValue": ratings[c["verdict"]]["scale"], "bestRating": max(scale),
+                                       "worstRating": min(scale)}
         if published:
             review["datePublished"] = published
         reviews.append(review)
