@@ -66,10 +66,3 @@ def csv_download(frame: pd.DataFrame, name: str, label: str) -> HTML:
 
     return HTML(f'<p class="safecity-download"><a download="{html.escape(name)}.csv" '
                 f'href="{csv_data_uri(frame)}">{html.escape(label)}</a></p>')
-
-
-def record_values(values: dict) -> pd.DataFrame:
-    """A results record's values as a table for the notebooks' working cells: one row per value, lists and
-    dicts shown whole as their text (pandas shortens long ones), so a reviewer sees what goes to the record."""
-    return pd.DataFrame({"value": [v if isinstance(v, (str, bool, numbers.Number)) or v is None else repr(v)
-                                   for v in values.values()]}, index=pd.Index(list(values), name="name"))
