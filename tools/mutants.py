@@ -138,6 +138,15 @@ def run(copy: Path, paths: list[str]) -> subprocess.CompletedProcess:
                           env=env, capture_output=True, text=True, timeout=1800)
 
 
+def by(output: str) -> str:
+    """What failed, from pytest's summary: the test, or the notebook cell and whether its outputs differed."""
+    failed = next((line[len("FAILED "):] for line in output.splitlines() if line.startswith("FAILED ")), "")
+    failed = re.sub(r"\x1b\[[0-9;]*m", "", failed).split(" - ")[0]
+    if failed.endswith(".ipynb") or ".ipynb::" in failed:
+        failed += " (its outputs differ)" if "Cell outputs differ" in output else " (it raised)"
+    return failed
+
+
 def main() -> int:
     for mutant in MUTANTS:
         mutated(ROOT, mutant)  # every edit applies before anything runs
@@ -171,9 +180,8 @@ def main() -> int:
             # Exit status 1 is a failed test; anything else (an interrupted or empty run) catches nothing.
             hit = result.returncode == 1
             caught += hit
-            failed = next((line for line in result.stdout.splitlines() if line.startswith("FAILED")), "")
             print(f"{number:2}. {'caught' if hit else 'MISSED'}  {mutant.module}: {mutant.name} "
-                  f"({time.monotonic() - started:.0f} s){'  ' + failed[7:] if failed else ''}", flush=True)
+                  f"({time.monotonic() - started:.0f} s){'  by ' + by(result.stdout) if hit else ''}", flush=True)
         print(f"{caught} of {len(MUTANTS)} caught")
         return 0 if caught == len(MUTANTS) else 1
 
