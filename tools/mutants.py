@@ -131,10 +131,12 @@ IGNORE = shutil.ignore_patterns(".git", ".venv", "_build*", ".build-staging", "b
 
 
 def run(copy: Path, paths: list[str]) -> subprocess.CompletedProcess:
-    """pytest (stopping at the first failure) over `paths` in the copy, its own `safecity` first on the path, in
+    """pytest (stopping at the first failure, Hypothesis seeded) over `paths` in the copy, its own `safecity` first on the path, in
     this process and in every notebook kernel nbval starts."""
     env = dict(os.environ, PYTHONPATH=str(copy), PYTHONDONTWRITEBYTECODE="1")
-    return subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *paths], cwd=copy,
+    # A fixed Hypothesis seed: the same examples for the unchanged copy and every mutant, run after run.
+    return subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "--hypothesis-seed=0",
+                           *paths], cwd=copy,
                           env=env, capture_output=True, text=True, timeout=1800)
 
 
