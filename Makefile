@@ -6,7 +6,7 @@ DATA ?= data
 PARAMS ?=
 BUILD_ARGS := --data-dir $(DATA) $(if $(PARAMS),--params $(PARAMS))
 
-.PHONY: book run check test bench clean venv
+.PHONY: book run check test bench mutants clean venv
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,9 @@ test: venv  ## unit tests, nbval on the executed notebooks, site and browser che
 
 bench: venv  ## the build against the plain way (papermill, then jupyter-book), wall and CPU time; writes bench/results.json
 	$(PY) -m safecity.bench
+
+mutants: venv  ## apply each of tools/mutants.py's small errors to a copy; the tests must catch every one (slow)
+	nice $(PY) tools/mutants.py
 
 clean:
 	rm -rf _build _build-runs .build-staging .cache

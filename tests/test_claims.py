@@ -450,19 +450,6 @@ def test_all_in_rule_names_what_is_not_on_the_list():
     assert "Not on the source's list: Syria." in why(outside, "x")
 
 
-@pytest.mark.parametrize("name", ["intro", "methods", "05_sources", "06_downloads", "07_claims_ledger", "10_data_files"])
-def test_the_ledgers_pages_hold_headings_and_whole_glued_blocks_only(name):
-    """Pages that keep no record of their own (the intro, Methods, Sources, Downloads) follow the same rule as the
-    chapters: every sentence comes from a template, glued whole."""
-    import nbformat
-
-    for cell in nbformat.read(ROOT / "book" / f"{name}.ipynb", as_version=4).cells:
-        if cell.cell_type == "markdown":
-            prose_left = re.sub(r"```\{[\w:-]+\}[^\n]*\n(:[^\n]*\n)*```", "", cell.source)  # glued blocks, dates
-            prose_left = re.sub(r"^#+ .*$", "", prose_left, flags=re.M)
-            assert "{glue:text}" not in cell.source and not prose_left.strip(), (name, prose_left.strip()[:200])
-
-
 def test_a_claim_about_one_country_list_is_not_judged_on_another():
     """Politico's figure for the six countries is judged only when the visas chapter ran on that list."""
     claim = _claim(rule="percent", stated_value="-44%", unit="percent change",

@@ -20,13 +20,25 @@ from conftest import ROOT
 
 RESULTS = ROOT / "book" / "results"
 PAGES = sorted(p.stem for p in RESULTS.glob("*.json"))
+NOTEBOOKS = sorted(p.stem for p in (ROOT / "book").glob("*.ipynb"))
 GLUE_MD = re.compile(r"```\{glue:md\}\s+(\S+)")
 FIGURE = re.compile(r'<figure class="safecity-figure" id="figure-([\w-]+)">(.*?)</figure>', re.S)
 CHART_PARTS = ("title", "subtitle", "source", "alt", "note", "as_of")
 
 
-def _cells(name: str):
-    return nbformat.read(ROOT / "book" / f"{name}.ipynb", as_version=4).cells
+#: The tag that keeps a notebook's working cells (its steps, intermediate tables and checks) off the page: myst-nb
+#: leaves such a cell out of the page, and nbval still compares its outputs.
+WORKING = "remove-cell"
+
+
+def _working(cell) -> bool:
+    return WORKING in cell.metadata.get("tags", [])
+
+
+def _cells(name: str, working: bool = False):
+    """The executed notebook's cells the reader's page shows (and, with `working`, its working cells too)."""
+    cells = nbformat.read(ROOT / "book" / f"{name}.ipynb", as_version=4).cells
+    return cells if working else [cell for cell in cells if not _working(cell)]
 
 
 def _shown(name: str) -> tuple[set[str], dict[str, str]]:
@@ -48,6 +60,8 @@ def _all_outputs(exclude: str) -> str:
         if path.stem == exclude:
             continue
         for cell in nbformat.read(path, as_version=4).cells:
+            if _working(cell):
+                continue
             for output in cell.get("outputs", []):
                 found += [str(v) for k, v in output.get("data", {}).items() if k.endswith(("text/html", "text/markdown"))]
     return "\n".join(found)
@@ -78,15 +92,21 @@ def _shown_by_site(name: str) -> set[str]:
             for page in VERDICTS.findall(cell.source)}
 
 
-@pytest.mark.parametrize("name", PAGES)
+@pytest.mark.parametrize("name", NOTEBOOKS)
 def test_page_markdown_holds_headings_and_whole_glued_blocks_only(name):
+    """The one check of a notebook's shape: the page's markdown is headings and whole glued blocks; prose that
+    explains the working (for a reviewer opening the notebook) is only in cells tagged off the page."""
     for cell in _cells(name):
         if cell.cell_type != "markdown":
             continue
         prose = re.sub(r"```\{[\w:-]+\}[^\n]*\n(:[^\n]*\n)*```", "", cell.source)  # glued blocks, dates
         prose = re.sub(r"^#+ .*$", "", prose, flags=re.M)
         assert "{glue:text}" not in cell.source and "{glue}" not in cell.source, (name, cell.source[:200])
-        assert not prose.strip(), f"{name}: prose written in the notebook, not the template: {prose.strip()[:200]!r}"
+        assert not prose.strip(), (f"{name}: prose written in the notebook, not the template (tag a working cell "
+                                   f"'{WORKING}'): {prose.strip()[:200]!r}")
+    for cell in _cells(name, working=True):
+        if _working(cell):
+            assert "{glue" not in cell.source, f"{name}: a working cell glues a block the page would not show"
 
 
 @pytest.mark.parametrize("name", PAGES)

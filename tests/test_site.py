@@ -220,3 +220,27 @@ def test_sharing_tags_use_the_base_url_when_one_is_set():
                                          "https://example.org/book", "../_static/share/book-01_arrests.png"))
     assert tags["og:url"] == "https://example.org/book/book/01_arrests.html"
     assert tags["og:image"] == tags["twitter:image"] == "https://example.org/book/_static/share/book-01_arrests.png"
+
+
+def test_the_notebooks_working_stays_off_the_pages(built_site):
+    """A notebook's working cells (tagged `remove-cell`: its steps, intermediate tables and checks) are in the executed
+    notebook for nbval and for a reviewer, never on the reader's page: neither their explanations nor their tables."""
+    import html as html_lib
+
+    import nbformat
+
+    checked = 0
+    for entry in pipeline.toc_files(ROOT):
+        notebook = ROOT / f"{entry}.ipynb"
+        if not notebook.exists():
+            continue
+        page = html_lib.unescape(re.sub(r"<[^>]+>", " ", (built_site / f"{entry}.html").read_text(encoding="utf-8")))
+        page = " ".join(page.split())
+        for cell in nbformat.read(notebook, as_version=4).cells:
+            if "remove-cell" not in cell.metadata.get("tags", []) or cell.cell_type != "markdown":
+                continue
+            # The cell's longest line of plain words, as the page would show it.
+            line = max((" ".join(re.sub(r"[*`#]", "", text).split()) for text in cell.source.splitlines()), key=len)
+            assert line and line not in page, f"{entry}: a working cell is on the page: {line[:80]!r}"
+            checked += 1
+    assert checked >= 20, "the chapter notebooks show their working in tagged cells"

@@ -558,12 +558,15 @@ def test_months_off_their_printed_total_are_tied_to_repairs_only_when_they_were_
 
 
 def _executed(name: str) -> tuple[dict[str, str], str]:
-    """An executed page of the book: the Markdown it glues, by block name, and everything it shows, as one string."""
+    """An executed page of the book: the Markdown it glues, by block name, and everything it shows, as one string.
+    (A notebook's working cells, tagged `remove-cell`, are not on the page.)"""
     import nbformat
 
     nb = nbformat.read(DATA.parent / "book" / f"{name}.ipynb", as_version=4)
     glued, shown = {}, []
     for cell in nb.cells:
+        if "remove-cell" in cell.metadata.get("tags", []):
+            continue
         if cell.cell_type == "markdown":
             shown.append(cell.source)
         for output in cell.get("outputs", []):
