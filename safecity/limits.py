@@ -169,7 +169,7 @@ def check_zip(path: Path, shown: str | None = None) -> None:
         with zipfile.ZipFile(path) as archive:
             total = sum(member.file_size for member in archive.infolist())
     except (zipfile.BadZipFile, OSError) as exc:
-        raise DataError(Problem(shown, f"not a readable workbook ({exc})"))
+        raise DataError(Problem(shown, f"not a readable xlsx workbook ({type(exc).__name__}: {exc})"))
     if total > limit("data_bytes"):
         raise DataError(Problem(shown, f"holds more than {size(limit('data_bytes'))} (after decompression); "
                                        f"no real source comes near (limit: {SETTINGS['data_bytes'][0]})"))

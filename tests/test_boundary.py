@@ -168,4 +168,4 @@ def test_a_parameter_naming_a_file_outside_the_folder_is_refused(records, tmp_pa
     params.write_text(f"01_arrests_by_area:\n  records: {records}\n", encoding="utf-8")
     assert main(["check", "--params", str(params), "--data-dir", str(DATA)]) == 2
     line = _one_error(capsys)
-    assert f"01_arrests_by_area: parameter 'records' is '{records}': leaves the data folder" in line, line
+    assert f"01_arrests_by_area: parameter 'records' names '{records}', outside the data folder" in line, line

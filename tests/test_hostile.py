@@ -162,7 +162,11 @@ def test_a_figures_words_are_plain_text():
     soup = BeautifulSoup(figure._repr_html_(), "html.parser")
     assert soup.find("p", class_="safecity-figure-title").get_text() == name
     assert soup.find("div", class_="safecity-chart")["aria-label"] == name
-    assert not soup.find("img")
+    # The one image is the chart itself, drawn at build time; the name is only its text alternative.
+    images = soup.find_all("img")
+    assert [img.get("class") for img in images] == [["safecity-chart-static"]]
+    assert images[0]["alt"] == name and images[0]["src"].startswith("data:image/svg+xml")
+    assert not soup.find("script", src=True)
 
 
 # --------------------------------------------------------------------------- labels no source holds

@@ -120,12 +120,27 @@ def test_ci_run_fails_when_the_tests_fail(tmp_path):
 def test_site_build_treats_warnings_as_errors(monkeypatch, tmp_path):
     """`python -m safecity build` runs `jupyter-book build -W`: a broken reference fails the build."""
     seen = []
+    real_popen = subprocess.Popen
 
-    def fake_run(command, **kwargs):
-        seen.append(command)
-        return subprocess.CompletedProcess(command, 1, stdout="", stderr="WARNING: undefined label\n")
+    class FailingBuild:
+        """`jupyter-book build` as it ends on a warning (other commands, such as git for the site key, run)."""
 
-    monkeypatch.setattr(pipeline.subprocess, "run", fake_run)
+        def __init__(self, command, **kwargs):
+            seen.append(command)
+            self.pid, self.returncode = -1, 1
+
+        def communicate(self):
+            return "", "WARNING: undefined label\n"
+
+        def wait(self):
+            return self.returncode
+
+    def fake_popen(command, **kwargs):
+        if Path(command[0]).name == "jupyter-book":
+            return FailingBuild(command, **kwargs)
+        return real_popen(command, **kwargs)
+
+    monkeypatch.setattr(pipeline.subprocess, "Popen", fake_popen)
     with pytest.raises(NotebookError, match="WARNING: undefined label"):
         pipeline.build_site(ROOT, tmp_path / "_build", echo=lambda *a: None)
     builds = [c for c in seen if Path(c[0]).name == "jupyter-book"]  # (the site key also asks git for history)
