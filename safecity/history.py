@@ -69,15 +69,18 @@ def _walk(root: Path) -> tuple[list[dict], dict[str, list[dict]]]:
 def _walked(root: Path, _digest: str) -> tuple[list[dict], dict[str, list[dict]]]:
     """_walk, read once per state of the history (`_digest`)."""
     found, ratings, before = [], {}, {}
-    for c in commits(root):
-        after = diff.committed(c["commit"], root) or {}
+    versions = [(c, diff.committed(c["commit"], root) or {}) for c in commits(root)]
+    # Every entry names a page by its title today, as the reader finds it in the book.
+    titles = {notebook: r.get("title") or notebook for notebook, r in (versions[-1][1] if versions else {}).items()}
+    for c, after in versions:
         pages = []
         for notebook in sorted(set(before) & set(after)):
-            pair = ({notebook: before[notebook]}, {notebook: after[notebook]})
+            title = titles.get(notebook) or after[notebook].get("title") or notebook
+            pair = ({notebook: before[notebook] | {"title": title}}, {notebook: after[notebook] | {"title": title}})
             changed, _files = diff.changes(*pair, name_reworded=False)
             reworded = len(diff.reworded_blocks(before[notebook], after[notebook]))
             if changed or reworded:
-                pages.append({"notebook": notebook, "title": after[notebook].get("title") or notebook,
+                pages.append({"notebook": notebook, "title": title,
                               "changes": changed, "n_changes": len(changed), "n_reworded": reworded})
         old = (before.get(LEDGER) or {}).get("values", {}).get("claims") or {}
         new = (after.get(LEDGER) or {}).get("values", {}).get("claims") or {}

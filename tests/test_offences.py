@@ -101,7 +101,7 @@ def test_the_page_states_the_shipped_values():
     assert "is 10.0 percentage points lower" in text["national"]
     assert "FY2015 and FY2016 nothing ICE published is available here" in text["national"]
     assert "For FY2019–FY2024 it published other measures" in text["national"]
-    assert "they leave 208 of the 317 people with convictions not itemised, more than 86" in text["verdict"]
+    assert "they leave 208 of the 317 people with convictions not itemized, more than 86" in text["verdict"]
     assert "as reproduced by us.blastingnews.com 2017-09 and cis.org" in text["categories"]
 
 

@@ -167,7 +167,7 @@ def test_largest_and_most_common_words_follow_the_largest_category(generated):
         assert "borne out.**" in claim and "not borne out" not in claim and "so no other category can be larger" in claim
     else:  # rated as attributed: the largest category ICE's chart cites; the rest is said beside it
         assert "the largest category ICE cited.**" in claim and "which is what the article says" in claim
-        assert f"leave {unitemised:,} of the {chapter.convicted:,} people with convictions not itemised" in claim
+        assert f"leave {unitemised:,} of the {chapter.convicted:,} people with convictions not itemized" in claim
         assert ("more than" if unitemised > top_people else "as many as") in claim
     # The article never said "overall", and the page never says it did.
     assert not any("overall" in block for block in text.values())
@@ -237,7 +237,7 @@ def test_chart_text_alternatives_agree_with_the_prose(generated):
     assert alt.startswith(f"Bar chart of the {convicted:,} people with convictions")
     listed = re.findall(r"(?:Itemised: |; )([^;(]+?) ([\d,]+) \((\d+\.\d)%\)", alt)
     assert {name: int(n.replace(",", "")) for name, n, _ in listed} == counts
-    assert f"Not itemised in the reports: {unitemised:,} ({pct(unitemised / convicted)})." in alt
+    assert f"Not itemized in the reports: {unitemised:,} ({pct(unitemised / convicted)})." in alt
     if counts and unitemised:
         assert f"The other {unitemised:,} ({pct(unitemised / convicted)})" in text["categories"]
     # The attributes chart lists every count the prose gives, with the same share of all arrested.
