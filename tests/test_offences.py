@@ -444,7 +444,7 @@ def _with_categories(**counts) -> dict:
     ({"DUI": 290, "bribery": 1}, "borne out.** DUI, with 290, is the largest category in ICE's chart as reproduced by"),
     ({"DUI": 86, "assault": 120}, "not borne out.** In ICE's chart as reproduced by"),
     ({"DUI": 86, "assault": 86}, "not borne out as stated.**"),
-    ({"assault": 120}, "cannot be checked.** The reports available do not itemise DUI."),
+    ({"assault": 120}, "cannot be checked.** The reports available do not itemize DUI."),
 ])
 def test_the_most_common_conviction_words_follow_the_categories(counts, verdict):
     """Whether the page bears out "the most common offense cited by ICE was drunk driving" depends on which
