@@ -280,3 +280,21 @@ def test_the_about_page_names_the_publisher_and_every_byline_links_it(built_site
             byline = re.search(r'<div class="[^"]*safecity-dates.*?</div>', page, re.S).group(0)
             assert re.search(r'href="(book/)?about.html"><span[^>]*>' + re.escape(config["safecity_publisher"]) + "<",
                              byline), f"{path.name}: the byline does not name and link the publisher"
+
+
+def test_a_changed_rating_says_so_on_its_card_and_its_ledger_row(built_site):
+    from safecity import history, prose
+
+    changes = history.rating_changes(ROOT)
+    assert changes, "the book's history has ratings that changed since publication"
+    ledger = (built_site / "book" / "07_claims_ledger.html").read_text(encoding="utf-8")
+    intro = (built_site / "book" / "intro.html").read_text(encoding="utf-8")
+    for claim_id, changed in changes.items():
+        note = prose.blocks("_rating_changed", {"changes": changed})["note"].strip()
+        row = re.search(r'<tr id="claim-' + re.escape(claim_id) + r'".*?</tr>', ledger, re.S)
+        if row:
+            assert f'<span class="safecity-rating-changed">{note}</span>' in row.group(0), claim_id
+        card = re.search(r'<div class="safecity-card" id="card-' + re.escape(claim_id) + r'">.*?</p>\s*(<p[^>]*>[^<]*</p>)',
+                         intro, re.S)
+        if card:
+            assert card.group(1) == f'<p class="safecity-rating-changed">{note}</p>', claim_id

@@ -211,7 +211,7 @@ def _claim_review_script(app, pagename, templatename, context, doctree):
 
 def _rating_changes(app, pagename, templatename, context, doctree):
     """A claim whose rating changed since publication says so on the claim itself: under the verdict of its card
-    and in the verdict cell of its ledger row, with the date and the rating it replaced."""
+    and first in the "Why" cell of its ledger row, with the date and the rating it replaced."""
     body = context.get("body") or ""
     if 'id="card-' not in body and 'id="claim-' not in body:
         return
@@ -221,8 +221,9 @@ def _rating_changes(app, pagename, templatename, context, doctree):
         card = re.compile(r'(<div class="safecity-card" id="card-' + re.escape(claim_id)
                           + r'">\s*<p class="safecity-card-verdict">.*?</p>)', re.S)
         body = card.sub(lambda m: f'{m.group(1)} <p class="safecity-rating-changed">{note}</p>', body, count=1)
+        # In the row's "Why" cell: the verdict cell stays a badge, so a phone's card still opens verdict, then claim.
         row = re.compile(r'(<tr id="claim-' + re.escape(claim_id)
-                         + r'"[^>]*>\s*<td data-label="Verdict"><span class="verdict[^"]*">[^<]*</span>)', re.S)
+                         + r'"[^>]*>(?:(?!</tr>).)*?<td data-label="Why">)', re.S)
         body = row.sub(lambda m: f'{m.group(1)}<span class="safecity-rating-changed">{note}</span>', body, count=1)
     context["body"] = body
 
