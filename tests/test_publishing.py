@@ -121,14 +121,25 @@ def test_site_build_treats_warnings_as_errors(monkeypatch, tmp_path):
     """`python -m safecity build` runs `jupyter-book build -W`: a broken reference fails the build."""
     seen = []
 
-    def fake_run(command, **kwargs):
-        seen.append(command)
-        return subprocess.CompletedProcess(command, 1, stdout="", stderr="WARNING: undefined label\n")
+    class FakeBuild:
+        """jupyter-book, as build_site starts it (a process group of its own), reporting a warning."""
 
-    monkeypatch.setattr(pipeline.subprocess, "run", fake_run)
+        def __init__(self, command, **kwargs):
+            seen.append(command)
+            self.pid, self.returncode = 0, 1
+
+        def communicate(self):
+            return "", "WARNING: undefined label\n"
+
+    real = subprocess.Popen
+
+    def popen(command, **kwargs):  # git (the site key asks it for the history) runs as it is
+        return FakeBuild(command, **kwargs) if Path(command[0]).name == "jupyter-book" else real(command, **kwargs)
+
+    monkeypatch.setattr(pipeline.subprocess, "Popen", popen)
     with pytest.raises(NotebookError, match="WARNING: undefined label"):
         pipeline.build_site(ROOT, tmp_path / "_build", echo=lambda *a: None)
-    builds = [c for c in seen if Path(c[0]).name == "jupyter-book"]  # (the site key also asks git for history)
+    builds = [c for c in seen if Path(c[0]).name == "jupyter-book"]
     assert builds and "-W" in builds[0]
     assert not (tmp_path / "_build").exists(), "a failed build must not leave a site behind"
 
