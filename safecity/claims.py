@@ -319,7 +319,7 @@ def rule_at_most(claim, values) -> dict:
 
 
 def rule_largest(claim, values) -> dict:
-    """The stated category must be the largest the source itemises (the article's "most common offense cited by
+    """The stated category must be the largest the source itemizes (the article's "most common offense cited by
     ICE"). `key` is the prefix of the chapter's `<key>_category`, `<key>_category_people` and `<key>_is_certain`
     values; `not_itemised` counts the people whose most serious conviction the source does not itemise, so
     whether the category is the largest of all convictions is said beside the verdict, not as it."""

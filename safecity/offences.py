@@ -36,9 +36,9 @@ CONVICTED = "criminal conviction"
 #: The rest of everyone arrested: the article's "no prior criminal conviction".
 NOT_CONVICTED = "no criminal conviction reported"
 #: The people with convictions whose category no available report gives (a row of the categories table).
-NOT_ITEMISED = "not itemised in the reports"
+NOT_ITEMISED = "not itemized in the reports"
 #: The categories the reports give (the chart's legend).
-ITEMISED = "itemised in the reports"
+ITEMISED = "itemized in the reports"
 #: The national definition that matches "had criminal convictions" in an operation's release.
 NATIONAL_DEFINITION = "convicted"
 #: The national definitions (criminality.csv) of the arrested with charges pending but no conviction, and with neither.
@@ -152,7 +152,7 @@ def categories_with_remainder(categories: pd.DataFrame, convicted: int) -> pd.Da
 def largest_itemised(categories: pd.DataFrame) -> tuple[str, int]:
     """The largest itemised category and its count; tied categories are named together ("A and B")."""
     if categories.empty:
-        raise ValueError("no conviction categories are itemised")
+        raise ValueError("no conviction categories are itemized")
     top = int(categories["people"].max())
     names = sorted(str(c) for c in categories.loc[categories["people"] == top, "category"])
     return " and ".join(names), top
@@ -419,7 +419,7 @@ class Chapter:
 
 
 CHAPTER = "offences"
-TITLE = "Offence breakdown"
+TITLE = "Offense breakdown"
 SOURCES = ["ice-safe-city", "ice-safe-city-offences", "ice-annual-arrests", "article-claims"]
 #: The sources each chart's numbers come from: its caption says "Data as of" the latest date they cover.
 CHART_SOURCES = {"conviction-categories": ["ice-safe-city-offences"], "overlapping-attributes": ["ice-safe-city-offences"],
@@ -429,7 +429,7 @@ LABELS = {
     "convicted_share": "share of those arrested with convictions",
     "dui": "people whose most serious conviction was DUI",
     "national_share": "ICE's national share with convictions that year",
-    "largest_is_certain": "whether the largest itemised category is certainly the most common conviction",
+    "largest_is_certain": "whether the largest itemized category is certainly the most common conviction",
 }
 
 

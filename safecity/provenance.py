@@ -172,7 +172,7 @@ def datasets(data_dir: Path) -> pd.DataFrame:
             "description": d.get("description", ""),
             "origin": "; ".join(s.get("title", "") + (f" {s['path']}" if str(s.get("path", "")).startswith("http")
                                                       else "") for s in d.get("sources", [])),
-            "licence": "; ".join(l.get("title") or l.get("name", "") for l in d.get("licenses", [])) or "not recorded",
+            "license": "; ".join(l.get("title") or l.get("name", "") for l in d.get("licenses", [])) or "not recorded",
             "read by": ", ".join(readers.get(folder, [])) or "no importer",
         })
     return pd.DataFrame(rows)

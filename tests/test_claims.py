@@ -140,7 +140,7 @@ def test_largest_rule_judges_what_the_source_cites_and_says_what_it_does_not_sho
     assert largest("DUI", True)[0]["verdict"] == claims.MATCHES
     unsure = largest("DUI", False)
     assert unsure[0]["verdict"] == claims.MATCHES  # "the most common offense cited by ICE": what ICE itemised
-    assert ("The most serious convictions of 208 other people are not itemised, so the source does not show that it "
+    assert ("The most serious convictions of 208 other people are not itemized, so the source does not show that it "
             "is the largest of all convictions") in why(unsure, "x")
     other = largest("Assault", True)
     assert (other[0]["verdict"], other[0]["computed"]) == (claims.DIFFERS, "Assault")

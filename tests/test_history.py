@@ -40,11 +40,11 @@ def repo(tmp_path):
     return tmp_path
 
 
-def test_each_change_of_a_finding_is_an_entry_dated_and_explained_by_its_commit(repo):
+def test_each_change_of_a_finding_is_an_entry_dated_and_said_in_words(repo):
     entries = history.entries(repo)
     assert [e["date"] for e in entries] == ["2026-11-20"]  # the first edition is publication, not a correction
     entry = entries[0]
-    assert entry["subject"] == "Correct Denver's figure from ICE's release <as reprinted>"
+    assert set(entry) == {"date", "pages"}  # what changed and when; never the commit or its message
     changes = entry["pages"][0]["changes"]
     assert "ICE's areas added up: 498 → 508" in changes
     assert any("verdict" in line and "The places do not add up." in line for line in changes)
@@ -56,9 +56,41 @@ def test_published_and_updated_dates_follow_the_history_not_the_clock(repo):
     page = prose.blocks("corrections", {"entries": history.entries(repo), "history_available": True,
                                         "published": dates["published"], "updated": "2026-11-20",
                                         "publisher": "test project", "contact": ""})
-    assert page["dates"].startswith("Published 1 November 2026; updated 20 November 2026 by *test project* ([corrections](corrections.md)).")
-    assert "**20 November 2026.** Correct Denver" in page["corrections"]
-    assert "&lt;as reprinted&gt;" in page["corrections"]  # a commit message is text, never markup
+    assert page["dates"].startswith("Published 1 November 2026; updated 20 November 2026 by [test project](about.md) ([corrections](corrections.md)).")
+    assert "**20 November 2026.**" in page["corrections"] and "ICE&#39;s areas added up: 498 → 508" in page["corrections"]
+    # The page says what changed, not how it was made: no commit message, no commit.
+    assert "Correct Denver" not in page["corrections"] and "as reprinted" not in page["corrections"]
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True).stdout.strip()
+    assert head[:7] not in page["corrections"] and "commit" not in page["corrections"]
+
+
+def _ledger(verdicts: dict[str, str]) -> dict:
+    return {"title": "The claims ledger", "labels": {}, "text": {"verdict": "The ledger."}, "parameters": {},
+            "values": {"claims": {cid: {"claim": cid, "verdict": v} for cid, v in verdicts.items()}}}
+
+
+def test_a_changed_rating_is_dated_with_the_rating_it_replaced_and_new_words_are_no_change(tmp_path):
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=tmp_path, check=True)
+    # Before the published standard, the ledger recorded its verdicts in words.
+    _commit(tmp_path, "2026-11-01", "First", {"07_claims_ledger": _ledger({"a": "matches the primary source",
+                                                                           "b": "matches the primary source"})})
+    _commit(tmp_path, "2026-11-05", "Standard", {"07_claims_ledger": _ledger({"a": "matches", "b": "matches"})})
+    _commit(tmp_path, "2026-11-09", "Fix", {"07_claims_ledger": _ledger({"a": "matches", "b": "differs"})})
+    assert history.rating_changes(tmp_path) == {"b": [{"date": "2026-11-09", "was": "Accurate", "now": "Inaccurate"}]}
+    note = prose.blocks("_rating_changed", {"changes": history.rating_changes(tmp_path)["b"]})["note"]
+    assert note.strip() == "Rating changed on 9 November 2026: was Accurate."
+
+
+def test_the_about_page_says_what_is_not_configured_instead_of_inventing_it():
+    unset = prose.blocks("about", {"publisher": "The test desk", "contact": "", "funding": ""})["about"]
+    assert "published by *The test desk*" in unset
+    assert "has not yet stated how the book is funded" in unset and "has not been set yet" in unset
+    assert "](methods.ipynb" in unset and "](corrections.md)" in unset  # the rating standard, the corrections
+    assert "http" not in unset and "@" not in unset  # no address it was not given
+    tracker = "https://example.org/desk/issues"
+    set_ = prose.blocks("about", {"publisher": "The test desk", "contact": tracker,
+                                  "funding": "Unfunded: written by volunteers."})["about"]
+    assert f"]({tracker})" in set_ and "Unfunded: written by volunteers." in set_ and "not yet" not in set_
 
 
 def test_a_configured_contact_is_offered_under_each_title_and_on_corrections(repo):

@@ -101,7 +101,7 @@ def test_the_page_states_the_shipped_values():
     assert "is 10.0 percentage points lower" in text["national"]
     assert "FY2015 and FY2016 nothing ICE published is available here" in text["national"]
     assert "For FY2019–FY2024 it published other measures" in text["national"]
-    assert "they leave 208 of the 317 people with convictions not itemised, more than 86" in text["verdict"]
+    assert "they leave 208 of the 317 people with convictions not itemized, more than 86" in text["verdict"]
     assert "as reproduced by us.blastingnews.com 2017-09 and cis.org" in text["categories"]
 
 
@@ -444,7 +444,7 @@ def _with_categories(**counts) -> dict:
     ({"DUI": 290, "bribery": 1}, "borne out.** DUI, with 290, is the largest category in ICE's chart as reproduced by"),
     ({"DUI": 86, "assault": 120}, "not borne out.** In ICE's chart as reproduced by"),
     ({"DUI": 86, "assault": 86}, "not borne out as stated.**"),
-    ({"assault": 120}, "cannot be checked.** The reports available do not itemise DUI."),
+    ({"assault": 120}, "cannot be checked.** The reports available do not itemize DUI."),
 ])
 def test_the_most_common_conviction_words_follow_the_categories(counts, verdict):
     """Whether the page bears out "the most common offense cited by ICE was drunk driving" depends on which

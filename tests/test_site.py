@@ -244,3 +244,57 @@ def test_the_notebooks_working_stays_off_the_pages(built_site):
             assert line and line not in page, f"{entry}: a working cell is on the page: {line[:80]!r}"
             checked += 1
     assert checked >= 20, "the chapter notebooks show their working in tagged cells"
+
+
+def test_corrections_say_what_changed_not_how_it_was_made(built_site):
+    """The Corrections page is for readers: dated changes in words, never a commit, a merge or a test."""
+    import html as html_lib
+    import subprocess
+
+    page = (built_site / "book" / "corrections.html").read_text(encoding="utf-8")
+    article = re.search(r"<article.*?</article>", page, re.S).group(0)
+    text = html_lib.unescape(re.sub(r"<[^>]+>", " ", article))
+    log = subprocess.run(["git", "log", "--first-parent", "--format=%H%x1f%s", "--", "book/results"], cwd=ROOT,
+                         capture_output=True, text=True, check=True).stdout.splitlines()
+    assert log, "the repository's history of book/results is needed to check the Corrections page"
+    for line in log:
+        commit, subject = line.split("\x1f", 1)
+        assert commit[:7] not in text, f"the Corrections page shows commit {commit[:7]}"
+        assert subject not in text, f"the Corrections page shows the commit message {subject!r}"
+    assert not re.search(r"\bMerge\b|\bcommit\b|\bfixture\b", text)
+    assert re.search(r"\d{1,2} (January|February|March|April|May|June|July|August|September|October|November"
+                     r"|December) \d{4}\.", text), "each entry is dated"
+
+
+def test_the_about_page_names_the_publisher_and_every_byline_links_it(built_site):
+    import yaml
+
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))["sphinx"]["config"]
+    about = (built_site / "book" / "about.html").read_text(encoding="utf-8")
+    assert config["safecity_publisher"] in about and 'href="methods.html' in about and 'href="corrections.html"' in about
+    if not config["safecity_contact"]:
+        assert "How to reach the publisher has not been set yet" in about
+    for path in _pages(built_site):
+        page = path.read_text(encoding="utf-8")
+        if "safecity-dates" in page:
+            byline = re.search(r'<div class="[^"]*safecity-dates.*?</div>', page, re.S).group(0)
+            assert re.search(r'href="(book/)?about.html"><span[^>]*>' + re.escape(config["safecity_publisher"]) + "<",
+                             byline), f"{path.name}: the byline does not name and link the publisher"
+
+
+def test_a_changed_rating_says_so_on_its_card_and_its_ledger_row(built_site):
+    from safecity import history, prose
+
+    changes = history.rating_changes(ROOT)
+    assert changes, "the book's history has ratings that changed since publication"
+    ledger = (built_site / "book" / "07_claims_ledger.html").read_text(encoding="utf-8")
+    intro = (built_site / "book" / "intro.html").read_text(encoding="utf-8")
+    for claim_id, changed in changes.items():
+        note = prose.blocks("_rating_changed", {"changes": changed})["note"].strip()
+        row = re.search(r'<tr id="claim-' + re.escape(claim_id) + r'".*?</tr>', ledger, re.S)
+        if row:
+            assert f'<span class="safecity-rating-changed">{note}</span>' in row.group(0), claim_id
+        card = re.search(r'<div class="safecity-card" id="card-' + re.escape(claim_id) + r'">.*?</p>\s*(<p[^>]*>[^<]*</p>)',
+                         intro, re.S)
+        if card:
+            assert card.group(1) == f'<p class="safecity-rating-changed">{note}</p>', claim_id

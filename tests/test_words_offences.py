@@ -142,18 +142,18 @@ def test_largest_and_most_common_words_follow_the_largest_category(generated):
     claim = verdict.split('"The most common offense cited by ICE was drunk driving":', 1)[1]
     if not counts:
         assert "cannot be checked.** No conviction category from the release" in claim
-        assert "No conviction category is itemised" in title
+        assert "No conviction category is itemized" in title
         return
     top = largest_of(counts)
     top_people = counts[top[0]]
     tied = len(top) > 1
     assert title == (f"{join_and(top)} {'are the largest categories' if tied else 'is the largest category'} the "
-                     f"reports itemise: {top_people:,}{' each' if tied else ''} of {chapter.convicted:,}")
+                     f"reports itemize: {top_people:,}{' each' if tied else ''} of {chapter.convicted:,}")
     subtitle = text["conviction_categories_subtitle"]
     assert (f"{unitemised:,} {'person' if unitemised == 1 else 'people'} with convictions" in subtitle) == (unitemised > 0)
     assert f"{join_and(top)}, with {top_people:,} " in text["most_common"]
     if "DUI" not in counts:
-        assert "cannot be checked.** The reports available do not itemise DUI." in claim
+        assert "cannot be checked.** The reports available do not itemize DUI." in claim
     elif len(top) > 1 and "DUI" in top:
         assert "not borne out as stated" in claim
     elif top != ["DUI"]:
@@ -167,7 +167,7 @@ def test_largest_and_most_common_words_follow_the_largest_category(generated):
         assert "borne out.**" in claim and "not borne out" not in claim and "so no other category can be larger" in claim
     else:  # rated as attributed: the largest category ICE's chart cites; the rest is said beside it
         assert "the largest category ICE cited.**" in claim and "which is what the article says" in claim
-        assert f"leave {unitemised:,} of the {chapter.convicted:,} people with convictions not itemised" in claim
+        assert f"leave {unitemised:,} of the {chapter.convicted:,} people with convictions not itemized" in claim
         assert ("more than" if unitemised > top_people else "as many as") in claim
     # The article never said "overall", and the page never says it did.
     assert not any("overall" in block for block in text.values())
@@ -235,9 +235,9 @@ def test_chart_text_alternatives_agree_with_the_prose(generated):
     alt = text["conviction_categories_alt"]
     convicted, unitemised = chapter.convicted, chapter.convicted - sum(counts.values())
     assert alt.startswith(f"Bar chart of the {convicted:,} people with convictions")
-    listed = re.findall(r"(?:Itemised: |; )([^;(]+?) ([\d,]+) \((\d+\.\d)%\)", alt)
+    listed = re.findall(r"(?:Itemized: |; )([^;(]+?) ([\d,]+) \((\d+\.\d)%\)", alt)
     assert {name: int(n.replace(",", "")) for name, n, _ in listed} == counts
-    assert f"Not itemised in the reports: {unitemised:,} ({pct(unitemised / convicted)})." in alt
+    assert f"Not itemized in the reports: {unitemised:,} ({pct(unitemised / convicted)})." in alt
     if counts and unitemised:
         assert f"The other {unitemised:,} ({pct(unitemised / convicted)})" in text["categories"]
     # The attributes chart lists every count the prose gives, with the same share of all arrested.

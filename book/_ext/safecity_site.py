@@ -3,11 +3,13 @@
 - ``safecity-dates`` (optional argument: a notebook name) — "Published …; updated …" for the page;
 - ``safecity-corrections`` — every change to a finding since publication, with its date and reason;
 - ``safecity-verdicts`` (argument: a page) — the page's verdict cards, from the claims ledger's record;
-- on the claims ledger's page, each claim as schema.org ``ClaimReview`` JSON-LD, the structured data
-  fact-checkers publish for search engines.
+- ``safecity-about`` — who publishes the book, its funding and contact (configuration), and its standards;
+- on every page that rates a claim (the ledger's rows, the intro's and the chapters' cards), each claim as
+  schema.org ``ClaimReview`` JSON-LD, the structured data fact-checkers publish for search engines;
+- on a claim whose rating changed since publication, "Rating changed on <date>: was <rating>".
 
 Dates come from git, never from the clock. The words are the `dates` and `corrections` blocks of
-`safecity/templates/corrections.md` and the ledger's own verdict names (`templates/_ledger.md`).
+`safecity/templates/corrections.md`, `about.md` and `_rating_changed.md`, and the ledger's rating names.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import html
+import re
 from pathlib import Path
 
 from docutils import nodes
@@ -41,6 +44,7 @@ def _watched(env) -> None:
 
 
 class _Rendered(SphinxDirective):
+    page = "corrections"
     block = ""
 
     def values(self) -> dict:
@@ -48,10 +52,10 @@ class _Rendered(SphinxDirective):
 
     def run(self):
         _watched(self.env)
-        # Commit messages are people's words, not computed values: they may say "None" and still be right.
-        text = prose.blocks("corrections", self.values(), check_leaks=self.block != "corrections")[self.block]
+        # The diff lines quote old and new values as recorded: a value that was once missing may read "None".
+        text = prose.blocks(self.page, self.values(), check_leaks=self.block != "corrections")[self.block]
         container = nodes.container(classes=[f"safecity-{self.block}"])
-        self.state.nested_parse(StringList(text.splitlines(), source="corrections.md"), self.content_offset,
+        self.state.nested_parse(StringList(text.splitlines(), source=f"{self.page}.md"), self.content_offset,
                                 container)
         return [container]
 
@@ -72,6 +76,17 @@ class Corrections(_Rendered):
 
     def values(self):
         return _words(self.config.safecity_publisher, self.config.safecity_contact)[1] | {"updated": ""}
+
+
+class About(_Rendered):
+    """Who publishes the book, how it is funded and reached, its standards and corrections policy (templates/about.md)."""
+
+    page = "about"
+    block = "about"
+
+    def values(self):
+        return {"publisher": self.config.safecity_publisher, "contact": self.config.safecity_contact,
+                "funding": self.config.safecity_funding}
 
 
 LEDGER = "07_claims_ledger"
@@ -98,9 +113,10 @@ class Verdicts(SphinxDirective):
 
 
 def _digest(srcdir: str) -> str:
-    template = Path(prose.__file__).with_name("templates") / "corrections.md"
+    templates = Path(prose.__file__).with_name("templates")
     ledger = Path(srcdir, "book", "results", f"{LEDGER}.json")
-    return (history.digest(ROOT) + hashlib.sha256(template.read_bytes()).hexdigest()
+    return (history.digest(ROOT) + "".join(hashlib.sha256((templates / f"{name}.md").read_bytes()).hexdigest()
+                                           for name in ("corrections", "about"))
             + (hashlib.sha256(ledger.read_bytes()).hexdigest() if ledger.exists() else ""))
 
 
@@ -118,20 +134,27 @@ def _purge(app, env, docname):
     getattr(env, "safecity_history_docs", set()).discard(docname)
 
 
-def claim_reviews(ledger: dict, article: dict, published: str, publisher: str, page_url: str) -> list[dict]:
-    """One schema.org ClaimReview per claim of the ledger record, in the ledger's order."""
-    # The rating's name and place on the scale come from the published standard the ledger's record holds.
+#: A verdict card's anchor on a chapter's page (`templates/_ledger.md`), and a claim's row on the ledger's page.
+CARD_ID = re.compile(r'id="card-([^"]+)"')
+ROW_ID = re.compile(r'<tr id="claim-([^"]+)"')
+
+
+def claim_reviews(ledger: dict, article: dict, published: str, publisher: str, page_url: str,
+                  shown: list[str] | None = None, anchor: str = "claim") -> list[dict]:
+    """One schema.org ClaimReview per claim a page shows (`shown`, by id; default: the whole ledger, in its order),
+    each at its anchor on the page (`#<anchor>-<id>`). Every text is plain text."""
+    # The rating's names and place on the scale come from the published standard the ledger's record holds.
     ratings = {r["verdict"]: r for r in ledger["values"]["ratings"]}
-    names = prose.ENV.get_template("_ledger.md").make_module({"ratings": ledger["values"]["ratings"]})
     scale = [r["scale"] for r in ratings.values() if r["scale"] is not None]
     claims = ledger["values"]["claims"]
     reviews = []
-    for claim_id in ledger["values"]["order"]:
+    for claim_id in ledger["values"]["order"] if shown is None else shown:
         c = claims[claim_id]
+        rating = ratings[c["verdict"]]
         review = {
             "@context": "https://schema.org",
             "@type": "ClaimReview",
-            "url": f"{page_url}#claim-{claim_id}",
+            "url": f"{page_url}#{anchor}-{claim_id}",
             "claimReviewed": c["quote"],
             "itemReviewed": {
                 "@type": "Claim",
@@ -143,12 +166,10 @@ def claim_reviews(ledger: dict, article: dict, published: str, publisher: str, p
                                "publisher": {"@type": "Organization", "name": article["publisher"]}},
             },
             "author": {"@type": "Organization", "name": publisher},
-            # The verdict's words as text: the macro writes Markdown, its values escaped as character references.
-            "reviewRating": {"@type": "Rating", "alternateName": html.unescape(str(names.verdict_with_source(c))),
-                             "name": ratings[c["verdict"]]["name"]},
+            "reviewRating": {"@type": "Rating", "alternateName": rating["short"], "name": rating["name"]},
         }
-        if ratings[c["verdict"]]["scale"] is not None:
-            review["reviewRating"] |= {"ratingValue": ratings[c["verdict"]]["scale"], "bestRating": max(scale),
+        if rating["scale"] is not None:
+            review["reviewRating"] |= {"ratingValue": rating["scale"], "bestRating": max(scale),
                                        "worstRating": min(scale)}
         if published:
             review["datePublished"] = published
@@ -156,25 +177,60 @@ def claim_reviews(ledger: dict, article: dict, published: str, publisher: str, p
     return reviews
 
 
+def page_url(base: str, pagename: str) -> str:
+    """A page's address: absolute under the configured base URL, else relative to the page itself."""
+    return f"{base}/{pagename}.html" if base else f"{pagename.rsplit('/', 1)[-1]}.html"
+
+
 def _claim_review_script(app, pagename, templatename, context, doctree):
-    """Adds the ledger's ClaimReview data to its page (inert data for search engines: nothing is loaded)."""
-    if pagename != f"book/{LEDGER}" or "body" not in context:
-        return
+    """Adds ClaimReview data for the claims a page rates, in the page's order: every claim on the ledger's page (its
+    rows), each verdict card's claim on a chapter's or the intro's (inert data for search engines: nothing is
+    loaded)."""
     import json
 
     from safecity import claims, record
 
+    body = context.get("body") or ""
+    ledger_page = pagename == f"book/{LEDGER}"
+    anchor = "claim" if ledger_page else "card"
+    shown = list(dict.fromkeys((ROW_ID if ledger_page else CARD_ID).findall(body)))
+    if not shown:
+        return
     ledger = record.read(LEDGER, Path(app.srcdir, "book", "results"))
+    shown = [cid for cid in shown if cid in ledger["values"]["claims"]]
     dates, _ = _words(app.config.safecity_publisher)
-    base = (app.config.html_baseurl or "").rstrip("/")
-    url = f"{base}/{pagename}.html" if base else f"{pagename}.html"
+    url = page_url((app.config.html_baseurl or "").rstrip("/"), pagename)
     # The article's own details are project data, the same for every run.
     article = claims.article(Path(ROOT, "data"))
-    data = claim_reviews(ledger, article, dates["published"], app.config.safecity_publisher, url)
+    data = claim_reviews(ledger, article, dates["published"], app.config.safecity_publisher, url, shown, anchor)
     # JSON inside <script>: no "<", ">" or "&" from the data can end the element or open a comment.
     text = (json.dumps(data, ensure_ascii=False, sort_keys=True)
             .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
-    context["body"] += f'\n<script type="application/ld+json" id="safecity-claimreview">{text}</script>\n'
+    context["body"] = body + f'\n<script type="application/ld+json" id="safecity-claimreview">{text}</script>\n'
+
+
+def _rating_changes(app, pagename, templatename, context, doctree):
+    """A claim whose rating changed since publication says so on the claim itself: under the verdict of its card
+    and first in the "Why" cell of its ledger row, with the date and the rating it replaced."""
+    body = context.get("body") or ""
+    if 'id="card-' not in body and 'id="claim-' not in body:
+        return
+    changes = _rating_history()
+    for claim_id, changed in changes.items():
+        note = prose.blocks("_rating_changed", {"changes": changed})["note"].strip()  # the template escapes values
+        card = re.compile(r'(<div class="safecity-card" id="card-' + re.escape(claim_id)
+                          + r'">\s*<p class="safecity-card-verdict">.*?</p>)', re.S)
+        body = card.sub(lambda m: f'{m.group(1)} <p class="safecity-rating-changed">{note}</p>', body, count=1)
+        # In the row's "Why" cell: the verdict cell stays a badge, so a phone's card still opens verdict, then claim.
+        row = re.compile(r'(<tr id="claim-' + re.escape(claim_id)
+                         + r'"[^>]*>(?:(?!</tr>).)*?<td data-label="Why">)', re.S)
+        body = row.sub(lambda m: f'{m.group(1)}<span class="safecity-rating-changed">{note}</span>', body, count=1)
+    context["body"] = body
+
+
+@functools.lru_cache(maxsize=1)
+def _rating_history() -> dict:
+    return history.rating_changes(ROOT)
 
 
 # --- Sharing: each page's description, Open Graph and Twitter card tags, canonical link and share image --------
@@ -241,7 +297,7 @@ def share_card(title: str, text: str, publisher: str) -> dict:
 def share_tags(title: str, text: str, site: str, pagename: str, base: str, image: str) -> list[tuple[str, str]]:
     """The description, Open Graph and Twitter card tags of a page, as (name, content). `image` is the share image's
     address relative to the page; with a base URL every address is absolute."""
-    url = f"{base}/{pagename}.html" if base else ""
+    url = page_url(base, pagename) if base else ""
     image_url = f"{base}/{SHARE_FOLDER}/{pagename.replace('/', '-')}.png" if base else image
     tags = [("description", text), ("og:type", "website" if pagename == "book/intro" else "article"),
             ("og:site_name", site), ("og:title", title), ("og:description", text), ("og:image", image_url),
@@ -316,14 +372,18 @@ def _reader_pages(app, config):
 def setup(app):
     app.connect("config-inited", _reader_pages)
     app.connect("html-page-context", _claim_review_script)
+    app.connect("html-page-context", _rating_changes)
     app.connect("html-page-context", _chart_loader)
     app.connect("html-page-context", _sharing)
     app.connect("html-page-context", _deferred_scripts, priority=900)  # after every script is added
     app.connect("env-get-outdated", _outdated)
     app.connect("env-purge-doc", _purge)
-    app.add_config_value("safecity_publisher", "Operation Safe City, checked", "env")
+    app.add_config_value("safecity_publisher", "The safecity contributors", "env")
     # Where readers report an error: the repository's issue tracker, once the book is published somewhere.
     app.add_config_value("safecity_contact", "", "env")
+    # How the book is funded, in the publisher's words; left empty, the About page says it is not yet stated.
+    app.add_config_value("safecity_funding", "", "env")
+    app.add_directive("safecity-about", About)
     app.add_directive("safecity-dates", Dates)
     app.add_directive("safecity-corrections", Corrections)
     app.add_directive("safecity-verdicts", Verdicts)
