@@ -45,18 +45,6 @@ SOURCE_WORDS = {
     "sex offences against children": "a conviction category as ICE's release names it "
                                      "(data/raw/ice-safe-city-offences/conviction_categories.csv)",
 }
-#: The book's own words that reach the pages from data files, which this change does not edit (a data file is edited
-#: with its checksum, and re-runs every page that reads it): each is listed here until it is corrected, and
-#: test_data_files_words_are_us_spelling fails on it meanwhile (strict xfail: it passes once they are corrected).
-DATA_FILE_WORDS = {
-    "do not honour detainers": "data/raw/article-claims/claims.csv",
-    "as this book summarises that section": "data/raw/travel-ban/proclamation-9645-restrictions.csv",
-    "as summarised by the Immigration Policy Tracking Project": "data/raw/travel-ban/travel-ban-dates.csv",
-    "licence not stated": "data/raw/state-dept-monthly-visas/datapackage.json",
-    "under the project's licence": "data/raw/ice-records-coding/datapackage.json",
-    "Characterisations": "data/raw/article-claims/datapackage.json",
-    "the largest the source itemises": "data/raw/article-claims/datapackage.json",
-}
 
 
 class _Prose(HTMLParser):
@@ -95,7 +83,7 @@ def _british(html: str) -> list[str]:
     prose.feed(html)
     text = " ".join(" ".join(prose.parts).split())
     text = QUOTED.sub(" ", text)
-    for words in (*SOURCE_WORDS, *DATA_FILE_WORDS):
+    for words in SOURCE_WORDS:
         text = text.replace(words, " ")
     text = IDENTIFIER.sub(" ", text)
     found = []
@@ -135,11 +123,3 @@ def test_the_headline_quote_does_not_nest_double_quotes(built_site):
     assert "“" not in shown[1:-1] and "”" not in shown[1:-1] and '"' not in shown[1:-1], shown
     # The headline's words are all there, only its inner marks are single.
     assert shown[1:-1] == headline.replace("“", "‘").replace("”", "’")
-
-
-@pytest.mark.xfail(strict=True, reason="the book's words in these data files are British; they are edited with the "
-                                       "files' checksums and a re-run, outside this change (see DATA_FILE_WORDS)")
-def test_data_files_words_are_us_spelling():
-    found = [f"{path}: {words!r}" for words, path in DATA_FILE_WORDS.items()
-             if words in (ROOT / path).read_text(encoding="utf-8")]
-    assert not found, "British spelling in the book's own words in data files:\n" + "\n".join(found)
