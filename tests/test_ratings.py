@@ -177,6 +177,23 @@ def test_every_claim_shows_one_rating_on_every_page_and_in_the_claim_review_data
                                  text):
             assert v == css[expected[cid]], (page.name, cid)
     assert set(seen) == set(expected), "every claim is shown somewhere"
+    # The chapters' leads show each claim's rating from the ledger's record (the site's `safecity-rating`), never
+    # their own: every claim a lead names has the ledger's chip on that page, and no role is left as text.
+    names = {r["verdict"]: r["name"] for r in claims.RATINGS}
+    for result in sorted((ROOT / "book" / "results").glob("*.json")):
+        text = record.read(result.stem, ROOT / "book" / "results").get("text", {})
+        led = [cid for block in ("verdict_areas", "verdict") for cid in
+               re.findall(r"\{safecity-rating\}`([^`]+)`", text.get(block, ""))]
+        if not led:
+            continue
+        page = (built_site / "book" / f"{result.stem}.html").read_text(encoding="utf-8")
+        description = html.unescape(re.search(r'<meta name="description" content="([^"]*)"', page).group(1))
+        for cid in led:
+            assert (f'href="07_claims_ledger.html#claim-{cid}"><span class="verdict verdict-{css[expected[cid]]}">'
+                    f'{short[expected[cid]]}</span>') in html.unescape(page), (result.stem, cid)
+            assert names[expected[cid]] + "." in description, (result.stem, cid)
+    for page in built_site.rglob("*.html"):
+        assert "safecity-rating" not in page.read_text(encoding="utf-8"), page.name
     ledger = (built_site / "book" / "07_claims_ledger.html").read_text(encoding="utf-8")
     data = json.loads(re.search(r'id="safecity-claimreview">(.*?)</script>', ledger, re.S).group(1))
     names = {r["verdict"]: r for r in claims.RATINGS}
