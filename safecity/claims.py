@@ -501,15 +501,28 @@ def context(claim: dict, records: dict[str, dict], source: str, line: int) -> li
             raise DataError(Problem(source, f"context '{item}' is not chapter:key", line=line, column="context"))
         record = records.get(chapter)
         value = None
+        area = key.startswith(AREA_RECORDS + ".")
         if record is not None:
-            if key not in record.get("labels", {}):
+            try:
+                value = lookup(record["values"], key) if area else record["values"].get(key)
+            except KeyError:
+                area = False  # named below as a value the chapter does not hold
+            if not area and key not in record.get("labels", {}):
                 raise DataError(Problem(source, f"chapter '{chapter}' labels no value '{key}'", line=line,
                                         column="context"))
-            value = record["values"].get(key)
-        found.append({"chapter": chapter, "key": key, "value": value, "kind": value_kind(claim, value),
+        found.append({"chapter": chapter, "key": key, "value": value,
+                      # an area's records: every arrest in the area that holds the place, never the place's own figure
+                      "kind": "area" if area else value_kind(claim, value),
+                      "name": key[len(AREA_RECORDS) + 1:] if area else "",
                       "label": (record or {}).get("labels", {}).get(key, key),
                       "title": (record or {}).get("title", ""), "page": (record or {}).get("notebook", "")})
     return found
+
+
+#: The records chapter's values for the area that holds each place ICE named (`records_by_place.<ICE's name>`):
+#: `records` (every arrest the area's records hold over the operation's days), `aor`, `extent` ("area": ICE's name
+#: stands for the whole area; "part": the place is part of it), `ice`, `article`, `with_operation`.
+AREA_RECORDS = "records_by_place"
 
 
 def _stated_from(claim: dict, record: dict, source: str, line: int):

@@ -331,10 +331,11 @@ CHAPTERS = [p for p in TOC_PAGES if _has_cards(p)]
 
 
 def _chapter_verdict(page_name: str) -> str:
-    """The headline of a page's verdict, as its results record holds it (the first bold sentence); the intro's
+    """The headline of a page's lead, as its results record holds it (the first bold sentence); the intro's
     bottom line is the ledger's."""
     notebook = "07_claims_ledger" if page_name == INTRO else Path(page_name).stem
-    text = json.loads((ROOT / "book" / "results" / f"{notebook}.json").read_text(encoding="utf-8"))["text"]["verdict"]
+    blocks = json.loads((ROOT / "book" / "results" / f"{notebook}.json").read_text(encoding="utf-8"))["text"]
+    text = blocks.get("verdict_areas") or blocks["verdict"]  # the page's lead: the records chapter's is every area's
     return re.search(r"\*\*(.+?)\*\*", text).group(1)
 
 

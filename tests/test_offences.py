@@ -107,7 +107,7 @@ def test_the_page_states_the_shipped_values():
 
 def test_the_verdict_says_181_goes_beyond_the_data_and_why():
     verdict = page(offences_values(DATA, OP))["verdict"]
-    assert '**181 with "no criminal record whatsoever": goes beyond the data.**' in verdict
+    assert '**181 with "no criminal record whatsoever":** {safecity-rating}`not-convicted`' in verdict
     assert "181 is ICE's 498 arrested less its 317 with convictions" in verdict
     assert "having no conviction is not having no criminal record" in verdict
     assert "15.5% were of people with criminal charges pending but no conviction, more than the 10.8%" in verdict
@@ -440,11 +440,12 @@ def _with_categories(**counts) -> dict:
 
 
 @pytest.mark.parametrize("counts, verdict", [
-    ({}, "the largest category ICE cited.** DUI, with 86, is the largest of the 8 categories"),
-    ({"DUI": 290, "bribery": 1}, "borne out.** DUI, with 290, is the largest category in ICE's chart as reproduced by"),
-    ({"DUI": 86, "assault": 120}, "not borne out.** In ICE's chart as reproduced by"),
-    ({"DUI": 86, "assault": 86}, "not borne out as stated.**"),
-    ({"assault": 120}, "cannot be checked.** The reports available do not itemize DUI."),
+    ({}, "** {safecity-rating}`dui-most-common` DUI, with 86, is the largest of the 8 categories"),
+    ({"DUI": 290, "bribery": 1}, "** {safecity-rating}`dui-most-common` DUI, with 290, is the largest category in ICE's "
+                                 "chart as reproduced by"),
+    ({"DUI": 86, "assault": 120}, "** {safecity-rating}`dui-most-common` In ICE's chart as reproduced by"),
+    ({"DUI": 86, "assault": 86}, "are tied, with 86 people each"),
+    ({"assault": 120}, "** {safecity-rating}`dui-most-common` The reports available do not itemize DUI."),
 ])
 def test_the_most_common_conviction_words_follow_the_categories(counts, verdict):
     """Whether the page bears out "the most common offense cited by ICE was drunk driving" depends on which

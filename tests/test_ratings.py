@@ -177,6 +177,23 @@ def test_every_claim_shows_one_rating_on_every_page_and_in_the_claim_review_data
                                  text):
             assert v == css[expected[cid]], (page.name, cid)
     assert set(seen) == set(expected), "every claim is shown somewhere"
+    # The chapters' leads show each claim's rating from the ledger's record (the site's `safecity-rating`), never
+    # their own: every claim a lead names has the ledger's chip on that page, and no role is left as text.
+    names = {r["verdict"]: r["name"] for r in claims.RATINGS}
+    for result in sorted((ROOT / "book" / "results").glob("*.json")):
+        text = record.read(result.stem, ROOT / "book" / "results").get("text", {})
+        led = [cid for block in ("verdict_areas", "verdict") for cid in
+               re.findall(r"\{safecity-rating\}`([^`]+)`", text.get(block, ""))]
+        if not led:
+            continue
+        page = (built_site / "book" / f"{result.stem}.html").read_text(encoding="utf-8")
+        description = html.unescape(re.search(r'<meta name="description" content="([^"]*)"', page).group(1))
+        for cid in led:
+            assert (f'href="07_claims_ledger.html#claim-{cid}"><span class="verdict verdict-{css[expected[cid]]}">'
+                    f'{short[expected[cid]]}</span>') in html.unescape(page), (result.stem, cid)
+            assert names[expected[cid]] + "." in description, (result.stem, cid)
+    for page in built_site.rglob("*.html"):
+        assert "safecity-rating" not in page.read_text(encoding="utf-8"), page.name
     ledger = (built_site / "book" / "07_claims_ledger.html").read_text(encoding="utf-8")
     data = json.loads(re.search(r'id="safecity-claimreview">(.*?)</script>', ledger, re.S).group(1))
     names = {r["verdict"]: r for r in claims.RATINGS}
@@ -184,3 +201,77 @@ def test_every_claim_shows_one_rating_on_every_page_and_in_the_claim_review_data
         verdict = expected[review["url"].rsplit("#claim-", 1)[1]]
         assert review["reviewRating"]["name"] == names[verdict]["name"]
         assert review["reviewRating"].get("ratingValue") == names[verdict]["scale"]
+
+
+# --- ICE's own records beside every place rating and beside the 498 --------------------------------------
+
+SEATTLE = record.read("08_seattle_records", ROOT / "book" / "results")
+
+
+def test_each_place_claim_shows_the_records_of_the_area_that_holds_it_naming_place_and_area():
+    """The ledger and the place table set beside each place's rating ICE's records for the whole area that holds it,
+    saying which is the place and which is the area."""
+    by_place = SEATTLE["values"]["records_by_place"]
+    naming = {p: row for p, row in pd.read_csv(DATA / "raw" / "article-claims" / "place_names.csv").set_index("place")
+              .iterrows()}
+    shown = html.unescape(LEDGER_TEXT["place_rule"]) + html.unescape(LEDGER_TEXT["ledger"])
+    place_claims = [c for c in LEDGER["claims"].values() if c["rule"] == "place"]
+    assert len(place_claims) == len(naming)
+    for c in place_claims:
+        ice_name = naming[c["place"]]["ice_area"]
+        area = by_place[ice_name]
+        [beside] = [x for x in c["context"] if x["kind"] == "area"]
+        assert beside["name"] == ice_name and beside["value"] == area, c["id"]
+        whole = "its whole" if area["extent"] == "part" else "its"
+        sentence = f"ICE's records for {whole} {area['aor']} area"
+        place = c["place"]  # the place as the article names it
+        holds = (f", which holds {place}: {area['records']:,} arrests over the operation's days"
+                 f" ({area['with_operation']:,} with an operation recorded), a count for the whole area, not for {place}"
+                 if area["extent"] == "part" else
+                 f", the whole area ICE's figure for {place} stood for: {area['records']:,} arrests"
+                 f" over the operation's days ({area['with_operation']:,} with an operation recorded), "
+                 f"against ICE's {area['ice']:,}")
+        assert shown.count(sentence + holds) >= 2, (c["id"], "in the place table and in the ledger")
+
+
+def test_the_498_shows_the_records_nationwide_and_in_the_named_areas():
+    c = LEDGER["claims"]["total"]
+    values = SEATTLE["values"]
+    got = {x["key"]: x["value"] for x in c["context"]}
+    assert got == {k: values[k] for k in ("records_national_total", "records_named_areas_total",
+                                          "records_named_with_operation")}
+    ledger = html.unescape(LEDGER_TEXT["ledger"])
+    assert f"{SEATTLE['labels']['records_national_total']}, {values['records_national_total']:,}" in ledger
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 400), st.integers(0, 400), st.sampled_from(claims.NAMED_AS),
+       st.one_of(st.none(), st.integers(0, 5000)), st.sampled_from(["area", "part"]), st.integers(0, 5000))
+def test_a_records_value_never_alters_a_rating(article, ice, named_as, records, extent, with_operation):
+    """Whatever ICE's records hold for the area, the place is rated on what ICE said (principle 1), and the records
+    are shown beside the rating under the area's name."""
+    values = {"by_place": {"Cook County, IL": {"article": article, "ice": ice, "ice_area": "Cook County, Illinois"}},
+              "findings": []}
+    naming = {"Cook County, IL": {"named_as": named_as, "ice_labels": ["Cook County, Illinois"], "covers": "Cook"}}
+    area = {"aor": "Chicago", "extent": extent, "records": records, "with_operation": with_operation, "ice": ice,
+            "article": article}
+    chapters = {"arrests": {"notebook": "01_arrests_by_area", "chapter": "arrests", "title": "Arrests",
+                           "parameters": {}, "values": values, "text": {}},
+               "seattle": {"notebook": "08_seattle_records", "chapter": "seattle", "title": "Records",
+                           "parameters": {}, "labels": {}, "text": {},
+                           "values": {"records_by_place": {"Cook County, Illinois": area}}}}
+    claim = _claim(id="cook", rule="place", key="by_place.Cook County, IL", stated_value=str(article),
+                   quote=f"Cook County, IL ({article})", context="seattle:records_by_place.Cook County, Illinois")
+    with_records = claims.evaluate(pd.DataFrame([claim]), chapters, places=naming)[0]
+    without = claims.evaluate(pd.DataFrame([claim | {"context": ""}]), {"arrests": chapters["arrests"]},
+                              places=naming)[0]
+    assert with_records["verdict"] == without["verdict"] == claims.rate_place(article, ice, named_as)
+    text = html.unescape(prose.blocks("07_claims_ledger", record._plain(claims.record_values([with_records], {}))
+                                      | {"run": record.run_context({}, [])})["place_rule"])
+    if records is None:
+        assert "ICE's records for the area that holds Cook County, IL are not available in this run" in text
+    else:
+        assert (f"ICE's records for its whole Chicago area, which holds Cook County, IL: {records:,} arrest" in text
+                if extent == "part" else
+                f"ICE's records for its Chicago area, the whole area ICE's figure for Cook County, IL stood for: "
+                f"{records:,} arrest" in text)

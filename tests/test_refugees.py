@@ -538,7 +538,8 @@ def test_results_are_plain_headline_values():
 
 def test_the_page_quotes_the_article_and_dates_now_by_the_data():
     text = _text(refugees_values(DATA))
-    assert text["verdict"].startswith("**True when it was written.**")
+    assert text["verdict"].startswith("**45,000:** {safecity-rating}`refugee-cap` **The lowest since 1980:** "
+                                      "{safecity-rating}`refugee-lowest` The article says")
     assert '"capped at 45,000, the lowest number since 1980"' in text["verdict"]
     assert text["verdict"].endswith("4 later ceilings in the data went lower, FY2019 (30,000), FY2020 (18,000), "
                                     "FY2021 (15,000, raised to 62,500 during the year) and FY2026 (7,500).")

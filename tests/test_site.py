@@ -184,7 +184,7 @@ def _png_size(path) -> tuple[int, int]:
 
 
 def test_every_page_can_be_shared(built_site):
-    """Every page has a title, a description (a chapter's is its verdict, as plain text), Open Graph and Twitter
+    """Every page has a title, a description (a chapter's is its lead, as plain text, with the ledger's ratings), Open Graph and Twitter
     card tags naming the page and its 1200x630 share image, which exists; no canonical link while no base URL is set."""
     from safecity import record
 
@@ -198,9 +198,13 @@ def test_every_page_can_be_shared(built_site):
         text = meta.get("description", "")
         assert len(text) > 40 and "<" not in text and "**" not in text, f"{name}: description {text!r}"
         stem = path.stem
+        assert "safecity-rating" not in text, f"{name}: a rating left as markup in the description"
         if (ROOT / "book" / "results" / f"{stem}.json").exists():
-            verdict = record.read(stem, ROOT / "book" / "results")["text"]["verdict"]
-            assert text == safecity_site.plain_text(verdict), f"{name}: the description is not the page's verdict"
+            blocks = record.read(stem, ROOT / "book" / "results")["text"]
+            # The page's lead (the records chapter leads with every area), its ratings named as the ledger names them.
+            lead = blocks.get("verdict_areas") or blocks["verdict"]
+            assert text == safecity_site.plain_text(safecity_site.ratings_in_words(lead, ROOT / "book" / "results")), \
+                f"{name}: the description is not the page's lead"
         for key in ("og:title", "og:description", "og:type", "og:image", "twitter:card", "twitter:title",
                     "twitter:description", "twitter:image"):
             assert meta.get(key), f"{name}: no {key}"

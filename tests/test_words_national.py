@@ -23,7 +23,7 @@ from conftest import DATA, defaults
 
 NOTEBOOK = "08_seattle_records"
 P = defaults(NOTEBOOK)
-BLOCKS = ("national_intro", "national_areas", "national_operation", "national_context", "records_by_area_title",
+BLOCKS = ("verdict_areas", "national_intro", "national_areas", "national_operation", "national_context", "records_by_area_title",
           "records_by_area_alt", "seattle_files")
 
 
@@ -128,6 +128,25 @@ def test_counts_perturbed_and_areas_removed_words_follow(base, area_file, added,
         assert title == "ICE's records hold exactly its figure in every area named"
     else:
         assert title == f"ICE's records against its figures: more in {more} of {k} areas"
+    # The page's lead speaks of every place ICE named, with the counts computed here.
+    lead = text["verdict_areas"]
+    if more == k:
+        assert lead.startswith("**For every place ICE named, its own records hold more arrests over those days")
+    elif fewer == k:
+        assert lead.startswith("**For every place ICE named, its own records hold fewer arrests over those days")
+    elif same == k:
+        assert lead.startswith("**For every place ICE named, its own records hold exactly the arrests")
+    else:
+        assert lead.startswith(f"**In the areas that hold them, ICE's own records hold more arrests over those days "
+                               f"than it reported for {more:,} of the {k:,} places it named")
+        assert (f"exactly as many for {same:,}" in lead) == (same > 0)
+        assert (f"fewer for {fewer:,}." in lead) == (fewer > 0)
+    aors = {p["aor"] for p in n["places"]}
+    named = sum(expected(nat, aor)[0] for aor in aors)
+    assert f"ICE's records hold {named:,} arrest{'' if named == 1 else 's'} in the {len(aors):,} area" in lead
+    assert f"add up to {sum(p['ice_figure'] for p in n['places']):,}." in lead
+    part = sum(1 for p in n["places"] if not p["whole_area"])
+    assert (f"For {part:,} place{'' if part == 1 else 's'} the count is for a whole area" in lead) == (part > 0)
     # Nationwide: the four days' total, counted here.
     on = nat.cells[(nat.cells["arrest_date"] >= nat.start) & (nat.cells["arrest_date"] <= nat.end)]
     assert f"ICE's records hold {int(on['arrests'].sum()):,} arrests over" in text["national_context"]
@@ -148,6 +167,8 @@ def test_a_place_with_no_area(base, area_file):
     assert p["records"] is None and p["records_vs_ice"] is None
     assert values["records_by_place"]["Massachusetts"]["records"] is None
     assert values["national"]["n_missing"] == 1
+    assert "For 1 place the records give no count." in text["verdict_areas"]
+    assert "of the 10 places it named" in text["verdict_areas"] and "For every place" not in text["verdict_areas"]
     assert "Massachusetts: ICE's figure 50, the article's 50." in text["records_by_area_alt"]
 
 
@@ -167,6 +188,8 @@ def test_a_window_with_no_records(base, area_file):
     assert n["covered"] is False and n["nation_op_total"] is None
     assert all(p["records"] is None for p in n["places"])
     assert "not the operation's days" in text["national_areas"] and "busiest" not in text["national_areas"]
+    assert "they say nothing about those days for any place ICE named" in text["verdict_areas"]
+    assert "**" not in text["verdict_areas"]
     assert text["records_by_area_title"] == "ICE's figures and the article's, by place"
     assert "lead" not in text["national_operation"].split("not which.")[1][:80]
     # Days covered but with no arrest recorded anywhere: zero is counted, and said, as zero.

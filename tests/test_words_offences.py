@@ -29,9 +29,12 @@ OP = "Operation Safe City"
 POOL = ["DUI", "assault", "bribery", "kidnapping", "prostitution", "fraud", "sex offences against children"]
 OTHERS = ["immigration fugitive", "previously deported", "gang member or affiliate"]
 #: Words that only a verdict on the article's claims uses.
-VERDICT_WORDS = re.compile(r"ICE's figure|not ICE's figure|goes beyond the data|borne out|cannot be checked|"
+VERDICT_WORDS = re.compile(r"safecity-rating|ICE's figure|not ICE's figure|goes beyond the data|borne out|cannot be checked|"
                            r"the largest category ICE cited|"
                            r"not checked|the reproduced \S+ figure|not the reproduced figure")
+#: The page's own rating words, which a lead no longer uses: each claim's rating is the ledger's.
+RATING_WORDS = re.compile(r"ICE's figure\.|not ICE's figure|goes beyond the data|borne out|cannot be checked|"
+                          r"the largest category ICE cited|not checked\.|the reproduced \S+ figure|not the reproduced figure")
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -140,8 +143,10 @@ def test_largest_and_most_common_words_follow_the_largest_category(generated):
     verdict, title = text["verdict"], text["conviction_categories_title"]
     unitemised = chapter.convicted - sum(counts.values())
     claim = verdict.split('"The most common offense cited by ICE was drunk driving":', 1)[1]
+    # The rating is the claims ledger's, shown by the site; the page never words its own.
+    assert claim.startswith("** {safecity-rating}`dui-most-common`") and not RATING_WORDS.search(claim)
     if not counts:
-        assert "cannot be checked.** No conviction category from the release" in claim
+        assert "No conviction category from the release is available here" in claim
         assert "No conviction category is itemized" in title
         return
     top = largest_of(counts)
@@ -153,21 +158,21 @@ def test_largest_and_most_common_words_follow_the_largest_category(generated):
     assert (f"{unitemised:,} {'person' if unitemised == 1 else 'people'} with convictions" in subtitle) == (unitemised > 0)
     assert f"{join_and(top)}, with {top_people:,} " in text["most_common"]
     if "DUI" not in counts:
-        assert "cannot be checked.** The reports available do not itemize DUI." in claim
+        assert "The reports available do not itemize DUI." in claim
     elif len(top) > 1 and "DUI" in top:
-        assert "not borne out as stated" in claim
+        assert f"{join_and(top)} are tied, with {top_people:,} people each" in claim
     elif top != ["DUI"]:
-        assert "not borne out.**" in claim
+        assert " larger than DUI (" in claim
         named, _, compared = claim.partition(" larger than ")
         assert compared.startswith(f"DUI ({counts['DUI']:,})")
         for name, people in counts.items():
             if name != "DUI":
                 assert (f"{name} ({people:,})" in named) == (people > counts["DUI"]), name
     elif unitemised < top_people:
-        assert "borne out.**" in claim and "not borne out" not in claim and "so no other category can be larger" in claim
+        assert f"DUI, with {top_people:,}, is the largest category" in claim and "so no other category can be larger" in claim
     else:  # rated as attributed: the largest category ICE's chart cites; the rest is said beside it
-        assert "the largest category ICE cited.**" in claim and "which is what the article says" in claim
-        assert f"leave {unitemised:,} of the {chapter.convicted:,} people with convictions not itemized" in claim
+        assert f"DUI, with {top_people:,}, is the largest of the" in claim and "which is what the article says" in claim
+        assert f"leave {unitemized:,} of the {chapter.convicted:,} people with convictions not itemized" in claim
         assert ("more than" if unitemised > top_people else "as many as") in claim
     # The article never said "overall", and the page never says it did.
     assert not any("overall" in block for block in text.values())
@@ -179,7 +184,7 @@ def test_the_181_always_goes_beyond_the_data_and_its_arithmetic_is_stated(genera
     chapter, _ = generated
     values, text = render(chapter)
     stated = values["article"]["not_convicted"]
-    part = text["verdict"].split("with \"no criminal record whatsoever\": goes beyond the data.**", 1)[1]
+    part = text["verdict"].split("with \"no criminal record whatsoever\":** {safecity-rating}`not-convicted`", 1)[1]
     rest = chapter.total - chapter.convicted
     if stated == rest:
         assert part.startswith(f" {rest:,} is ICE's {chapter.total:,} arrested less its {chapter.convicted:,}")
@@ -196,19 +201,25 @@ def test_an_article_figure_that_differs_is_said_to_differ(generated):
     chapter, _ = generated
     values, text = render(chapter)
     article = values["article"]
-    head = f"**{article['convicted']:,} with prior criminal convictions: "
+    # Each claim's rating is the claims ledger's (the site shows it); the page gives the figures beside it.
+    assert not RATING_WORDS.search(text["verdict"])
+    head = f"**{article['convicted']:,} with prior criminal convictions:** {{safecity-rating}}`convicted` "
     if article["convicted"] == chapter.convicted:
-        assert head + "ICE's figure.**" in text["verdict"]
+        assert head + f"The release gives {chapter.convicted:,} of its" in text["verdict"]
     else:
         gap = chapter.convicted - article["convicted"]
-        assert (head + f"not ICE's figure.** The release gives {chapter.convicted:,}, {abs(gap):,} "
+        assert (head + f"The release gives {chapter.convicted:,}, {abs(gap):,} "
                 f"{'more' if gap > 0 else 'fewer'}.") in text["verdict"]
+    countries = f"**{article['countries']:,} countries:** {{safecity-rating}}`countries` "
     if values["countries"] is None:
-        assert f"**{article['countries']:,} countries: not checked.**" in text["verdict"]
+        assert countries + "The release as quoted does not give the countries" in text["verdict"]
+    elif values["countries"] != article["countries"]:
+        assert countries + f"The release gives {values['countries']:,}." in text["verdict"]
+    dui = f"**{article['dui']:,} for drunk driving:** {{safecity-rating}}`dui` "
     if values["dui"] is None:
-        assert f"**{article['dui']:,} for drunk driving: not checked.**" in text["verdict"]
+        assert dui + "The reports available do not itemise DUI" in text["verdict"]
     elif values["dui"] != article["dui"]:
-        assert f"not the reproduced figure.**" in text["verdict"] and f"gives {values['dui']:,} under DUI" in text["verdict"]
+        assert dui + f"ICE's conviction chart as reproduced by" in text["verdict"] and f"gives {values['dui']:,} under DUI" in text["verdict"]
 
 
 @SETTINGS

@@ -18,7 +18,7 @@ from safecity import record, refugees
 from conftest import DATA, defaults
 
 PARAMETERS = {k: v for k, v in defaults("04_refugees").items() if k not in ("data_dir", "overridden")}
-VERDICT_WORDS = ("when it was written", "Not quite", "Not checked", "is not the data's")
+VERDICT_WORDS = ("safecity-rating", "when it was written", "Not quite", "Not checked", "is not the data's")
 FY = re.compile(r"FY(\d{4})")
 
 
@@ -128,16 +128,19 @@ def test_the_stated_lowest_and_later_ceilings_are_the_computed_ones(inputs, base
         assert f"{_num(int(admitted.iloc[0]))} refugees were admitted" in text["far"]
     verdict = text["verdict"]
     if status is None:  # missing is never a verdict
-        assert verdict.startswith("**Not checked: a ceiling is missing.**")
+        # The rating (not checked) is the claims ledger's, shown by the site; the page says what is missing.
+        assert verdict.startswith(f"**The lowest since {since}:** {{safecity-rating}}`refugee-lowest` A ceiling the "
+                                  "comparison needs is missing.")
         assert "when it was written" not in page and "was the lowest ceiling" not in page
         shown_missing = [tested] if ceiling is None else missing
         assert all(f"FY{y}" in verdict for y in shown_missing)
         return
-    opening = {"lowest": "**True when it was written.**", "tied": "**Not quite: it only equalled the lowest.**",
-               "not lowest": "**Not true when it was written.**"}[status]
-    if values["article_ceiling_matches"] is False:  # the article's 45,000 is not the (mutated) data's figure
-        opening = "**The article's figure is not the data's.**"
-    assert verdict.startswith(opening)
+    # Each rating is the claims ledger's, shown by the site; the page never words its own.
+    assert verdict.startswith(f"**{_num(45000)}:** {{safecity-rating}}`refugee-cap` **The lowest since {since}:** "
+                              "{safecity-rating}`refugee-lowest` The article says")
+    assert not any(word in verdict for word in VERDICT_WORDS[1:])
+    assert {"lowest": "was lower than every ceiling", "tied": "only equalled the lowest ceiling",
+            "not lowest": "was not the lowest since"}[status] in verdict
     assert f"ceiling of {_num(ceiling)}" in verdict and _num(minimum) in verdict
     assert all(f"FY{y}" in verdict for y in minimum_years)
     assert (values["article_ceiling_matches"] is False) == (f"not the article's {_num(45000)}" in verdict)

@@ -4,6 +4,7 @@
 - ``safecity-corrections`` — every change to a finding since publication, with its date and reason;
 - ``safecity-verdicts`` (argument: a page) — the page's verdict cards, from the claims ledger's record;
 - ``safecity-about`` — who publishes the book, its funding and contact (configuration), and its standards;
+- ``{safecity-rating}`claim-id``` — one claim's rating, as the ledger's record holds it, in a chapter's lead;
 - on every page that rates a claim (the ledger's rows, the intro's and the chapters' cards), each claim as
   schema.org ``ClaimReview`` JSON-LD, the structured data fact-checkers publish for search engines;
 - on a claim whose rating changed since publication, "Rating changed on <date>: was <rating>".
@@ -22,7 +23,7 @@ from pathlib import Path
 
 from docutils import nodes
 from docutils.statemachine import StringList
-from sphinx.util.docutils import SphinxDirective
+from sphinx.util.docutils import SphinxDirective, SphinxRole
 
 from safecity import ROOT, history, prose
 
@@ -110,6 +111,24 @@ class Verdicts(SphinxDirective):
         self.state.nested_parse(StringList(ledger["text"][name].splitlines(), source=f"{LEDGER}.json"),
                                 self.content_offset, container)
         return [container]
+
+
+class Rating(SphinxRole):
+    """One claim's rating (the role's text: its id in the ledger), as the claims ledger's record holds it, through
+    the chip macro the cards use and linked to the claim's row: a chapter's lead never computes a rating."""
+
+    def run(self):
+        from safecity import record
+
+        _watched(self.env)
+        values = record.read(LEDGER, Path(self.env.srcdir, "book", "results"))["values"]
+        claim = values["claims"].get(self.text)
+        if claim is None:
+            msg = self.inliner.reporter.error(f"the claims ledger's record has no claim '{self.text}'", line=self.lineno)
+            return [self.inliner.problematic(self.rawtext, self.rawtext, msg)], [msg]
+        chip = prose.ENV.get_template("_ledger.md").make_module({"ratings": values["ratings"]}).chip(claim["verdict"])
+        link = f'<a href="{LEDGER}.html#claim-{html.escape(self.text)}">{chip}</a>'
+        return [nodes.raw(self.rawtext, link, format="html")], []
 
 
 def _digest(srcdir: str) -> str:
@@ -251,6 +270,24 @@ def plain_text(markdown: str) -> str:
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", rendered)).split()).replace(" .", ".").replace(" ,", ",")
 
 
+#: A chapter's lead, the first of these blocks its record holds (the records chapter leads with every area).
+LEAD_BLOCKS = ("verdict_areas", "verdict")
+RATING_ROLE = r"\{safecity-rating\}`([^`]+)`"
+
+
+def ratings_in_words(markdown: str, results: Path) -> str:
+    """A lead's ratings (the `safecity-rating` role) as the rating names the ledger's record gives them, in words."""
+    import re
+
+    from safecity import record
+
+    if not re.search(RATING_ROLE, markdown):
+        return markdown
+    values = record.read(LEDGER, results)["values"]
+    names = {r["verdict"]: r["name"] for r in values["ratings"]}
+    return re.sub(RATING_ROLE, lambda m: names[values["claims"][m.group(1)]["verdict"]] + ".", markdown)
+
+
 def description(srcdir: str, pagename: str) -> str:
     """A page's description: the verdict of its results record (its first glued block), else its block in
     `templates/sharing.md`. A page with neither is an error: every page is shared with a description."""
@@ -260,8 +297,9 @@ def description(srcdir: str, pagename: str) -> str:
     results = Path(srcdir, "book", "results")
     if Path(results, f"{stem}.json").exists():
         text = record.read(stem, results).get("text", {})
-        if text.get("verdict"):
-            return plain_text(text["verdict"])
+        lead = next((text[name] for name in LEAD_BLOCKS if text.get(name)), None)
+        if lead:
+            return plain_text(ratings_in_words(lead, results))
     block = prose.blocks("sharing", {}).get(f"page_{stem}")
     if not block:
         raise ValueError(f"page {pagename!r} has no description: give it a block page_{stem} in templates/sharing.md")
@@ -387,4 +425,5 @@ def setup(app):
     app.add_directive("safecity-dates", Dates)
     app.add_directive("safecity-corrections", Corrections)
     app.add_directive("safecity-verdicts", Verdicts)
+    app.add_role("safecity-rating", Rating())
     return {"parallel_read_safe": False, "parallel_write_safe": True}
