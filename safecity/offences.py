@@ -25,7 +25,7 @@ import pandas as pd
 
 from . import charts
 from .book import fmt_pct
-from .text import fy
+from .formats import fy
 
 #: The split of everyone arrested into convicted / not convicted.
 CONVICTION_STATUS = "conviction status"

@@ -17,7 +17,7 @@ import pandas as pd
 from . import ROOT
 from .packages import load_descriptor, package_paths, resource_files, sha256
 from .periods import coverage, published
-from .text import minus
+from .formats import minus
 
 FOLDER_MENTION = re.compile(r"`data/raw/([a-z0-9-]+)/")
 
