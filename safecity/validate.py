@@ -14,12 +14,10 @@ is validated, and each `datapackage.json` read, once while its files are unchang
 
 from __future__ import annotations
 
-import copy
 import functools
 import json
 import os
 import re
-import tempfile
 import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,7 +25,7 @@ from typing import TYPE_CHECKING
 from . import ROOT, cache, limits
 from .errors import DataError, Problem
 from .packages import (LINKED, boundary_problems, display_path, inside, load_descriptor, package_paths,  # noqa: F401
-                       resource_files, resource_paths, sha256, write_inside)
+                       resource_files, sha256, write_inside)
 from .periods import UNITS, coverage, published
 
 #: frictionless error types that mean "not the file we recorded", not "invalid".

@@ -30,3 +30,6 @@ PERIODS = {
     "first_year": ("2017-12", "2018-11"),
     "y2019": ("2019-01", "2019-12"),
 }
+
+#: The two kinds of visa of the monthly tables, as a reader's table and the chart's legend name them.
+KIND_LABELS = {"nonimmigrant": "Non-immigrant", "immigrant": "Immigrant"}
