@@ -25,6 +25,7 @@ from collections.abc import Iterable
 import jinja2
 import jinja2.ext
 import jinja2.lexer
+import jinja2.nodes
 from markupsafe import Markup
 
 from . import formats
@@ -252,6 +253,22 @@ def _tidy(text: str) -> str:
         lines = [re.sub(r"(?<=\S) {2,}", " ", line) for line in lines]
         paragraphs.append("\n".join(re.sub(r"(?<=\S) +([,.;:!?)])", r"\1", line) for line in lines))
     return "\n\n".join(p for p in paragraphs if p)
+
+
+@functools.lru_cache(maxsize=None)
+def labels(page: str) -> dict[str, str]:
+    """The labels a page's charts and reader tables show (axis titles, tooltip names, legend entries, column labels):
+    the `{% set labels = {...} %}` mapping of `templates/<page>.md`, literal words read as written (nothing is
+    rendered, so no block's output changes). Raises if the page sets none, or sets one that is not all literal."""
+    source = ENV.loader.get_source(ENV, f"{page}.md")[0]
+    for node in ENV.parse(source, name=f"{page}.md").body:
+        if isinstance(node, jinja2.nodes.Assign) and getattr(node.target, "name", None) == "labels":
+            try:
+                found = node.node.as_const(jinja2.nodes.EvalContext(ENV))
+            except jinja2.nodes.Impossible:
+                raise ValueError(f"templates/{page}.md: `labels` must be written out, word for word") from None
+            return {str(key): str(value) for key, value in found.items()}
+    raise ValueError(f"templates/{page}.md: no `{{% set labels = {{...}} %}}` for its charts and tables")
 
 
 def blocks(page: str, values: dict, check_leaks: bool = True) -> dict[str, str]:

@@ -72,3 +72,23 @@ def test_tag_lines_leave_nothing_and_line_breaks_stay_spaces(monkeypatch):
     env = prose.ENV.overlay(loader=jinja2.DictLoader({"page.md": source}))
     monkeypatch.setattr(prose, "ENV", env)
     assert prose.blocks("page", {"yes": True})["b"] == "One sentence ends here (and goes on).\n\n- a list\n- stays"
+
+
+def test_chart_and_table_labels_are_the_templates_words():
+    """The refugee chapter's axis titles, tooltip names, legend entries and column labels are its template's
+    `labels` mapping, as written there; a page that sets none, or one that is not written out, is refused."""
+    from safecity import refugees
+
+    source = (Path(prose.__file__).parent / "templates" / "04_refugees.md").read_text(encoding="utf-8")
+    assert refugees.LABEL == prose.labels("04_refugees") and len(refugees.LABEL) >= 30
+    assert all(f'"{key}": "{word}"' in source for key, word in refugees.LABEL.items())
+    assert set(refugees.SERIES) <= set(refugees.LABEL.values())
+    with pytest.raises(ValueError, match="no `{% set labels"):
+        prose.labels("01_arrests_by_area")
+    loader = prose.ENV.loader
+    try:
+        prose.ENV.loader = jinja2.DictLoader({"x.md": "{% set labels = {'a': value} %}"})
+        with pytest.raises(ValueError, match="written out"):
+            prose.labels.__wrapped__("x")
+    finally:
+        prose.ENV.loader = loader
