@@ -75,20 +75,23 @@ def test_tag_lines_leave_nothing_and_line_breaks_stay_spaces(monkeypatch):
 
 
 def test_chart_and_table_labels_are_the_templates_words():
-    """The refugee chapter's axis titles, tooltip names, legend entries and column labels are its template's
+    """The arrests and refugee chapters' axis titles, tooltip names, legend entries and column labels are its template's
     `labels` mapping, as written there; a page that sets none, or one that is not written out, is refused."""
-    from safecity import refugees
+    from safecity import arrests, refugees
 
-    source = (Path(prose.__file__).parent / "templates" / "04_refugees.md").read_text(encoding="utf-8")
-    assert refugees.LABEL == prose.labels("04_refugees") and len(refugees.LABEL) >= 30
-    assert all(f'"{key}": "{word}"' in source for key, word in refugees.LABEL.items())
-    assert set(refugees.SERIES) <= set(refugees.LABEL.values())
-    with pytest.raises(ValueError, match="no `{% set labels"):
-        prose.labels("01_arrests_by_area")
+    for module, page in ((arrests, "01_arrests_by_area"), (refugees, "04_refugees")):
+        source = (Path(prose.__file__).parent / "templates" / f"{page}.md").read_text(encoding="utf-8")
+        assert module.LABEL == prose.labels(page)
+        assert all(f'"{key}": "{word}"' in source for key, word in module.LABEL.items())
+    assert len(refugees.LABEL) >= 30 and set(refugees.SERIES) <= set(refugees.LABEL.values())
+    assert arrests.NOT_LISTED == arrests.LABEL["not_listed"]
     loader = prose.ENV.loader
     try:
-        prose.ENV.loader = jinja2.DictLoader({"x.md": "{% set labels = {'a': value} %}"})
+        prose.ENV.loader = jinja2.DictLoader({"x.md": "{% set labels = {'a': value} %}",
+                                              "y.md": "{% block a %}{% endblock %}"})
         with pytest.raises(ValueError, match="written out"):
             prose.labels.__wrapped__("x")
+        with pytest.raises(ValueError, match="no `{% set labels"):
+            prose.labels.__wrapped__("y")
     finally:
         prose.ENV.loader = loader
