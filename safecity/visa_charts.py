@@ -9,7 +9,7 @@ import pandas as pd
 
 from . import charts
 from .sources import state_dept_monthly
-from .visas_config import KIND_LABELS
+from .visas_config import KIND_LABELS, LABEL  # words of the chapter's template
 
 
 #: Height of one country's panel, and of one row of the orders' labels above the panels, in pixels.
@@ -42,7 +42,7 @@ def proclamation_figure(frame: pd.DataFrame, events: pd.DataFrame, text: dict[st
     colour = alt.Color("visas:N", scale=alt.Scale(domain=kinds, range=charts.PALETTE[:2]), title=None,
                        legend=alt.Legend(orient="top"))
     rule_style = {"color": "#777777", "strokeDash": [3, 3], "strokeWidth": 1}
-    event_tip = [alt.Tooltip("date:T", title="Date", format="%d %b %Y"), alt.Tooltip("event:N", title="Event")]
+    event_tip = [alt.Tooltip("date:T", title=LABEL["date"], format="%d %b %Y"), alt.Tooltip("event:N", title=LABEL["event"])]
 
     strip_height = LABEL_ROW * max(len(events), 1)
     strip_x = alt.X("date:T", scale=x_scale, axis=None)
@@ -74,9 +74,9 @@ def proclamation_figure(frame: pd.DataFrame, events: pd.DataFrame, text: dict[st
         lines = one.mark_line(strokeWidth=1.5, invalid="break-paths-show-domains").encode(x=x, y=y, color=colour)
         points = one.mark_point(size=12, filled=True, opacity=0.6, invalid="break-paths-show-domains").encode(
             x=x, y="index:Q", color=colour,
-            tooltip=[alt.Tooltip("country:N", title="Country"), alt.Tooltip("month:T", title="Month", format="%b %Y"),
-                     alt.Tooltip("visas:N", title="Visas"), alt.Tooltip("issued:Q", title="Issued", format=","),
-                     alt.Tooltip("index:Q", title="Index", format=",.0f")])
+            tooltip=[alt.Tooltip("country:N", title=LABEL["country"]), alt.Tooltip("month:T", title=LABEL["month"], format="%b %Y"),
+                     alt.Tooltip("visas:N", title=LABEL["visas"]), alt.Tooltip("issued:Q", title=LABEL["issued"], format=","),
+                     alt.Tooltip("index:Q", title=LABEL["index"], format=",.0f")])
         base = alt.Chart(pd.DataFrame({"y": [100]})).mark_rule(color="#999999").encode(y="y:Q")
         rules = alt.Chart(events).mark_rule(**rule_style).encode(x=alt.X("date:T", scale=x_scale), tooltip=event_tip)
         panels.append(alt.layer(base, rules, lines, points).properties(
@@ -88,7 +88,7 @@ def proclamation_figure(frame: pd.DataFrame, events: pd.DataFrame, text: dict[st
     table = frame.assign(month=frame["month"].dt.strftime("%Y-%m")).astype(
         {k: "Int64" for k in state_dept_monthly.KINDS})
     return charts.Figure(chart, name="visas-proclamation-countries", text=text, data=table,
-                         columns={"month": ("month", "month"), "nonimmigrant": ("non-immigrant visas", "count"),
-                                  "immigrant": ("immigrant visas", "count"),
-                                  "nonimmigrant_index": ("non-immigrant index", "number"),
-                                  "immigrant_index": ("immigrant index", "number")})
+                         columns={"month": (LABEL["column_month"], "month"), "nonimmigrant": (LABEL["column_non_immigrant_visas"], "count"),
+                                  "immigrant": (LABEL["column_immigrant_visas"], "count"),
+                                  "nonimmigrant_index": (LABEL["column_non_immigrant_index"], "number"),
+                                  "immigrant_index": (LABEL["column_immigrant_index"], "number")})

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from .visas_config import KIND_LABELS
+from .visas_config import KIND_LABELS, LABEL  # words of the chapter's template
 
 if TYPE_CHECKING:  # the types of the chapter's data; the chapter module imports this one
     from .sources.state_dept_monthly import MonthlyVisas
@@ -27,7 +27,7 @@ def politico_table(values: dict) -> pd.DataFrame:
     } for f in values["politico_figures"]])
 
 
-POLITICO_COLUMNS = {"records": ("records", "share"), "difference (points)": ("difference (points)", "number")}
+POLITICO_COLUMNS = {"records": (LABEL["column_records"], "share"), "difference (points)": (LABEL["column_difference_points"], "number")}
 
 
 def order_months_table(values: dict) -> pd.DataFrame | None:
@@ -49,8 +49,8 @@ def groups_table(values: dict) -> pd.DataFrame:
     } for g in values["groups"]])
 
 
-GROUP_COLUMNS = {"countries": ("countries", "count"), "window monthly average": ("window, a month", "count"),
-                 "baseline monthly average": ("baseline, a month", "count"), "change": ("change", "share")}
+GROUP_COLUMNS = {"countries": (LABEL["column_countries"], "count"), "window monthly average": (LABEL["column_window_a_month"], "count"),
+                 "baseline monthly average": (LABEL["column_baseline_a_month"], "count"), "change": (LABEL["column_change"], "share")}
 
 
 def monthly_table(group: dict) -> pd.DataFrame:
@@ -59,8 +59,8 @@ def monthly_table(group: dict) -> pd.DataFrame:
                          "visas issued": pd.array([m["issuances"] for m in group["months"]], dtype="Int64")})
 
 
-BREAKDOWN_COLUMNS = {"baseline": ("baseline, a month", "count"), "window": ("window, a month", "count"),
-                     "change": ("change", "share")}
+BREAKDOWN_COLUMNS = {"baseline": (LABEL["column_baseline_a_month"], "count"), "window": (LABEL["column_window_a_month"], "count"),
+                     "change": (LABEL["column_change"], "share")}
 
 
 def totals_check(visas: MonthlyVisas) -> pd.DataFrame:
@@ -75,7 +75,7 @@ def totals_check(visas: MonthlyVisas) -> pd.DataFrame:
     }).reset_index(drop=True)
 
 
-TOTALS_COLUMNS = {"month": ("month", "month")}
+TOTALS_COLUMNS = {"month": (LABEL["column_month"], "month")}
 
 
 def restrictions_table(data: VisaData) -> pd.DataFrame:
@@ -112,6 +112,6 @@ def merged_spellings(data: VisaData) -> pd.DataFrame:
 
 
 #: `period_table`'s columns: fixed labels; the table's caption (a template block) gives each period's months.
-PERIOD_COLUMNS = {"before": ("window", "count"), "first_year": ("first year in full effect", "count"),
-                  "y2019": ("2019", "count"), "latest": ("latest twelve months", "count"),
-                  "change": ("change, first year against the window", "share")}
+PERIOD_COLUMNS = {"before": (LABEL["column_window"], "count"), "first_year": (LABEL["column_first_year_in_full_effect"], "count"),
+                  "y2019": (LABEL["column_2019"], "count"), "latest": (LABEL["column_latest_twelve_months"], "count"),
+                  "change": (LABEL["column_change_first_year_against_the_window"], "share")}

@@ -75,16 +75,18 @@ def test_tag_lines_leave_nothing_and_line_breaks_stay_spaces(monkeypatch):
 
 
 def test_chart_and_table_labels_are_the_templates_words():
-    """The arrests and refugee chapters' axis titles, tooltip names, legend entries and column labels are its template's
-    `labels` mapping, as written there; a page that sets none, or one that is not written out, is refused."""
-    from safecity import arrests, refugees
+    """The arrests, visa and refugee chapters' axis titles, tooltip names, legend entries and column labels are the
+    `labels` mapping of each one's template, as written there; a page that sets none, or one not written out, is
+    refused."""
+    from safecity import arrests, refugees, visas_config
 
-    for module, page in ((arrests, "01_arrests_by_area"), (refugees, "04_refugees")):
+    for module, page in ((arrests, "01_arrests_by_area"), (visas_config, "03_visas"), (refugees, "04_refugees")):
         source = (Path(prose.__file__).parent / "templates" / f"{page}.md").read_text(encoding="utf-8")
         assert module.LABEL == prose.labels(page)
         assert all(f'"{key}": "{word}"' in source for key, word in module.LABEL.items())
     assert len(refugees.LABEL) >= 30 and set(refugees.SERIES) <= set(refugees.LABEL.values())
     assert arrests.NOT_LISTED == arrests.LABEL["not_listed"]
+    assert set(visas_config.KIND_LABELS.values()) <= set(visas_config.LABEL.values())
     loader = prose.ENV.loader
     try:
         prose.ENV.loader = jinja2.DictLoader({"x.md": "{% set labels = {'a': value} %}",
