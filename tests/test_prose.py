@@ -75,12 +75,12 @@ def test_tag_lines_leave_nothing_and_line_breaks_stay_spaces(monkeypatch):
 
 
 def test_chart_and_table_labels_are_the_templates_words():
-    """The arrests, visa and refugee chapters' axis titles, tooltip names, legend entries and column labels are the
-    `labels` mapping of each one's template, as written there; a page that sets none, or one not written out, is
-    refused."""
-    from safecity import arrests, refugees, visas_config
+    """Each chapter's axis titles, tooltip names, legend entries and column labels are the `labels` mapping of
+    its template, as written there; a page that sets none, or one not written out, is refused."""
+    from safecity import arrests, offences, refugees, seattle, visas_config
 
-    for module, page in ((arrests, "01_arrests_by_area"), (visas_config, "03_visas"), (refugees, "04_refugees")):
+    for module, page in ((arrests, "01_arrests_by_area"), (offences, "02_offences"), (visas_config, "03_visas"),
+                         (refugees, "04_refugees"), (seattle, "08_seattle_records")):
         source = (Path(prose.__file__).parent / "templates" / f"{page}.md").read_text(encoding="utf-8")
         assert module.LABEL == prose.labels(page)
         assert all(f'"{key}": "{word}"' in source for key, word in module.LABEL.items())
