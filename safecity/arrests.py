@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import charts
+from . import charts, prose
 from .errors import DataError, Problem
 
 
@@ -166,8 +166,10 @@ def finding_values(finding: Finding) -> dict:
             "ranged": ranged, "source": finding.source, "explains_gap": finding.explains_gap}
 
 
-#: The table cell for an area one list does not name.
-NOT_LISTED = "not listed"
+#: The words of the reader's table under the chart (column labels, totals rows, and "not listed", the cell for an
+#: area one list does not name): the `labels` mapping of the chapter's template, with the page's other words.
+LABEL = prose.labels("01_arrests_by_area")
+NOT_LISTED = LABEL["not_listed"]
 
 
 def side_by_side(comparison: AreaComparison) -> pd.DataFrame:
@@ -176,15 +178,15 @@ def side_by_side(comparison: AreaComparison) -> pd.DataFrame:
     listed = t["article_place"].notna()
     # An area the article does not list has no figure there: that is "not listed", not a missing value.
     out = pd.DataFrame({
-        "ICE area": t["ice_area"], "ICE arrests": t["ice_arrests"],
-        "article place": t["article_place"].where(listed, NOT_LISTED),
-        "article arrests": t["article_arrests"].astype("object").where(listed, NOT_LISTED),
-        "difference": t["difference"].astype("object").where(listed, NOT_LISTED),
+        LABEL["ice_area"]: t["ice_area"], LABEL["ice_arrests"]: t["ice_arrests"],
+        LABEL["article_place"]: t["article_place"].where(listed, NOT_LISTED),
+        LABEL["article_arrests"]: t["article_arrests"].astype("object").where(listed, NOT_LISTED),
+        LABEL["difference"]: t["difference"].astype("object").where(listed, NOT_LISTED),
     })
-    total = pd.DataFrame([{"ICE area": "Sum of ICE's areas", "ICE arrests": comparison.ice_total,
-                           "article place": "Sum of the article's places",
-                           "article arrests": comparison.article_total,
-                           "difference": comparison.article_total - comparison.ice_total}])
+    total = pd.DataFrame([{LABEL["ice_area"]: LABEL["ice_sum"], LABEL["ice_arrests"]: comparison.ice_total,
+                           LABEL["article_place"]: LABEL["article_sum"],
+                           LABEL["article_arrests"]: comparison.article_total,
+                           LABEL["difference"]: comparison.article_total - comparison.ice_total}])
     return pd.concat([out, total], ignore_index=True)
 
 

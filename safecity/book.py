@@ -8,17 +8,17 @@ import pandas as pd
 from IPython.display import HTML
 
 from .charts import Columns, table_html
-from .text import minus
+from . import formats
 
 
 def fmt_int(value) -> str:
     """An integer as a reader expects it: thousands separated (1,234)."""
-    return f"{int(value):,}"
+    return formats.number(int(value))
 
 
 def fmt_pct(value: float, digits: int = 1, signed: bool = False) -> str:
     """A share or change given as a fraction (0.637) as a percentage ("63.7%")."""
-    return minus(f"{value * 100:{'+' if signed else ''}.{digits}f}%")
+    return formats.percent(value, digits, signed)
 
 
 def as_text(value) -> str:

@@ -35,8 +35,8 @@ from . import ROOT
 #: Where entries are stored (tests point it elsewhere).
 DIR = ROOT / ".cache"
 #: Code whose change makes every tidy table stale: the importers and what they call.
-CODE = ("safecity/__init__.py", "safecity/errors.py", "safecity/validate.py", "safecity/cache.py", "safecity/limits.py",
-        "safecity/sources")
+CODE = ("safecity/__init__.py", "safecity/errors.py", "safecity/packages.py", "safecity/validate.py",
+        "safecity/cache.py", "safecity/limits.py", "safecity/sources")
 LIBRARIES = ("pandas", "pyarrow", "numpy", "openpyxl", "frictionless")
 
 T = TypeVar("T")

@@ -23,7 +23,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from .text import minus, spreadsheet_safe
+from . import formats
+from .text import spreadsheet_safe
 
 #: Okabe-Ito palette: distinguishable with the common forms of colour blindness.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
@@ -176,20 +177,19 @@ def format_cell(value, kind: str, decimals: int = 1) -> str:
     elif isinstance(value, str) and kind not in ("month", "fy"):
         return value
     if kind == "count":
-        return minus(f"{int(round(float(value))):,}")
+        return formats.number(round(float(value)))
     if kind == "number":
-        return minus(f"{float(value):,.{decimals}f}")
+        return formats.number(float(value), decimals)
     if kind == "share":
-        return minus(f"{float(value) * 100:,.1f}%")
+        return formats.percent(float(value))
     if kind == "percent":
-        return minus(f"{float(value):,.1f}%")
+        return formats.number(float(value), 1) + "%"
     if kind in ("year", "plain"):
-        return minus(str(int(value)))
+        return formats.minus(str(int(value)))
     if kind == "fy":
-        return str(value) if str(value).startswith("FY") else f"FY{int(value)}"
+        return str(value) if str(value).startswith("FY") else formats.fy(value)
     if kind == "month":
-        stamp = pd.Timestamp(str(value)) if isinstance(value, str) else pd.Timestamp(value)
-        return stamp.strftime("%b %Y")
+        return formats.short_month(pd.Timestamp(value).date() if not isinstance(value, str) else value)
     if isinstance(value, pd.Timestamp):
         return f"{value.day} {value:%b %Y}" if value == value.normalize() else value.isoformat()
     return str(value)

@@ -28,6 +28,7 @@ import zlib
 from pathlib import Path
 
 from .errors import DataError, Problem
+from .packages import display_path
 
 MiB = 1 << 20
 #: name: (environment variable, default)
@@ -70,8 +71,6 @@ def size(count: int) -> str:
 
 
 def _shown(path: Path) -> str:
-    from .validate import display_path
-
     return display_path(path)
 
 

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from . import charts, seattle
+from .seattle import LABEL
 from .errors import DataError, Problem
 from .validate import display_path, load_descriptor, read_table
 
@@ -325,13 +326,13 @@ def chart(values: dict, text: dict[str, str]) -> charts.Figure:
     base = alt.Chart(data.dropna(subset=["arrests"]))
     chart = base.mark_point(filled=True, size=80).encode(
         y=alt.Y("place:N", sort=order, title=None, axis=alt.Axis(labelLimit=150)),
-        x=alt.X("arrests:Q", title="Arrests over the operation's four days"),
+        x=alt.X("arrests:Q", title=LABEL["arrests_over_the_operation_s_four_days"]),
         color=alt.Color("figure:N", scale=alt.Scale(domain=kinds, range=[charts.PALETTE[0], charts.PALETTE[2],
                                                                           charts.PALETTE[5]]),
                         title=None, legend=alt.Legend(orient="bottom", direction="vertical")),
         shape=alt.Shape("figure:N", scale=alt.Scale(domain=kinds, range=["circle", "square", "diamond"]), title=None),
-        tooltip=[alt.Tooltip("place:N", title="Place"), alt.Tooltip("figure:N", title="Figure"),
-                 alt.Tooltip("arrests:Q", title="Arrests", format=",")],
+        tooltip=[alt.Tooltip("place:N", title=LABEL["place"]), alt.Tooltip("figure:N", title=LABEL["figure"]),
+                 alt.Tooltip("arrests:Q", title=LABEL["arrests"], format=",")],
     ).properties(width="container", height=alt.Step(26))
     columns = {"place": "place", "figure": "figure", "arrests": ("arrests", "count")}
     return charts.Figure(chart, name="records-by-area", text=text, data=data, columns=columns)

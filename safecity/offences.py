@@ -23,9 +23,9 @@ from pathlib import Path
 import altair as alt
 import pandas as pd
 
-from . import charts
+from . import charts, prose
 from .book import fmt_pct
-from .text import fy
+from .formats import fy
 
 #: The split of everyone arrested into convicted / not convicted.
 CONVICTION_STATUS = "conviction status"
@@ -325,7 +325,7 @@ def categories_chart(table: pd.DataFrame, text: dict[str, str]) -> charts.Figure
     numbers = pd.DataFrame({"most serious conviction": data["category"], "people": data["people"],
                             "share of people with convictions": data["share"]})
     return charts.Figure(chart, name="conviction-categories", text=text, data=numbers,
-                         columns={"share of people with convictions": ("share of people with convictions", "share")})
+                         columns={"share of people with convictions": (LABEL["column_share_of_people_with_convictions"], "share")})
 
 
 def attributes_chart(table: pd.DataFrame, total: int, text: dict[str, str]) -> charts.Figure:
@@ -345,7 +345,7 @@ def attributes_chart(table: pd.DataFrame, total: int, text: dict[str, str]) -> c
                               extra=[track], row=48, size=14)
     numbers = pd.DataFrame({"attribute": data["attribute"], "people": data["people"], "share of arrested": data["share"]})
     return charts.Figure(chart, name="overlapping-attributes", text=text, data=numbers,
-                         columns={"share of arrested": ("share of arrested", "share")})
+                         columns={"share of arrested": (LABEL["column_share_of_arrested"], "share")})
 
 
 def national_chart(series: pd.DataFrame, operation: str, operation_year: int, operation_convicted: int,
@@ -371,7 +371,7 @@ def national_chart(series: pd.DataFrame, operation: str, operation_year: int, op
                               domain=[0, 1],
                               value_title=text["national_share_convicted_value"])
     return charts.Figure(chart, name="national-share-convicted", text=text, data=numbers,
-                         columns={"arrests": ("arrests", "count"), "people convicted": ("people convicted", "count")})
+                         columns={"arrests": (LABEL["column_arrests"], "count"), "people convicted": (LABEL["column_people_convicted"], "count")})
 
 
 # --- The chapter's results --------------------------------------------------------------------------
@@ -424,6 +424,8 @@ SOURCES = ["ice-safe-city", "ice-safe-city-offences", "ice-annual-arrests", "art
 #: The sources each chart's numbers come from: its caption says "Data as of" the latest date they cover.
 CHART_SOURCES = {"conviction-categories": ["ice-safe-city-offences"], "overlapping-attributes": ["ice-safe-city-offences"],
                  "national-share-convicted": ["ice-annual-arrests", "ice-safe-city-offences"]}
+#: The words of the chapter's charts and reader tables: the `labels` mapping of its template.
+LABEL = prose.labels("02_offences")
 LABELS = {
     "convicted": "people with criminal convictions",
     "convicted_share": "share of those arrested with convictions",

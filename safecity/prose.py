@@ -25,8 +25,10 @@ from collections.abc import Iterable
 import jinja2
 import jinja2.ext
 import jinja2.lexer
+import jinja2.nodes
 from markupsafe import Markup
 
+from . import formats
 from .text import join_and
 
 
@@ -38,12 +40,6 @@ def _present(value, what: str):
     if value is None or (isinstance(value, float) and math.isnan(value)):
         raise MissingValue(f"{what}: a missing value reached a number filter; the template must test for it first")
     return value
-
-
-def _signed(text: str, negative: bool, signed: bool, positive: bool) -> str:
-    if negative:
-        return "\u2212" + text  # a true minus sign, as typeset prose shows it
-    return ("+" + text) if signed and positive else text
 
 
 #: Characters that are syntax somewhere in a value's path to the page: HTML (`<`, `&`), Markdown and MyST (emphasis,
@@ -105,17 +101,12 @@ def _book(function):
 
 def num(value, digits: int = 0, signed: bool = False, unsigned: bool = False) -> str:
     """1234 -> "1,234"; 2.5 with digits=1 -> "2.5"; negatives with a true minus; `unsigned` drops the sign."""
-    value = _present(value, "num")
-    shown = f"{abs(value):,.{digits}f}"
-    return _signed(shown, value < 0 and not unsigned and float(shown.replace(",", "")) != 0, signed, value > 0)
+    return formats.number(_present(value, "num"), digits, signed, unsigned)
 
 
 def pct(value, digits: int = 1, signed: bool = False, unsigned: bool = False) -> str:
     """A fraction as a percentage: 0.637 -> "63.7%"; signed=True -> "+63.7%" / "−43.9%"."""
-    value = _present(value, "pct")
-    shown = f"{abs(value) * 100:.{digits}f}"
-    negative = value < 0 and not unsigned and float(shown) != 0
-    return _signed(shown, negative, signed, value > 0 and float(shown) != 0) + "%"
+    return formats.percent(_present(value, "pct"), digits, signed, unsigned)
 
 
 def points(value, digits: int = 1, unsigned: bool = True) -> str:
@@ -142,7 +133,7 @@ def _agreeing(value, singular: str, plural: str | None) -> str:
 
 def fy(year) -> str:
     """A US federal fiscal year as the sources write it: FY2018."""
-    return f"FY{int(_present(year, 'fy'))}"
+    return formats.fy(_present(year, "fy"))
 
 
 def _day(value) -> dt.date:
@@ -163,14 +154,12 @@ def date(value) -> str:
 
 def month(value) -> str:
     """"2017-03" (or a date in it) -> "March 2017"."""
-    d = dt.date.fromisoformat(str(_present(value, "month"))[:7] + "-01")
-    return f"{d:%B %Y}"
+    return formats.month(_present(value, "month"))
 
 
 def short_month(value) -> str:
     """"2017-03" -> "Mar 2017"."""
-    d = dt.date.fromisoformat(str(_present(value, "short_month"))[:7] + "-01")
-    return f"{d:%b %Y}"
+    return formats.short_month(_present(value, "short_month"))
 
 
 def and_list(items: Iterable, filter_name: str | None = None) -> str:
@@ -264,6 +253,22 @@ def _tidy(text: str) -> str:
         lines = [re.sub(r"(?<=\S) {2,}", " ", line) for line in lines]
         paragraphs.append("\n".join(re.sub(r"(?<=\S) +([,.;:!?)])", r"\1", line) for line in lines))
     return "\n\n".join(p for p in paragraphs if p)
+
+
+@functools.lru_cache(maxsize=None)
+def labels(page: str) -> dict[str, str]:
+    """The labels a page's charts and reader tables show (axis titles, tooltip names, legend entries, column labels):
+    the `{% set labels = {...} %}` mapping of `templates/<page>.md`, literal words read as written (nothing is
+    rendered, so no block's output changes). Raises if the page sets none, or sets one that is not all literal."""
+    source = ENV.loader.get_source(ENV, f"{page}.md")[0]
+    for node in ENV.parse(source, name=f"{page}.md").body:
+        if isinstance(node, jinja2.nodes.Assign) and getattr(node.target, "name", None) == "labels":
+            try:
+                found = node.node.as_const(jinja2.nodes.EvalContext(ENV))
+            except jinja2.nodes.Impossible:
+                raise ValueError(f"templates/{page}.md: `labels` must be written out, word for word") from None
+            return {str(key): str(value) for key, value in found.items()}
+    raise ValueError(f"templates/{page}.md: no `{{% set labels = {{...}} %}}` for its charts and tables")
 
 
 def blocks(page: str, values: dict, check_leaks: bool = True) -> dict[str, str]:

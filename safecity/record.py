@@ -14,6 +14,7 @@ import math
 from pathlib import Path
 
 from .text import spreadsheet_safe
+from . import periods
 from .validate import sha256
 
 RESULTS = "results"
@@ -73,12 +74,12 @@ def data_as_of(data_dir, sources: list[str], text: dict[str, str],
     block the page has, its caption's `<chart>_as_of` block: the latest date the sources it cites cover (the
     chapter's `CHART_SOURCES`), in the words of `templates/_data_as_of.md`. Dates are the data's, never the
     build's."""
-    from . import prose, provenance
+    from . import prose
 
     charts = [key.removesuffix("_source").replace("_", "-") for key in text if key.endswith("_source")]
     cited = {chart: chart_sources[chart] for chart in charts if chart in chart_sources}
-    coverage = provenance.coverages(data_dir, sorted(set(sources).union(*cited.values())))
-    blocks = {f"{chart.replace('-', '_')}_as_of": prose.blocks("_data_as_of", provenance.data_as_of(
+    coverage = periods.coverages(data_dir, sorted(set(sources).union(*cited.values())))
+    blocks = {f"{chart.replace('-', '_')}_as_of": prose.blocks("_data_as_of", periods.data_as_of(
         {source: coverage[source] for source in names}))["data_as_of"] for chart, names in cited.items()}
     return coverage, blocks
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import altair as alt
 import pandas as pd
 
-from . import charts
+from . import charts, prose
 from .errors import DataError, ParameterError, Problem
 
 MEASURES = ("ceiling_set", "ceiling_final")  # as first set, at year end
@@ -378,21 +378,25 @@ def differences(recon: pd.DataFrame) -> pd.DataFrame:
                     "mpi_ceiling", "prm_ceiling", "ceiling_prm_minus_mpi"]].reset_index(drop=True)
 
 
-DIFFERENCE_COLUMNS = {"fiscal_year": ("fiscal year", "fy"), "mpi_admissions": "MPI admissions",
-                      "prm_summary": "PRM summary sheet", "prm_sheet": "PRM year sheet",
-                      "summary_minus_mpi": "PRM − MPI (admissions)", "mpi_ceiling": "MPI ceiling",
-                      "prm_ceiling": "PRM ceiling", "ceiling_prm_minus_mpi": "PRM − MPI (ceiling)"}
+#: Every label the chapter's charts and reader tables show (axis titles, tooltip names, legend entries, column
+#: labels): the `labels` mapping of its template, with the page's other words.
+LABEL = prose.labels("04_refugees")
+
+DIFFERENCE_COLUMNS = {"fiscal_year": (LABEL["column_fiscal_year"], "fy"), "mpi_admissions": LABEL["column_mpi_admissions"],
+                      "prm_summary": LABEL["column_prm_summary_sheet"], "prm_sheet": LABEL["column_prm_year_sheet"],
+                      "summary_minus_mpi": LABEL["column_prm_mpi_admissions"], "mpi_ceiling": LABEL["column_mpi_ceiling"],
+                      "prm_ceiling": LABEL["column_prm_ceiling"], "ceiling_prm_minus_mpi": LABEL["column_prm_mpi_ceiling"]}
 
 
 # --------------------------------------------------------------------------- charts
 
-SERIES = ["Refugees admitted", "Admitted, partial year", "Ceiling at year end", "Ceiling as first set (revised later)"]
+SERIES = [LABEL["series_refugees_admitted"], LABEL["series_admitted_partial_year"], LABEL["series_ceiling_at_year_end"], LABEL["series_ceiling_as_first_set_revised_later"]]
 SERIES_COLOURS = [charts.PALETTE[0], charts.PALETTE[4], charts.PALETTE[1], charts.PALETTE[5]]
 
 
 def _year_axis(years: list[int]) -> alt.Axis:
     ticks = [y for y in years if y % 5 == 0] or years
-    return alt.Axis(values=ticks, labelAngle=0, title="Fiscal year")
+    return alt.Axis(values=ticks, labelAngle=0, title=LABEL["fiscal_year"])
 
 
 def _plain(frame: pd.DataFrame) -> pd.DataFrame:
@@ -431,13 +435,13 @@ def ceiling_chart(years: pd.DataFrame, reference: int | None, text: dict[str, st
     x = alt.X("fiscal_year:O", axis=_year_axis(year_list), scale=alt.Scale(domain=year_list))
     colour = alt.Color("series:N", scale=alt.Scale(domain=SERIES, range=SERIES_COLOURS), title=None,
                        legend=alt.Legend(orient="bottom", columns=2))
-    tips = [alt.Tooltip("label:N", title="Fiscal year"),
-            alt.Tooltip("ceiling_first_set:Q", title="Ceiling as first set", format=","),
-            alt.Tooltip("ceiling_year_end:Q", title="Ceiling at year end", format=","),
-            alt.Tooltip("admissions:Q", title="Refugees admitted", format=",")]
+    tips = [alt.Tooltip("label:N", title=LABEL["fiscal_year"]),
+            alt.Tooltip("ceiling_first_set:Q", title=LABEL["ceiling_as_first_set"], format=","),
+            alt.Tooltip("ceiling_year_end:Q", title=LABEL["ceiling_at_year_end"], format=","),
+            alt.Tooltip("admissions:Q", title=LABEL["refugees_admitted"], format=",")]
     base = alt.Chart(data)
     bars = base.mark_bar(opacity=0.85).transform_filter("isValid(datum.admissions)").transform_calculate(
-        series="datum.series_admitted").encode(x=x, y=alt.Y("admissions:Q", title="Refugees"), color=colour,
+        series="datum.series_admitted").encode(x=x, y=alt.Y("admissions:Q", title=LABEL["refugees"]), color=colour,
                                                tooltip=tips)
     line = base.mark_line(strokeWidth=2, interpolate="step").transform_calculate(
         series=f"'{SERIES[2]}'").encode(x=x, y="ceiling_year_end:Q", color=colour)
@@ -471,10 +475,10 @@ def ceiling_chart(years: pd.DataFrame, reference: int | None, text: dict[str, st
                 y="y:Q", text="short:N", tooltip=alt.Tooltip("what:N", title="")))
     chart = alt.layer(*layers).properties(width="container", height=360)
     return charts.Figure(chart, name="refugee-ceilings", text=text, data=table,
-                         columns={"fiscal_year": ("fiscal year", "fy"), "ceiling_first_set": "ceiling as first set",
-                                  "ceiling_year_end": "ceiling at year end", "admissions": "refugees admitted",
-                                  "partial_year": "partial year",
-                                  "admissions_suspended_from": "admissions suspended from"})
+                         columns={"fiscal_year": (LABEL["column_fiscal_year"], "fy"), "ceiling_first_set": LABEL["column_ceiling_as_first_set"],
+                                  "ceiling_year_end": LABEL["column_ceiling_at_year_end"], "admissions": LABEL["column_refugees_admitted"],
+                                  "partial_year": LABEL["column_partial_year"],
+                                  "admissions_suspended_from": LABEL["column_admissions_suspended_from"]})
 
 
 SHARE_STATUSES = (UNDER, REACHED_HALF, PARTIAL)
@@ -489,14 +493,14 @@ def share_chart(share_table: pd.DataFrame, far_below: float, text: dict[str, str
     year_list = share_table["fiscal_year"].tolist()
     x = alt.X("fiscal_year:O", axis=_year_axis(year_list))
     bars = alt.Chart(data).mark_bar().encode(
-        x=x, y=alt.Y("share:Q", title="Admissions as a share of the ceiling", axis=alt.Axis(format="%")),
+        x=x, y=alt.Y("share:Q", title=LABEL["admissions_as_a_share_of_the_ceiling"], axis=alt.Axis(format="%")),
         color=alt.Color("shown_status:N", scale=alt.Scale(domain=[labels[s] for s in SHARE_STATUSES],
                                                           range=[charts.PALETTE[5], charts.PALETTE[0],
                                                                  charts.PALETTE[4]]),
                         title=None, legend=alt.Legend(orient="bottom", columns=2)),
-        tooltip=[alt.Tooltip("label:N", title="Fiscal year"), alt.Tooltip("admissions:Q", title="Admitted", format=","),
-                 alt.Tooltip("ceiling_final:Q", title="Ceiling at year end", format=","),
-                 alt.Tooltip("share:Q", title="Share of the ceiling", format=".1%"),
+        tooltip=[alt.Tooltip("label:N", title=LABEL["fiscal_year"]), alt.Tooltip("admissions:Q", title=LABEL["admitted"], format=","),
+                 alt.Tooltip("ceiling_final:Q", title=LABEL["ceiling_at_year_end"], format=","),
+                 alt.Tooltip("share:Q", title=LABEL["share_of_the_ceiling"], format=".1%"),
                  alt.Tooltip("shown_status:N", title="")])
     rules = alt.Chart(pd.DataFrame({"y": [1.0, float(far_below)],
                                     "what": [text["share_rule_ceiling"], text["share_rule_far_below"]]})) \
@@ -504,29 +508,29 @@ def share_chart(share_table: pd.DataFrame, far_below: float, text: dict[str, str
     chart = (bars + rules).properties(width="container", height=280)
     table = share_table.drop(columns=["status"]).rename(columns={"ceiling_final": "ceiling_year_end"})
     return charts.Figure(chart, name="refugee-share-of-ceiling", text=text, data=table,
-                         columns={"fiscal_year": ("fiscal year", "fy"), "ceiling_year_end": "ceiling at year end",
-                                  "admissions": "refugees admitted", "share": ("admitted, share of ceiling", "share"),
-                                  "partial": "partial year"})
+                         columns={"fiscal_year": (LABEL["column_fiscal_year"], "fy"), "ceiling_year_end": LABEL["column_ceiling_at_year_end"],
+                                  "admissions": LABEL["column_refugees_admitted"], "share": (LABEL["column_admitted_share_of_ceiling"], "share"),
+                                  "partial": LABEL["column_partial_year"]})
 
 
 def group_year_chart(by_year: pd.DataFrame, text: dict[str, str]) -> charts.Figure:
     data = _plain(by_year.assign(label=_fy_labels(by_year["fiscal_year"])))
     groups = list(dict.fromkeys(by_year["group"]))
     chart = alt.Chart(data).mark_bar().encode(
-        x=alt.X("fiscal_year:O", title="Fiscal year", axis=alt.Axis(labelAngle=0)),
+        x=alt.X("fiscal_year:O", title=LABEL["fiscal_year"], axis=alt.Axis(labelAngle=0)),
         xOffset=alt.XOffset("group:N", sort=groups),
-        y=alt.Y("admissions:Q", title="Refugees admitted"),
+        y=alt.Y("admissions:Q", title=LABEL["refugees_admitted"]),
         color=alt.Color("group:N", scale=alt.Scale(domain=groups, range=charts.PALETTE[2:2 + len(groups)]),
-                        title="Countries named by", legend=alt.Legend(orient="bottom")),
+                        title=LABEL["countries_named_by"], legend=alt.Legend(orient="bottom")),
         opacity=alt.condition("datum.partial", alt.value(0.45), alt.value(1.0)),
-        tooltip=[alt.Tooltip("group:N", title="Countries named by"), alt.Tooltip("label:N", title="Fiscal year"),
-                 alt.Tooltip("partial:N", title="Partial year"),
-                 alt.Tooltip("admissions:Q", title="Refugees admitted", format=",")],
+        tooltip=[alt.Tooltip("group:N", title=LABEL["countries_named_by"]), alt.Tooltip("label:N", title=LABEL["fiscal_year"]),
+                 alt.Tooltip("partial:N", title=LABEL["partial_year"]),
+                 alt.Tooltip("admissions:Q", title=LABEL["refugees_admitted"], format=",")],
     ).properties(width="container", height=300)
     table = by_year.rename(columns={"group": "countries_named_by"})
     return charts.Figure(chart, name="refugees-listed-countries-by-year", text=text, data=table,
-                         columns={"countries_named_by": "countries named by", "fiscal_year": ("fiscal year", "fy"),
-                                  "admissions": "refugees admitted", "partial": "partial year"})
+                         columns={"countries_named_by": LABEL["column_countries_named_by"], "fiscal_year": (LABEL["column_fiscal_year"], "fy"),
+                                  "admissions": LABEL["column_refugees_admitted"], "partial": LABEL["column_partial_year"]})
 
 
 def events_in(orders: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
@@ -547,18 +551,18 @@ def group_month_chart(monthly: pd.DataFrame, orders: pd.DataFrame, first: int, l
     events = pd.DataFrame({"date": events["when"].dt.strftime("%Y-%m-%d"), "order": events["short_name"],
                            "what": events["description"], "document": events["document"],
                            "offset": [14 * (i % 2) for i in range(len(events))]})  # labels of close events staggered
-    x = alt.X("month:T", title="Month of arrival", axis=alt.Axis(format="%b %Y", labelAngle=0, tickCount=8))
+    x = alt.X("month:T", title=LABEL["month_of_arrival"], axis=alt.Axis(format="%b %Y", labelAngle=0, tickCount=8))
     lines = alt.Chart(data).mark_line(point=True).encode(
-        x=x, y=alt.Y("admissions:Q", title="Refugees admitted per month"),
+        x=x, y=alt.Y("admissions:Q", title=LABEL["refugees_admitted_per_month"]),
         color=alt.Color("group:N", scale=alt.Scale(domain=groups, range=charts.PALETTE[2:2 + len(groups)]),
-                        title="Countries named by", legend=alt.Legend(orient="bottom")),
+                        title=LABEL["countries_named_by"], legend=alt.Legend(orient="bottom")),
         strokeDash=alt.StrokeDash("group:N", sort=groups, legend=None),
-        tooltip=[alt.Tooltip("group:N", title="Countries named by"), alt.Tooltip("month_label:N", title="Month"),
-                 alt.Tooltip("admissions:Q", title="Refugees admitted", format=",")])
+        tooltip=[alt.Tooltip("group:N", title=LABEL["countries_named_by"]), alt.Tooltip("month_label:N", title=LABEL["month"]),
+                 alt.Tooltip("admissions:Q", title=LABEL["refugees_admitted"], format=",")])
     layers = [lines]
     if not events.empty:
-        tips = [alt.Tooltip("date:T", title="Date", format="%d %b %Y"), alt.Tooltip("document:N", title="Order"),
-                alt.Tooltip("what:N", title="What it did")]
+        tips = [alt.Tooltip("date:T", title=LABEL["date"], format="%d %b %Y"), alt.Tooltip("document:N", title=LABEL["order"]),
+                alt.Tooltip("what:N", title=LABEL["what_it_did"])]
         rule = alt.Chart(events).mark_rule(color="#555555", strokeDash=[2, 2]).encode(x="date:T", tooltip=tips)
         label = alt.Chart(events).mark_text(align="left", dx=4, dy=-4, fontSize=10, color="#333333",
                                             baseline="top").encode(
@@ -568,8 +572,8 @@ def group_month_chart(monthly: pd.DataFrame, orders: pd.DataFrame, first: int, l
     table = inside[["group", "fiscal_year", "month", "admissions"]].assign(
         month=inside["month"].dt.strftime("%Y-%m")).rename(columns={"group": "countries_named_by"})
     return charts.Figure(chart, name="refugees-listed-countries-by-month", text=text, data=table.reset_index(drop=True),
-                         columns={"countries_named_by": "countries named by", "fiscal_year": ("fiscal year", "fy"),
-                                  "month": ("month", "month"), "admissions": "refugees admitted"})
+                         columns={"countries_named_by": LABEL["column_countries_named_by"], "fiscal_year": (LABEL["column_fiscal_year"], "fy"),
+                                  "month": (LABEL["column_month"], "month"), "admissions": LABEL["column_refugees_admitted"]})
 
 
 # --------------------------------------------------------------------------- the chapter's values

@@ -20,7 +20,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from . import charts
+from . import charts, prose
 from .errors import DataError, Problem
 from .validate import display_path, read_table
 
@@ -32,6 +32,9 @@ SOURCES = ["ice-safe-city", "ice-seattle-aor-arrests", "ice-records-coding", "ic
 CHART_SOURCES = {"seattle-daily": ["ice-seattle-aor-arrests"],
                  "records-by-area": ["ice-national-arrests", "ice-safe-city", "ice-place-areas"]}
 CODING = "ice-records-coding"
+#: The words of the records chapter's charts and reader tables (this module's and `national`'s): the `labels` mapping
+#: of its template.
+LABEL = prose.labels("08_seattle_records")
 LABELS = {
     "op_total": "arrests ICE's records hold for the area over the operation's days",
     "ice_figure": "ICE's figure for the area",
@@ -415,15 +418,15 @@ def daily_chart(loaded: Loaded, values: dict, text: dict[str, str]) -> charts.Fi
     data["day"] = np.where(data["operation_day"], "operation's days", "other days")
     chart = alt.Chart(data).mark_bar().encode(
         x=alt.X("date:T", title=None, axis=alt.Axis(format="%b %Y", tickCount="month")),
-        y=alt.Y("arrests:Q", title="Arrests recorded that day"),
+        y=alt.Y("arrests:Q", title=LABEL["arrests_recorded_that_day"]),
         color=alt.Color("day:N", scale=alt.Scale(domain=["other days", "operation's days"],
                                                  range=[charts.PALETTE[4], charts.PALETTE[5]]),
                         title=None, legend=alt.Legend(orient="bottom")),
-        tooltip=[alt.Tooltip("date:T", title="Day", format="%a %-d %b %Y"),
-                 alt.Tooltip("arrests:Q", title="Arrests", format=","),
-                 alt.Tooltip("at_large:Q", title="At large", format=","),
-                 alt.Tooltip("cap:Q", title="From jails and prisons (CAP)", format=","),
-                 alt.Tooltip("convicted:Q", title="With a conviction recorded", format=",")],
+        tooltip=[alt.Tooltip("date:T", title=LABEL["day"], format="%a %-d %b %Y"),
+                 alt.Tooltip("arrests:Q", title=LABEL["arrests"], format=","),
+                 alt.Tooltip("at_large:Q", title=LABEL["at_large"], format=","),
+                 alt.Tooltip("cap:Q", title=LABEL["from_jails_and_prisons_cap"], format=","),
+                 alt.Tooltip("convicted:Q", title=LABEL["with_a_conviction_recorded"], format=",")],
     ).properties(width="container", height=260)
     columns = {"date": "day", "arrests": ("arrests", "count"), "at_large": ("at large", "count"),
                "cap": ("from jails and prisons (CAP)", "count"), "convicted": ("with a conviction recorded", "count"),

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from .formats import number
+
 
 def join_and(items: Iterable[str]) -> str:
     """"A", "A and B", "A, B and C" ("" for none; a caller that means "none" says so)."""
@@ -14,19 +16,9 @@ def join_and(items: Iterable[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def minus(text: str) -> str:
-    """A true minus sign (−) for a negative number, as typeset prose and tables show it ("-4.2%" -> "−4.2%")."""
-    return "\u2212" + text[1:] if text.startswith("-") else text
-
-
-def fy(year) -> str:
-    """A US federal fiscal year as the sources write it: FY2017 (October 2016 to September 2017)."""
-    return f"FY{int(year)}"
-
-
 def count(n: float, noun: str, plural: str | None = None) -> str:
     """A count with its noun agreeing: "1 month", "28 months", "1 full year" ("0 months", "1.5 points")."""
-    shown = f"{n:,}" if isinstance(n, int) else f"{n:g}"
+    shown = number(n) if isinstance(n, int) else f"{n:g}"
     return f"{shown} {noun if n == 1 else plural or noun + 's'}"
 
 

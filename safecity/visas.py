@@ -24,14 +24,18 @@ import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import altair as alt
 import numpy as np
 import pandas as pd
 
-from . import charts
+from . import charts, visa_charts
 from .errors import ParameterError
 from .sources import country_groups, nationalities, politico, state_dept_annual, state_dept_monthly, travel_ban
-from .visas_config import ALL, EARLIER_ORDER, PERIODS, PROCLAMATION, REVOKED, SIGNED, TRAVEL_DOCUMENTS
+# The reader tables and the chart are their own modules; the chapter's notebooks and tests find them here.
+from .visa_tables import (BREAKDOWN_COLUMNS, GROUP_COLUMNS, PERIOD_COLUMNS, POLITICO_COLUMNS,  # noqa: F401
+                          TOTALS_COLUMNS, dates_table, groups_table, merged_spellings, monthly_table,
+                          order_months_table, politico_table, repairs_table, restrictions_table, totals_check)
+from .visas_config import (ALL, EARLIER_ORDER, KIND_LABELS, PERIODS, PROCLAMATION, REVOKED, SIGNED,
+                           TRAVEL_DOCUMENTS)
 
 CHAPTER = "visas"
 TITLE = "Visa declines under the travel ban"
@@ -51,7 +55,6 @@ LABELS = {
 TOLERANCE_POINTS = 1.0
 #: "Virtually unchanged": a change no larger than this fraction either way.
 NEAR_ZERO = 0.02
-KIND_LABELS = {"nonimmigrant": "Non-immigrant", "immigrant": "Immigrant"}
 #: Below this monthly average in the index period, a change (or an index) says more about noise than policy.
 MIN_FOR_CHANGE = 10
 
@@ -672,50 +675,6 @@ def files_page(chapter: dict, glue: bool = True) -> dict[str, str]:
 
 
 
-def politico_table(values: dict) -> pd.DataFrame:
-    """Politico's four figures beside the records' (changes as fractions; empty where a value is missing). The
-    difference is in percentage points from Politico's figure as read (`change_pct`: "virtually unchanged" is 0)."""
-    return pd.DataFrame([{
-        "Politico's group": f["description"],
-        "Politico's words": f["wording"],
-        "records": f["change"],
-        "difference (points)": (None if f["change"] is None else
-                                round(f["change"] * 100 - (f["politico_change"] or 0.0) * 100, 1)),
-    } for f in values["politico_figures"]])
-
-
-POLITICO_COLUMNS = {"records": ("records", "share"), "difference (points)": ("difference (points)", "number")}
-
-
-def order_months_table(values: dict) -> pd.DataFrame | None:
-    """The months of the window for the group that lists the March 2017 order's countries (None if no group does)."""
-    group = next((g for g in values["groups"] if g["is_order"]), None)
-    return None if group is None else monthly_table(group)
-
-
-def groups_table(values: dict) -> pd.DataFrame:
-    """Each group of this run: its countries, its two monthly averages and the change (empty where missing)."""
-    return pd.DataFrame([{
-        "group": g["title"] or g["politico_description"] or g["key"],
-        "countries": "" if g["all"] else g["n_countries"],  # all nations: no list to count
-        "window monthly average": g["window_average"],
-        "baseline monthly average": g["baseline_average"],
-        "change": g["change"],
-        "country list": "; ".join(g["countries"]),
-        "no rows in the visa tables": "; ".join(g["without_records"]),
-    } for g in values["groups"]])
-
-
-GROUP_COLUMNS = {"countries": ("countries", "count"), "window monthly average": ("window, a month", "count"),
-                 "baseline monthly average": ("baseline, a month", "count"), "change": ("change", "share")}
-
-
-def monthly_table(group: dict) -> pd.DataFrame:
-    """A group's monthly figures over the window (a missing month is an empty cell, shown as missing)."""
-    return pd.DataFrame({"month": [m["month"] for m in group["months"]],
-                         "visas issued": pd.array([m["issuances"] for m in group["months"]], dtype="Int64")})
-
-
 def breakdown(data: VisaData, comparison: Comparison, key: str) -> pd.DataFrame:
     """Each member of a group: baseline monthly average, window monthly average, change; largest baseline first."""
     g = comparison[key]
@@ -738,58 +697,6 @@ def breakdowns(data: VisaData, comparison: Comparison) -> pd.DataFrame:
     if not frames:
         return pd.DataFrame(columns=["group", "country", "baseline", "window", "change"])
     return pd.concat(frames, ignore_index=True)[["group", "country", "baseline", "window", "change"]]
-
-
-BREAKDOWN_COLUMNS = {"baseline": ("baseline, a month", "count"), "window": ("window, a month", "count"),
-                     "change": ("change", "share")}
-
-
-def totals_check(visas: state_dept_monthly.MonthlyVisas) -> pd.DataFrame:
-    """Months whose 'Grand Total' row differs from the sum of the rows, or that have none."""
-    t = visas.totals
-    off = t[t["grand_total"].isna() | (t["difference"] != 0)]
-    return pd.DataFrame({
-        "month": [_ym(m) for m in off["month"]],
-        "grand total": off["grand_total"].astype("Int64").to_numpy(),
-        "sum of rows": off["rows_total"].astype("Int64").to_numpy(),
-        "grand total minus rows": off["difference"].astype("Int64").to_numpy(),
-    }).reset_index(drop=True)
-
-
-TOTALS_COLUMNS = {"month": ("month", "month")}
-
-
-def restrictions_table(data: VisaData) -> pd.DataFrame:
-    r = data.restrictions
-    # One source for every row is cited once under the table (`restrictions_source`), not on each row; the few later
-    # changes (the `note` column) are said in the prose (`procl.later`), not in a column most rows leave empty.
-    return pd.DataFrame({"country": r["country"], "non-immigrant visas": r["nonimmigrant_visas"],
-                         "immigrant visas": r["immigrant_visas"]})
-
-
-def dates_table(data: VisaData) -> pd.DataFrame:
-    d = data.dates
-    return pd.DataFrame({"date": list(d["date"]), "event": d["event"],
-                         "source": d["source"]})
-
-
-def repairs_table(data: VisaData) -> pd.DataFrame:
-    frames = []
-    for kind, visas in data.monthly.items():
-        r = visas.repairs
-        frames.append(pd.DataFrame({"visas": KIND_LABELS[kind], "file": r["file"].map(lambda p: Path(p).name),
-                                    "line": r["line"], "what was done": r["repair"]}))
-    return pd.concat(frames, ignore_index=True)
-
-
-def merged_spellings(data: VisaData) -> pd.DataFrame:
-    """Canonical names that more than one raw spelling was merged into, across the monthly tables."""
-    frames = [v.spellings for v in data.monthly.values()]
-    spellings = pd.concat(frames).groupby(["nationality", "spelling"], as_index=False)["rows"].sum()
-    counts = spellings.groupby("nationality")["spelling"].transform("size")
-    merged = spellings[counts > 1]
-    return (merged.groupby("nationality")["spelling"].apply(lambda s: "; ".join(f"'{x}'" for x in sorted(s)))
-            .rename("spellings in the monthly tables").reset_index())
 
 
 # --------------------------------------------------------------------------- Proclamation 9645
@@ -838,12 +745,6 @@ def period_table(comparison: Comparison) -> pd.DataFrame:
     out["change"] = [None if _missing(b) or b < MIN_FOR_CHANGE else period_change(b, a)
                      for b, a in zip(averages[first], averages[second])]
     return out
-
-
-#: `period_table`'s columns: fixed labels; the table's caption (a template block) gives each period's months.
-PERIOD_COLUMNS = {"before": ("window", "count"), "first_year": ("first year in full effect", "count"),
-                  "y2019": ("2019", "count"), "latest": ("latest twelve months", "count"),
-                  "change": ("change, first year against the window", "share")}
 
 
 # --------------------------------------------------------------------------- charts
@@ -907,88 +808,11 @@ def index_series(data: VisaData, comparison: Comparison) -> pd.DataFrame:
     return out
 
 
-#: Height of one country's panel, and of one row of the orders' labels above the panels, in pixels.
-PANEL_HEIGHT = 64
-LABEL_ROW = 13
-
-
 def proclamation_chart(data: VisaData, comparison: Comparison, text: dict[str, str]) -> charts.Figure:
     """Small multiples in one column as wide as the page's (a phone's too): each country's monthly visas as an index
     of its monthly average over the window (= 100) on one shared scale, under a strip that labels each order and
     ruling of the dates table at its date, with a rule through every panel. Its words are the record's `text`."""
-    frame = index_series(data, comparison)
-    indexed = ["nonimmigrant_index", "immigrant_index"]
-    drawn = frame[indexed].notna().any(axis=1)
-    countries = [c for c in dict.fromkeys(frame["country"]) if c in set(frame.loc[drawn, "country"])]
-    months = frame["month"]
-    domain = [months.min().strftime("%Y-%m-%d"), months.max().strftime("%Y-%m-%d")]
-    events = chart_events(data)
-    # Each label on its own row, in date order; labels in the later half of the span end at their rule (so none runs
-    # off the right edge).
-    middle = months.min() + (months.max() - months.min()) / 2
-    events = pd.DataFrame({"date": events["date"].dt.strftime("%Y-%m-%d"), "label": events["label"],
-                           "event": events["event"], "row": range(len(events)),
-                           "side": np.where(events["date"] > middle, "right", "left")})
-    plot = frame[frame["country"].isin(countries)].assign(month=frame["month"].dt.strftime("%Y-%m-%d"))
-    kinds = list(KIND_LABELS.values())
-    values = frame[indexed].to_numpy(dtype="float64")
-    top = float(np.nanmax(values)) if (~np.isnan(values)).any() else 100.0
-    x_scale = alt.Scale(domain=domain)
-    y = alt.Y("index:Q", title=None, scale=alt.Scale(domain=[0, max(top, 100.0)], nice=True),
-              axis=alt.Axis(tickCount=3, grid=True))
-    colour = alt.Color("visas:N", scale=alt.Scale(domain=kinds, range=charts.PALETTE[:2]), title=None,
-                       legend=alt.Legend(orient="top"))
-    rule_style = {"color": "#777777", "strokeDash": [3, 3], "strokeWidth": 1}
-    event_tip = [alt.Tooltip("date:T", title="Date", format="%d %b %Y"), alt.Tooltip("event:N", title="Event")]
-
-    strip_height = LABEL_ROW * max(len(events), 1)
-    strip_x = alt.X("date:T", scale=x_scale, axis=None)
-    # Per date, placed in pixels (so the strip needs no y scale of its own, and the panels' shared index scale is the
-    # chart's only y scale): its label on its own row, on a white halo, and its rule from that row down, so that no
-    # later date's rule runs through an earlier label.
-    layers = []
-    for e in events.itertuples():
-        one = alt.Chart(events).transform_filter(alt.datum.row == e.row)
-        top = LABEL_ROW * e.row
-        style = {"align": e.side, "baseline": "middle", "dx": 3 if e.side == "left" else -3,
-                 "y": top + LABEL_ROW / 2, "fontSize": 10}
-        label = {"x": strip_x, "text": "label:N"}
-        layers += [one.mark_rule(**rule_style).encode(x=strip_x, y=alt.value(top), y2=alt.value(strip_height),
-                                                      tooltip=event_tip),
-                   one.mark_text(**style, color="white", stroke="white", strokeWidth=3).encode(**label),  # halo
-                   one.mark_text(**style, color="#333333").encode(**label, tooltip=event_tip)]
-    panels = [alt.layer(*layers).properties(width="container", height=strip_height,
-                                            view=alt.ViewBackground(stroke=None))] if layers else []
-    for i, name in enumerate(countries):
-        last = i == len(countries) - 1
-        x = alt.X("month:T", title=None, scale=x_scale,
-                  axis=alt.Axis(format="%Y", tickCount="year", labelOverlap=True, grid=True, labels=last,
-                                ticks=last, domain=last))
-        one = alt.Chart(plot).transform_filter(alt.datum.country == name).transform_fold(
-            indexed, as_=["series", "index"]).transform_calculate(
-            visas=f"datum.series == 'nonimmigrant_index' ? '{kinds[0]}' : '{kinds[1]}'",
-            issued="datum.series == 'nonimmigrant_index' ? datum.nonimmigrant : datum.immigrant")
-        lines = one.mark_line(strokeWidth=1.5, invalid="break-paths-show-domains").encode(x=x, y=y, color=colour)
-        points = one.mark_point(size=12, filled=True, opacity=0.6, invalid="break-paths-show-domains").encode(
-            x=x, y="index:Q", color=colour,
-            tooltip=[alt.Tooltip("country:N", title="Country"), alt.Tooltip("month:T", title="Month", format="%b %Y"),
-                     alt.Tooltip("visas:N", title="Visas"), alt.Tooltip("issued:Q", title="Issued", format=","),
-                     alt.Tooltip("index:Q", title="Index", format=",.0f")])
-        base = alt.Chart(pd.DataFrame({"y": [100]})).mark_rule(color="#999999").encode(y="y:Q")
-        rules = alt.Chart(events).mark_rule(**rule_style).encode(x=alt.X("date:T", scale=x_scale), tooltip=event_tip)
-        panels.append(alt.layer(base, rules, lines, points).properties(
-            width="container", height=PANEL_HEIGHT,
-            title=alt.TitleParams(name, anchor="start", fontSize=12, offset=2)))
-    # One column as wide as the page's column (a phone's 342 px included): axes and padding fit inside it.
-    chart = alt.vconcat(*panels, spacing=6).resolve_scale(y="shared", x="shared").properties(
-        autosize={"type": "fit-x", "contains": "padding"})
-    table = frame.assign(month=frame["month"].dt.strftime("%Y-%m")).astype(
-        {k: "Int64" for k in state_dept_monthly.KINDS})
-    return charts.Figure(chart, name="visas-proclamation-countries", text=text, data=table,
-                         columns={"month": ("month", "month"), "nonimmigrant": ("non-immigrant visas", "count"),
-                                  "immigrant": ("immigrant visas", "count"),
-                                  "nonimmigrant_index": ("non-immigrant index", "number"),
-                                  "immigrant_index": ("immigrant index", "number")})
+    return visa_charts.proclamation_figure(index_series(data, comparison), chart_events(data), text)
 
 
 def tables(data: VisaData, comparison: Comparison, values: dict | None = None) -> dict[str, pd.DataFrame]:

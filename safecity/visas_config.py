@@ -6,6 +6,8 @@ what is left here are the few names that tie those tables together, each with th
 
 from __future__ import annotations
 
+from . import prose
+
 #: The group key that means every nationality, in the records and the baseline alike (Politico's "all nations";
 #: `politico-visa-changes.csv` uses it as a group key). A group parameter may not redefine it.
 ALL = "all"
@@ -30,3 +32,9 @@ PERIODS = {
     "first_year": ("2017-12", "2018-11"),
     "y2019": ("2019-01", "2019-12"),
 }
+
+#: The words of the chapter's charts and reader tables (axis titles, tooltip names, legend entries, column labels):
+#: the `labels` mapping of its template, with the page's other words.
+LABEL = prose.labels("03_visas")
+#: The two kinds of visa of the monthly tables, as a reader's table and the chart's legend name them.
+KIND_LABELS = {"nonimmigrant": LABEL["kind_non_immigrant"], "immigrant": LABEL["kind_immigrant"]}

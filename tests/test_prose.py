@@ -72,3 +72,28 @@ def test_tag_lines_leave_nothing_and_line_breaks_stay_spaces(monkeypatch):
     env = prose.ENV.overlay(loader=jinja2.DictLoader({"page.md": source}))
     monkeypatch.setattr(prose, "ENV", env)
     assert prose.blocks("page", {"yes": True})["b"] == "One sentence ends here (and goes on).\n\n- a list\n- stays"
+
+
+def test_chart_and_table_labels_are_the_templates_words():
+    """Each chapter's axis titles, tooltip names, legend entries and column labels are the `labels` mapping of
+    its template, as written there; a page that sets none, or one not written out, is refused."""
+    from safecity import arrests, offences, refugees, seattle, visas_config
+
+    for module, page in ((arrests, "01_arrests_by_area"), (offences, "02_offences"), (visas_config, "03_visas"),
+                         (refugees, "04_refugees"), (seattle, "08_seattle_records")):
+        source = (Path(prose.__file__).parent / "templates" / f"{page}.md").read_text(encoding="utf-8")
+        assert module.LABEL == prose.labels(page)
+        assert all(f'"{key}": "{word}"' in source for key, word in module.LABEL.items())
+    assert len(refugees.LABEL) >= 30 and set(refugees.SERIES) <= set(refugees.LABEL.values())
+    assert arrests.NOT_LISTED == arrests.LABEL["not_listed"]
+    assert set(visas_config.KIND_LABELS.values()) <= set(visas_config.LABEL.values())
+    loader = prose.ENV.loader
+    try:
+        prose.ENV.loader = jinja2.DictLoader({"x.md": "{% set labels = {'a': value} %}",
+                                              "y.md": "{% block a %}{% endblock %}"})
+        with pytest.raises(ValueError, match="written out"):
+            prose.labels.__wrapped__("x")
+        with pytest.raises(ValueError, match="no `{% set labels"):
+            prose.labels.__wrapped__("y")
+    finally:
+        prose.ENV.loader = loader

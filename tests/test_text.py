@@ -1,6 +1,7 @@
 """The shared text helpers the chapters' prose is built with."""
 
-from safecity.text import fy, join_and
+from safecity.formats import fy
+from safecity.text import join_and
 
 
 def test_lists_read_as_prose():
@@ -34,3 +35,15 @@ def test_the_verb_for_a_move_comes_from_the_numbers():
     assert moved(40, 40) == "stayed at"
     assert moved(float("nan"), 40) == moved(40, float("nan")) == "was"
     assert moved(1, 2, down="fell", up="grew") == "grew"
+
+
+def test_a_number_is_written_the_same_in_prose_tables_and_published_values():
+    from safecity import book, charts, prose
+
+    for fraction in (0.637, -0.4389, 0.0, 12.5):
+        assert str(prose.pct(fraction)) == charts.format_cell(fraction, "share") == book.fmt_pct(fraction)
+    for count in (0, 7, -1234, 4_012_345):
+        assert str(prose.num(count)) == charts.format_cell(count, "count") == book.fmt_int(count)
+    assert charts.format_cell(-1234, "count") == "\u22121,234"
+    assert str(prose.short_month("2017-03")) == charts.format_cell("2017-03", "month") == "Mar 2017"
+    assert str(prose.fy(2018)) == charts.format_cell(2018, "fy") == "FY2018"

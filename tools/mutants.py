@@ -37,13 +37,13 @@ class Mutant:
 MUTANTS = [
     # --- arrests ---------------------------------------------------------------------------------------------
     Mutant("the download's difference column has its sign flipped", "arrests",
-           '"difference": t["difference"].astype("object").where(listed, NOT_LISTED),',
-           '"difference": (-t["difference"]).astype("object").where(listed, NOT_LISTED),'),
+           'LABEL["difference"]: t["difference"].astype("object").where(listed, NOT_LISTED),',
+           'LABEL["difference"]: (-t["difference"]).astype("object").where(listed, NOT_LISTED),'),
     Mutant("the reader's table swaps the ICE area and article place columns", "arrests",
-           '"ICE area": t["ice_area"], "ICE arrests": t["ice_arrests"],\n'
-           '        "article place": t["article_place"].where(listed, NOT_LISTED),',
-           '"ICE area": t["article_place"].where(listed, NOT_LISTED), "ICE arrests": t["ice_arrests"],\n'
-           '        "article place": t["ice_area"],'),
+           'LABEL["ice_area"]: t["ice_area"], LABEL["ice_arrests"]: t["ice_arrests"],\n'
+           '        LABEL["article_place"]: t["article_place"].where(listed, NOT_LISTED),',
+           'LABEL["ice_area"]: t["article_place"].where(listed, NOT_LISTED), LABEL["ice_arrests"]: t["ice_arrests"],\n'
+           '        LABEL["article_place"]: t["ice_area"],'),
     Mutant("an ICE area the article does not list is dropped (inner join)", "arrests",
            'on="ice_area", how="left")', 'on="ice_area", how="inner")'),
     Mutant("the renamed-place test is inverted", "arrests",
