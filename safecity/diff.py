@@ -11,6 +11,7 @@ parameter did.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -80,6 +81,19 @@ def _name(record: dict, notebook: str) -> str:
     return record.get("title") or notebook
 
 
+def _plain(markdown: str) -> str:
+    """A glued block as the words a reader reads, on one line: no Markdown, no entities, and no rating badge (a
+    claim's rating, and any change to it, is reported on its own line)."""
+    import html
+
+    from markdown_it import MarkdownIt
+
+    markdown = re.sub(r"\{safecity-rating\}`[^`]+`", "", markdown)
+    rendered = MarkdownIt("commonmark").render(markdown)
+    text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", rendered)).split())
+    return re.sub(r" ([.,;:!?)])", r"\1", text)
+
+
 def _headline(block: str) -> bool:
     """A block reported in full when it changes: a page's verdict, a chart's title or subtitle."""
     return block == "verdict" or block.endswith(("_title", "_subtitle"))
@@ -126,11 +140,11 @@ def changes(old: dict[str, dict], new: dict[str, dict], name_reworded: bool = Tr
             if old_text.get(block) != new_text.get(block) and _headline(block):
                 what = "verdict" if block == "verdict" else "chart " + block.rsplit("_", 1)[-1]
                 if block not in old_text:
-                    findings.append(f"{title}, {what}: new, “{new_text[block]}”")
+                    findings.append(f"{title}, {what}: new, “{_plain(new_text[block])}”")
                 elif block not in new_text:
-                    findings.append(f"{title}, {what}: removed (was “{old_text[block]}”)")
+                    findings.append(f"{title}, {what}: removed (was “{_plain(old_text[block])}”)")
                 else:
-                    findings.append(f"{title}, {what}: “{old_text[block]}” → “{new_text[block]}”")
+                    findings.append(f"{title}, {what}: “{_plain(old_text[block])}” → “{_plain(new_text[block])}”")
         reworded = reworded_blocks(before, after)
         if reworded and name_reworded:
             findings.append(f"{title}: words changed in {', '.join(reworded)}")

@@ -110,3 +110,17 @@ def test_without_history_the_pages_say_so(tmp_path):
     page = prose.blocks("corrections", {"entries": [], "history_available": False, "published": "",
                                         "updated": "", "publisher": "p", "contact": ""})
     assert "no git history" in page["corrections"] and "no git history" in page["dates"]
+
+
+def test_a_changed_verdict_is_told_in_plain_words():
+    """Corrections and `safecity diff` quote a changed verdict as a reader reads it: no Markdown, no entity, no rating
+    badge's markup (a rating's change is its own line)."""
+    from safecity import diff
+
+    def records(verdict):
+        return {"01_x": {"title": "Arrests", "notebook": "01_x", "values": {}, "parameters": {},
+                         "text": {"verdict": verdict}}}
+
+    found, _files = diff.changes(records("**Old.** {safecity-rating}`places-sum` ICE&#39;s *sum* is 564."),
+                                 records("**New.** {safecity-rating}`places-sum` ICE&#39;s sum is 498."))
+    assert found == ["Arrests, verdict: “Old. ICE's sum is 564.” → “New. ICE's sum is 498.”"]

@@ -134,8 +134,10 @@ class Rating(SphinxRole):
 def _digest(srcdir: str) -> str:
     templates = Path(prose.__file__).with_name("templates")
     ledger = Path(srcdir, "book", "results", f"{LEDGER}.json")
-    return (history.digest(ROOT) + "".join(hashlib.sha256((templates / f"{name}.md").read_bytes()).hexdigest()
-                                           for name in ("corrections", "about"))
+    # The code that words the corrections (history, diff) too: a change to it must re-read those pages.
+    sources = [templates / f"{name}.md" for name in ("corrections", "about", "_rating_changed")]
+    sources += [Path(history.__file__), Path(history.__file__).with_name("diff.py")]
+    return (history.digest(ROOT) + "".join(hashlib.sha256(path.read_bytes()).hexdigest() for path in sources)
             + (hashlib.sha256(ledger.read_bytes()).hexdigest() if ledger.exists() else ""))
 
 
