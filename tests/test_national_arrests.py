@@ -82,6 +82,8 @@ def test_plain_text_file_of_the_same_shape_reads_too(tmp_path):
     (row(date=""), "missing value", "Apprehension Date"),
     (row(method=""), "missing value", "Apprehension Method"),
     (row(method="(B)(7)(E)"), "redacted", "Apprehension Method"),
+    (row(area="Lake\u202eshore"), "holds U+202E (RIGHT-TO-LEFT OVERRIDE)", "Area of Responsibility"),
+    (row(area="Lake\u200bshore"), "holds U+200B (ZERO WIDTH SPACE)", "Area of Responsibility"),
 ])
 def test_a_bad_value_is_one_line_naming_file_line_and_column(tmp_path, bad, reason, column):
     message = refused(write(tmp_path, [row(), row(), bad, row()]))

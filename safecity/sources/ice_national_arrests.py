@@ -25,7 +25,7 @@ import pandas as pd
 
 from .. import limits
 from ..errors import DataError, Problem
-from ..validate import checked_resource, display_path, load_descriptor
+from ..validate import checked_resource, display_path, label_problem, load_descriptor
 
 SOURCE = "ice-national-arrests"
 #: The header ICE's sheets have, and the tidy name of each column read (None: never read).
@@ -162,6 +162,13 @@ def read(path: Path) -> YearFile:
         multi = _codes_where(frame[name], lambda v: "\n" in v or "\r" in v)
         if multi.any():
             raise _problem(path, "a value runs over two lines", line=_line(multi, first_line), column=name)
+    # An area's name reaches the pages: one no real file holds (a control, bidirectional or zero-width character)
+    # is refused, as every other source's labels are. (Free-text landmarks hold tabs in ICE's own files; their
+    # runs of whitespace are folded below, and they are never shown as labels.)
+    hidden = _codes_where(frame["Area of Responsibility"], label_problem)
+    if hidden.any():
+        value = str(frame["Area of Responsibility"].iloc[int(np.flatnonzero(hidden)[0])])
+        raise _problem(path, label_problem(value), line=_line(hidden, first_line), column="Area of Responsibility")
     empty = np.logical_and.reduce([_codes_where(frame[n], lambda v: not v.strip()) for n in READ]) \
         if len(frame) else np.zeros(0, bool)
     if empty.any():
