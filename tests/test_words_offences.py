@@ -172,7 +172,7 @@ def test_largest_and_most_common_words_follow_the_largest_category(generated):
         assert f"DUI, with {top_people:,}, is the largest category" in claim and "so no other category can be larger" in claim
     else:  # rated as attributed: the largest category ICE's chart cites; the rest is said beside it
         assert f"DUI, with {top_people:,}, is the largest of the" in claim and "which is what the article says" in claim
-        assert f"leave {unitemized:,} of the {chapter.convicted:,} people with convictions not itemized" in claim
+        assert f"leave {unitemised:,} of the {chapter.convicted:,} people with convictions not itemized" in claim
         assert ("more than" if unitemised > top_people else "as many as") in claim
     # The article never said "overall", and the page never says it did.
     assert not any("overall" in block for block in text.values())
@@ -217,7 +217,7 @@ def test_an_article_figure_that_differs_is_said_to_differ(generated):
         assert countries + f"The release gives {values['countries']:,}." in text["verdict"]
     dui = f"**{article['dui']:,} for drunk driving:** {{safecity-rating}}`dui` "
     if values["dui"] is None:
-        assert dui + "The reports available do not itemise DUI" in text["verdict"]
+        assert dui + "The reports available do not itemize DUI" in text["verdict"]
     elif values["dui"] != article["dui"]:
         assert dui + f"ICE's conviction chart as reproduced by" in text["verdict"] and f"gives {values['dui']:,} under DUI" in text["verdict"]
 
