@@ -14,6 +14,7 @@ committed file alone, so a code change that moves no output changes only the man
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import copy
 import graphlib
@@ -26,6 +27,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -281,14 +283,6 @@ def normalize(nb: nbformat.NotebookNode, source_rel: str, output_rel: str) -> nb
     return nb
 
 
-#: Run in every kernel before the notebook: a warning that would be shown becomes an exception, so a run
-#: with a warning fails (and no warning, with the machine paths it names, reaches a page). Filters that
-#: hide a warning (library deprecations, by Python's defaults) are kept.
-WARNINGS_ARE_ERRORS = ("import warnings as _w; "
-                       "_w.filters[:] = [('error',) + f[1:] if f[0] != 'ignore' else f for f in _w.filters]; "
-                       "_w.filterwarnings('error', append=True); del _w")
-
-
 #: Seconds one cell may run before the notebook fails, saying so (unset: 1800, far above any real cell).
 CELL_TIMEOUT = "SAFECITY_CELL_TIMEOUT"
 
@@ -322,11 +316,14 @@ def _execute(nb: Notebook, parameters: dict, root: Path, scratch: Path, sockets:
     """Run one notebook with papermill into a temporary file in `scratch`, normalise it, then move it into place,
     unless the executed copy in place is byte-identical already (then the file is left alone).
 
-    Runs in a process of its own (`_child`); the kernel's sockets go in a folder under `sockets`."""
+    Runs in a job slot's runner (`_worker`), in a kernel forked from its warm fork server (`kernels`); the kernel's
+    sockets go in a folder under `sockets`."""
     import papermill
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from papermill.exceptions import PapermillExecutionError
     from traitlets.config import Config
+
+    from .kernels import WARNINGS_ARE_ERRORS, ForkedKernelManager
 
     fd, tmp = tempfile.mkstemp(suffix=".ipynb", dir=scratch)
     os.close(fd)
@@ -335,7 +332,8 @@ def _execute(nb: Notebook, parameters: dict, root: Path, scratch: Path, sockets:
     # own log is kept to critical messages: jupyter_client interrupts every kernel before shutting it down,
     # which it may log as an error; a failing cell or a dead kernel reaches us through papermill either way.
     config = Config({"KernelManager": {"transport": "ipc",
-                                       "ip": os.path.join(tempfile.mkdtemp(dir=sockets), "kernel")}})
+                                       "ip": os.path.join(tempfile.mkdtemp(dir=sockets), "kernel")},
+                     "NotebookClient": {"kernel_manager_class": ForkedKernelManager}})
     kernel_args = ["--IPKernelApp.log_level=CRITICAL", f"--IPKernelApp.exec_lines={WARNINGS_ARE_ERRORS}"]
     # On our side, jupyter_client's message streams can log a message that arrives while the kernel shuts down
     # (after a failing cell, on a loaded machine) as an "Uncaught exception in ZMQStream callback" with a
@@ -393,39 +391,110 @@ def _execute(nb: Notebook, parameters: dict, root: Path, scratch: Path, sockets:
             os.unlink(tmp)
 
 
-def _child() -> int:
-    """Entry point of the process that executes one notebook (`_start`): arguments as JSON on stdin; exit 0 when
-    done, 1 with one line on stderr when the notebook failed, 130 when interrupted (nothing printed)."""
+def _worker() -> int:
+    """A job slot's runner (`_Runner`): executes the notebooks it is sent, one after another, each as a JSON line
+    on stdin, and answers each with a JSON line on stdout: "" when done, else the failure in one line. Exit 0 at
+    the end of its input, 130 when interrupted (nothing more said). Its kernels are forked from one warm fork
+    server (`kernels`), started with its first notebook and ended, with every kernel, before it exits."""
+    from . import kernels
+
     on_sigterm()  # a SIGTERM sent to the whole process group ends this notebook as Ctrl-C does: its kernel shut down
-    args = json.load(sys.stdin)
-    nb = Notebook(name=args["name"], source=Path(args["source"]), output=Path(args["output"]))
     try:
-        _execute(nb, args["parameters"], Path(args["root"]), Path(args["scratch"]), Path(args["sockets"]))
+        for line in sys.stdin:
+            args = json.loads(line)
+            nb = Notebook(name=args["name"], source=Path(args["source"]), output=Path(args["output"]))
+            try:
+                _execute(nb, args["parameters"], Path(args["root"]), Path(args["scratch"]), Path(args["sockets"]))
+                said = ""
+            except NotebookError as exc:
+                said = _one_line(exc)
+            except Exception as exc:  # anything else still ends as one line (all of it), not a traceback
+                said = f"{display_path(nb.source)}: {type(exc).__name__}: {_one_line(exc)}"
+            print(json.dumps(said), flush=True)
     except KeyboardInterrupt:
         return 130
-    except NotebookError as exc:
-        print(_one_line(exc), file=sys.stderr)
-        return 1
-    except Exception as exc:  # anything else still ends as one line (all of it), not a traceback
-        print(f"{display_path(nb.source)}: {type(exc).__name__}: {_one_line(exc)}", file=sys.stderr)
-        return 1
+    finally:
+        kernels.stop()
     return 0
 
 
-def _start(nb: Notebook, parameters: dict, root: Path, scratch: Path, sockets: Path) -> subprocess.Popen:
-    """Execute one notebook in a fresh interpreter (no kernel-client state shared with this process or another
-    notebook). The child inherits the locks this run holds, so a run killed with its children still running
-    keeps the next run waiting until they end: two runs never write the same files."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(Path(__file__).resolve().parent.parent),
-                                                                     os.environ.get("PYTHONPATH")])))
-    proc = subprocess.Popen([sys.executable, "-c", "import sys; from safecity.pipeline import _child; sys.exit(_child())"],
-                            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            env=env, pass_fds=tuple(_HELD.values()))
-    proc.stdin.write(json.dumps({"name": nb.name, "source": str(nb.source), "output": str(nb.output),
-                                 "parameters": parameters, "root": str(root), "scratch": str(scratch),
-                                 "sockets": str(sockets)}))
-    proc.stdin.close()
-    return proc
+class _Runner:
+    """One job slot: a process (`_worker`) that executes notebooks one at a time, so Python, papermill and the
+    kernels' fork server start once per slot, not once per notebook; no kernel-client state is shared with this
+    process. It inherits the locks this run holds, so a run killed while it still runs keeps the next run waiting
+    until it ends: two runs never write the same files."""
+
+    def __init__(self, root: Path, scratch: Path, sockets: Path):
+        self.folders = {"root": str(root), "scratch": str(scratch), "sockets": str(sockets)}
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(Path(__file__).resolve().parent.parent),
+                                                                         os.environ.get("PYTHONPATH")])))
+        self.proc = subprocess.Popen([sys.executable, "-c", "import sys; from safecity.pipeline import _worker; "
+                                      "sys.exit(_worker())"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True, env=env, pass_fds=tuple(_HELD.values()))
+        # Its stderr is read as it comes (a full pipe would stall it); the last lines say why, if it dies.
+        self.said: collections.deque[str] = collections.deque(maxlen=20)
+        self.reader = threading.Thread(target=lambda: self.said.extend(self.proc.stderr), daemon=True)
+        self.reader.start()
+
+    def execute(self, nb: Notebook, parameters: dict) -> None:
+        """Execute `nb` in this slot; raise NotebookError (one line) if it failed or the slot's process died."""
+        task = {"name": nb.name, "source": str(nb.source), "output": str(nb.output), "parameters": parameters}
+        try:
+            self.proc.stdin.write(json.dumps(task | self.folders) + "\n")
+            self.proc.stdin.flush()
+            answer = self.proc.stdout.readline()
+        except (BrokenPipeError, ValueError):
+            answer = ""
+        if answer:
+            if error := json.loads(answer):
+                raise NotebookError(error)
+            return
+        status = self.proc.wait()
+        self.reader.join()
+        lines = [line.strip() for line in self.said if line.strip()]
+        if status < 0:  # ended by a signal: say which (the kernel's machine may have run out of memory)
+            name = signal.Signals(-status).name
+            raise NotebookError(f"{display_path(nb.source)}: the process executing it was ended by {name}"
+                                + (" (out of memory?)" if name == "SIGKILL" else "") + (f": {lines[-1]}" if lines else ""))
+        raise NotebookError(f"{display_path(nb.source)}: the process executing it ended with status {status}"
+                            + (f": {lines[-1]}" if lines else ""))
+
+    def close(self) -> None:
+        """End the slot: no more notebooks; wait for its process (which ends its kernels first)."""
+        with contextlib.suppress(BrokenPipeError, OSError):
+            self.proc.stdin.close()
+        self.proc.wait()
+        self.reader.join()
+
+
+class _Slots:
+    """Up to `jobs` runners, started as notebooks need them and reused; `run` blocks a thread until done."""
+
+    def __init__(self, jobs: int, root: Path, scratch: Path, sockets: Path):
+        self.jobs, self.folders = jobs, (root, scratch, sockets)
+        self.idle: list[_Runner] = []
+        self.started: list[_Runner] = []
+        self.lock = threading.Lock()
+
+    def run(self, nb: Notebook, parameters: dict) -> None:
+        with self.lock:
+            runner = self.idle.pop() if self.idle else None
+            if runner is None:
+                runner = _Runner(*self.folders)
+                self.started.append(runner)
+        try:
+            runner.execute(nb, parameters)
+        finally:
+            with self.lock:
+                if runner.proc.poll() is None:
+                    self.idle.append(runner)
+
+    def processes(self) -> list[subprocess.Popen]:
+        return [runner.proc for runner in self.started]
+
+    def close(self) -> None:
+        for runner in self.started:
+            runner.close()
 
 
 def end_processes(procs: list[subprocess.Popen], grace: float = 10.0) -> None:
@@ -455,23 +524,6 @@ def end_processes(procs: list[subprocess.Popen], grace: float = 10.0) -> None:
             else:
                 kernel.kill()
     psutil.wait_procs(alive, timeout=5)
-
-
-def _finish(nb: Notebook, proc: subprocess.Popen) -> None:
-    """Wait for the process executing `nb`; raise NotebookError (one line) if it failed."""
-    error = proc.stderr.read()
-    status = proc.wait()
-    if status == 0:
-        return
-    lines = [line for line in error.splitlines() if line.strip()]
-    if status == 1 and lines:
-        raise NotebookError(lines[-1])
-    if status < 0:  # ended by a signal: say which (the kernel's machine may have run out of memory)
-        name = signal.Signals(-status).name
-        raise NotebookError(f"{display_path(nb.source)}: the process executing it was ended by {name}"
-                            + (" (out of memory?)" if name == "SIGKILL" else "") + (f": {lines[-1]}" if lines else ""))
-    raise NotebookError(f"{display_path(nb.source)}: the process executing it ended with status {status}"
-                        + (f": {lines[-1]}" if lines else ""))
 
 
 # --------------------------------------------------------------------------- one run at a time, nothing left behind
@@ -672,10 +724,12 @@ def _run_planned(planned, data_dir, root, force, jobs, scratch, sockets, echo) -
     code = code_hash(root)
     sorter = order(planned)
     ready: list[str] = []
-    running: dict = {}  # future -> (name, process, started)
+    running: dict = {}  # future -> (name, started)
     keys: dict[str, str] = {}  # name -> the key of the notebook running under it
     failure = None
-    # Each notebook runs in a process of its own (`_start`); a thread per running notebook waits for it.
+    # Up to `jobs` notebooks run at once, each in a job slot's process (`_Slots`); a thread per running notebook
+    # waits for it.
+    slots = _Slots(jobs, root, scratch, sockets)
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         try:
             while True:
@@ -694,14 +748,13 @@ def _run_planned(planned, data_dir, root, force, jobs, scratch, sockets, echo) -
                     if len(running) >= jobs:
                         break
                     ready.pop(0)
-                    proc = _start(nb, params, root, scratch, sockets)
-                    running[pool.submit(_finish, nb, proc)] = (name, proc, time.perf_counter())
+                    running[pool.submit(slots.run, nb, params)] = (name, time.perf_counter())
                     keys[name] = key
                 if not running:
                     break
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in done:
-                    name, _proc, started = running.pop(future)
+                    name, started = running.pop(future)
                     try:
                         future.result()
                     except NotebookError as exc:
@@ -714,8 +767,10 @@ def _run_planned(planned, data_dir, root, force, jobs, scratch, sockets, echo) -
                         write_keys(planned_nb.output.parent, read_keys(planned_nb.output.parent) | {name: keys[name]})
                         sorter.done(name)
         except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (`errors.Terminated`)
-            end_processes([proc for _name, proc, _started in running.values()])
+            end_processes(slots.processes())
             raise
+        finally:
+            slots.close()
     if failure is not None:
         raise failure
     return [results[name] for name in planned if name in results]

@@ -12,7 +12,7 @@ import time
 import psutil
 import pytest
 
-from safecity import pipeline
+from safecity import kernels, pipeline
 
 from conftest import DATA, ROOT
 from test_pipeline import project, site_project  # noqa: F401 - fixtures: a minimal book
@@ -21,10 +21,11 @@ NOTEBOOK = "05_sources"  # nothing to check beforehand: the run reaches its kern
 
 
 def _kernels(family: list[psutil.Process]) -> list[psutil.Process]:
+    """The kernels: forked from the runner's fork server, they go by `kernels.PROCESS_NAME`."""
     found = []
     for process in family:
         try:
-            if "ipykernel" in " ".join(process.cmdline()):
+            if process.name() == kernels.PROCESS_NAME or "ipykernel" in " ".join(process.cmdline()):
                 found.append(process)
         except psutil.Error:
             continue

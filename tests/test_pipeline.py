@@ -83,6 +83,29 @@ def test_run_executes_then_reuses_unchanged_notebooks(project):
     assert stamps == {p: p.stat().st_mtime_ns for p in (project / "book").glob("*.ipynb")}
 
 
+SNOOP = ('import pandas as pd, safecity\n'
+         'print(hasattr(safecity, "left_by_a"), pd.get_option("display.max_columns"), sorted(globals().get("a_was_here", [])))\n'
+         'pd.set_option("display.max_columns", 3); safecity.left_by_a = True; a_was_here = [1]')
+
+
+def test_notebooks_in_one_job_slot_each_get_a_kernel_as_fresh_as_a_new_one(project):
+    """Kernels are forked from a warm process, one job slot runs notebook after notebook: what one notebook leaves
+    in its kernel (a module attribute, a pandas option, a variable) is not there for the next, and a notebook
+    prints what it prints in a kernel started afresh (pandas' defaults are a kernel's, not a terminal's)."""
+    import papermill
+
+    for name in ("a", "b"):
+        _notebook(project / "notebooks" / f"{name}.ipynb", SNOOP, [f"raw/{'x' if name == 'a' else 'y'}"])
+    assert _run(project, jobs=1) == {"a": "ran", "b": "ran"}
+    fresh = project / "fresh.ipynb"
+    papermill.execute_notebook(str(project / "notebooks" / "b.ipynb"), str(fresh), cwd=str(project / "book"),
+                               kernel_name="python3", progress_bar=False)
+    expected = "".join(o.get("text", "") for c in nbformat.read(fresh, as_version=4).cells
+                       if c.cell_type == "code" for o in c.outputs)
+    assert expected == "False 20 []\n"
+    assert _output_text(project, "a") == _output_text(project, "b") == expected
+
+
 def _files(project) -> dict[str, tuple[bytes, int, int]]:
     """Each executed notebook's bytes, modification time and inode: whether the file was left alone."""
     return {p.name: (p.read_bytes(), p.stat().st_mtime_ns, p.stat().st_ino) for p in (project / "book").glob("*.ipynb")}
