@@ -111,6 +111,32 @@ def test_page_markdown_holds_headings_and_whole_glued_blocks_only(name):
             assert "{glue" not in cell.source, f"{name}: a working cell glues a block the page would not show"
 
 
+#: The steps a chapter notebook's working names for a reporter, in this order (others may come between).
+STEPS = ("Loaded", "Checks", "To the record")
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_a_chapter_notebook_explains_its_working_to_a_reporter(name):
+    """Opened, a chapter's notebook tells its analysis in words, off the page: its working markdown says what is
+    loaded, the checks and what goes to the record, in that order, each followed by a working cell whose output nbval
+    compares. A notebook of headings and glued blocks alone explains nothing to a reporter."""
+    cells = _cells(name, working=True)
+    explained = [re.sub(r"^#+ .*$", "", cell.source, flags=re.M).strip() for cell in cells
+                 if _working(cell) and cell.cell_type == "markdown"]
+    assert "".join(explained), f"{name}: 0 characters of prose outside headings and glue"
+    found = []
+    for index, cell in enumerate(cells):
+        if not (_working(cell) and cell.cell_type == "markdown"):
+            continue
+        for step in STEPS:
+            if f"**{step}" in cell.source:
+                shown = next((c for c in cells[index + 1:] if c.cell_type == "code"), None)
+                assert shown is not None and _working(shown) and shown.outputs, \
+                    f"{name}: the step '{step}' is not followed by a working cell with its output"
+                found.append(step)
+    assert found == list(STEPS), f"{name}: the working names {found}, not {list(STEPS)} in order"
+
+
 @pytest.mark.parametrize("name", PAGES)
 def test_every_word_of_the_record_is_on_its_page_and_no_other(name):
     rec = record.read(name, RESULTS)
