@@ -103,10 +103,7 @@ def _stated(path: Path, title: list[str], header_line: int) -> tuple[str, pd.Tim
 def read(path: Path) -> AorFile:
     """Read and validate one production; the records typed, redaction codes as missing values (counted)."""
     path = Path(path)
-    if not path.exists():
-        raise _problem(path, "missing file")
-    if path.stat().st_size == 0:
-        raise _problem(path, "empty file")
+    pipe_delimited.check_present(path)
     head = _head(path)
     index, title = _title(path, head)
     header_line, first_line = index + 1, index + 2

@@ -105,10 +105,7 @@ def read(path: Path) -> YearFile:
     import pyarrow as pa
 
     path = Path(path)
-    if not path.exists():
-        raise _problem(path, "missing file")
-    if path.stat().st_size == 0:
-        raise _problem(path, "empty file")
+    pipe_delimited.check_present(path)
     head = _head(path)
     index, title, request, fiscal_year = _title(path, head)
     header_line, first_line = index + 1, index + 2

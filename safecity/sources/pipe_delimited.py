@@ -22,6 +22,14 @@ def problem(path: Path, reason: str, line: int | None = None, column: str | None
     return DataError(Problem(display_path(path), reason, line=line, column=column))
 
 
+def check_present(path: Path) -> None:
+    """Refuse a missing or an empty file before anything reads it."""
+    if not path.exists():
+        raise problem(path, "missing file")
+    if path.stat().st_size == 0:
+        raise problem(path, "empty file")
+
+
 def records(path: Path, skip: int, names: list[str], columns: list[str], *, blank_is_missing: bool) -> pd.DataFrame:
     """The records after the first `skip` lines, headed `names`: `columns` only, each categorical (a blank value
     missing when `blank_is_missing`, else the empty text). A row with too many or too few fields, or a value that
