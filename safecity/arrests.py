@@ -235,7 +235,8 @@ def check_places(data_dir, operation: str, ice: pd.DataFrame) -> None:
     """Every article place of `operation` names an area in ICE's list (`ice`): else a DataError, one line per
     place, naming the file, line and column."""
     from .sources import ice_release
-    from .validate import display_path, read_table
+    from .packages import display_path
+    from .validate import read_table
 
     places = read_table(data_dir, ice_release.SOURCE, "article_places")
     shown = display_path(Path(data_dir, "raw", ice_release.SOURCE, "article_places.csv"))

@@ -30,7 +30,8 @@ import tempfile
 from pathlib import Path
 from typing import Callable, TypeVar
 
-from . import ROOT
+# `packages` imports this module in turn; each uses the other only when called, so either may be imported first.
+from . import ROOT, packages
 
 #: Where entries are stored (tests point it elsewhere).
 DIR = ROOT / ".cache"
@@ -117,10 +118,8 @@ def remember(kind: str, entry_key: str, build: Callable[[], T]) -> T:
 
 
 def _shown_raw(data_dir: Path) -> str:
-    """How the files of `data_dir/raw/` begin when shown to the user (as `validate.display_path` shows them)."""
-    from .validate import display_path
-
-    return display_path(Path(data_dir, "raw")) + os.sep
+    """How the files of `data_dir/raw/` begin when shown to the user (as `packages.display_path` shows them)."""
+    return packages.display_path(Path(data_dir, "raw")) + os.sep
 
 
 def _relocate(value, old: str, new: str):

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import DataError, Problem
-from .validate import (boundary_problems, display_path, inside, load_descriptor, package_paths, sha256,
-                       unlisted_files, validate_resource, write_inside)
+from .packages import boundary_problems, display_path, inside, load_descriptor, package_paths, sha256, write_inside
+from .validate import read_table, unlisted_files, validate_resource
 
 #: Per source, the importer (or chapter loader) that reads it: "module:function", called with the data dir.
 #: Its checks run on the recorded package before anything is written. CSV-only sources without an
@@ -45,7 +45,6 @@ IMPORTERS = {
 def load_operations(data_dir: Path) -> None:
     """Both lists of every operation in `raw/ice-safe-city`, joined as the arrests chapter joins them."""
     from . import arrests
-    from .validate import read_table
 
     for name in read_table(data_dir, "ice-safe-city", "operation")["operation"]:
         arrests.load(data_dir, name, "")

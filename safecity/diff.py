@@ -16,7 +16,7 @@ import subprocess
 from pathlib import Path
 
 from . import ROOT
-from .validate import display_path
+from .packages import display_path
 
 RESULTS = Path("book", "results")
 #: How many changed input files are named one by one before the rest are counted.

@@ -44,7 +44,7 @@ from pathlib import Path
 
 from . import datarecord, limits
 from .errors import DataError, Problem
-from .validate import boundary_problems, display_path, inside, load_descriptor, package_paths
+from .packages import boundary_problems, display_path, inside, load_descriptor, package_paths
 
 SOURCE = "state-dept-monthly-visas"
 KINDS = ("nonimmigrant", "immigrant")

@@ -24,12 +24,12 @@ import tempfile
 import threading
 from pathlib import Path
 
-from . import ROOT
+from . import ROOT, sitecheck
 
 TOOL = ROOT / "tools" / "lighthouse"
 CLI = TOOL / "node_modules" / "lighthouse" / "cli" / "index.js"
-CHROME = os.environ.get("CHROME_PATH", "/usr/bin/chromium")
-CHROME_FLAGS = "--headless --no-sandbox --disable-gpu"
+CHROME = os.environ.get("CHROME_PATH", sitecheck.CHROMIUM)
+CHROME_FLAGS = " ".join(["--headless", *sitecheck.CHROMIUM_FLAGS])
 CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
 TARGET = 95
 #: Compressed when the browser accepts gzip, as static hosts (GitHub Pages, Netlify, nginx's gzip_static) do.
@@ -95,9 +95,8 @@ def available() -> str | None:
         return "node is not installed"
     if not CLI.exists():
         return f"Lighthouse is not installed: run `npm ci` in {TOOL.relative_to(ROOT)}"
-    if not Path(CHROME).exists():
-        return f"{CHROME} not found (set CHROME_PATH)"
-    return None
+    missing = sitecheck.chromium_missing(CHROME)
+    return f"{missing} (or set CHROME_PATH)" if missing else None
 
 
 def audit(url: str) -> dict:

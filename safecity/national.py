@@ -24,7 +24,8 @@ import pandas as pd
 from . import charts, seattle
 from .seattle import LABEL
 from .errors import DataError, Problem
-from .validate import display_path, load_descriptor, read_table
+from .packages import display_path, load_descriptor
+from .validate import read_table
 
 SOURCES = ["ice-national-arrests", "ice-place-areas", "ice-annual-arrests"]
 #: Methods the book groups as at large, from jails (CAP) or other (data/raw/ice-records-coding/arrest_methods.csv).

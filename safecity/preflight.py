@@ -18,7 +18,8 @@ from typing import Callable
 
 from .errors import DataError, ParameterError, Problem
 from .text import join_and
-from .validate import display_path, read_table
+from .packages import display_path
+from .validate import read_table
 
 
 def _operation(data_dir: Path, name: str) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .text import spreadsheet_safe
 from . import periods
-from .validate import sha256
+from .packages import sha256
 
 RESULTS = "results"
 DOWNLOADS = Path("_static", "downloads")

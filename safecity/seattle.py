@@ -22,7 +22,8 @@ import pandas as pd
 
 from . import charts, prose
 from .errors import DataError, Problem
-from .validate import display_path, read_table
+from .packages import display_path, load_descriptor
+from .validate import read_table, resource_descriptor
 
 CHAPTER = "seattle"
 TITLE = "ICE's own records, area by area"
@@ -170,7 +171,6 @@ def load(data_dir, operation: str, ice_area: str, source: str) -> Loaded:
                                     f"no state code for the reported place '{uncoded['component'].iloc[0]}' of "
                                     f"'{ice_area}'", column="component"))
         reports = reports[["component", "arrests_min", "arrests_max", "state", "level", "source"]]
-    from .validate import load_descriptor, resource_descriptor
 
     package = load_descriptor(data_dir / "raw" / source / "datapackage.json")
     _, coding = resource_descriptor(data_dir, source, "arrest_locs")

@@ -32,10 +32,12 @@ import threading
 import urllib.parse
 from pathlib import Path
 
-#: Debian's Chromium; Playwright's own browser downloads are never used.
+#: Debian's Chromium; Playwright's and Lighthouse's own browser downloads are never used.
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+#: The flags every launch of it gets, here and by Lighthouse (`safecity.lighthouse`).
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu"]
+CHROMIUM_ARGS = [*CHROMIUM_FLAGS, "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--no-first-run"]
 #: How long a chart may take to render, and how long a page may take to load.
 TIMEOUT_MS = 10_000
 
@@ -91,11 +93,17 @@ class SiteServer:
         self._httpd.server_close()
 
 
+def chromium_missing(executable: str = CHROMIUM) -> str | None:
+    """Why the browser at `executable` cannot be launched, or None when it can."""
+    return None if Path(executable).exists() else f"{executable} not found — install Debian's chromium"
+
+
 @contextlib.contextmanager
 def launch(executable: str = CHROMIUM):
     """Headless Debian Chromium driven by Playwright; yields the browser."""
-    if not Path(executable).exists():
-        raise FileNotFoundError(f"{executable} not found — install Debian's chromium")
+    missing = chromium_missing(executable)
+    if missing:
+        raise FileNotFoundError(missing)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:

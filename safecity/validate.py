@@ -24,8 +24,9 @@ from typing import TYPE_CHECKING
 
 from . import ROOT, cache, limits
 from .errors import DataError, Problem
+# LINKED is unused here: tests/test_boundary.py still reads it as `validate.LINKED`.
 from .packages import (LINKED, boundary_problems, display_path, inside, load_descriptor, package_paths,  # noqa: F401
-                       resource_files, sha256, write_inside)
+                       resource_files, sha256)
 from .periods import UNITS, coverage, published
 
 #: frictionless error types that mean "not the file we recorded", not "invalid".

@@ -25,7 +25,11 @@ import pandas as pd
 
 from .. import limits
 from ..errors import DataError, Problem
-from ..validate import checked_resource, display_path, read_table
+from ..packages import display_path
+from ..validate import checked_resource, read_table
+from . import pipe_delimited
+from .pipe_delimited import codes_where, line_of
+from .pipe_delimited import problem as _problem
 
 #: The header ICE's sheet has, and the tidy name of each column read.
 COLUMNS = {"Arrest Date": "arrest_date", "Date of Birth": None, "Gender": "gender",
@@ -55,10 +59,6 @@ class AorFile:
     period_end: pd.Timestamp
     header_line: int  # line of the header row (1-based); records start on the next line
     redacted: dict[str, int] = field(default_factory=dict)  # per tidy column: values withheld under FOIA
-
-
-def _problem(path: Path, reason: str, line: int | None = None, column: str | None = None) -> DataError:
-    return DataError(Problem(display_path(path), reason, line=line, column=column))
 
 
 def _head(path: Path) -> pd.DataFrame:
@@ -100,46 +100,10 @@ def _stated(path: Path, title: list[str], header_line: int) -> tuple[str, pd.Tim
     return area.group(1).strip(), start, end
 
 
-def _read_table(path: Path, skip: int, names: list[str], threads: bool):
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
-    bad = []
-
-    def invalid(row):
-        bad.append(row)
-        return "skip"
-
-    text = pa.dictionary(pa.int32(), pa.string())
-    with limits.open_data(path) as handle:  # bounded: a gzip bomb or an endless line is refused
-        table = pacsv.read_csv(
-            handle,
-            read_options=pacsv.ReadOptions(skip_rows=skip, column_names=names, use_threads=threads),
-            parse_options=pacsv.ParseOptions(delimiter="|", quote_char='"', newlines_in_values=False,
-                                             ignore_empty_lines=False, invalid_row_handler=invalid),
-            convert_options=pacsv.ConvertOptions(column_types={n: text for n in names}, include_columns=READ,
-                                                 strings_can_be_null=True, quoted_strings_can_be_null=True))
-    return table, bad
-
-
-def _line_of(frame: pd.DataFrame, mask: np.ndarray, first_line: int) -> int:
-    return first_line + int(np.flatnonzero(mask)[0])
-
-
-def _codes_where(column: pd.Series, test) -> np.ndarray:
-    """Rows whose value (tested once per distinct value) passes `test`."""
-    categories = column.cat.categories
-    hits = np.flatnonzero([bool(test(v)) for v in categories])
-    return np.isin(column.cat.codes.to_numpy(), hits)
-
-
 def read(path: Path) -> AorFile:
     """Read and validate one production; the records typed, redaction codes as missing values (counted)."""
     path = Path(path)
-    if not path.exists():
-        raise _problem(path, "missing file")
-    if path.stat().st_size == 0:
-        raise _problem(path, "empty file")
+    pipe_delimited.check_present(path)
     head = _head(path)
     index, title = _title(path, head)
     header_line, first_line = index + 1, index + 2
@@ -148,37 +112,24 @@ def read(path: Path) -> AorFile:
     import pyarrow as pa
 
     try:
-        # One thread: the reader then knows each bad row's line, and on a gzip stream it is no slower.
-        table, bad = _read_table(path, index + 1, names, threads=False)
+        frame = pipe_delimited.records(path, index + 1, names, READ, blank_is_missing=True)
     except pa.ArrowInvalid as exc:
         raise _problem(path, f"cannot be read as pipe-delimited UTF-8 text ({str(exc).splitlines()[0]})")
     except (EOFError, OSError, zlib.error) as exc:  # from the gzip stream
         raise _problem(path, f"cannot read the file as gzip-compressed UTF-8 text ({exc})")
-    if bad:
-        row = bad[0]
-        raise _problem(path, f"expected {row.expected_columns} fields, found {row.actual_columns}",
-                       line=row.number)
-    frame = table.to_pandas()
-    for name in READ:  # an all-blank column comes back untyped
-        if not isinstance(frame[name].dtype, pd.CategoricalDtype):
-            frame[name] = frame[name].astype("string").astype("category")
-    for name in READ:
-        multi = _codes_where(frame[name], lambda v: "\n" in v or "\r" in v)
-        if multi.any():
-            raise _problem(path, "a value runs over two lines", line=_line_of(frame, multi, first_line), column=name)
     empty = frame[READ].isna().all(axis=1).to_numpy()
     if empty.any():
-        raise _problem(path, "a blank line among the records", line=_line_of(frame, empty, first_line))
+        raise _problem(path, "a blank line among the records", line=line_of(empty, first_line))
     for name in ("Arrest Date", "Arrest Method"):
         blank = frame[name].isna().to_numpy()
         if blank.any():
-            raise _problem(path, "missing value", line=_line_of(frame, blank, first_line), column=name)
+            raise _problem(path, "missing value", line=line_of(blank, first_line), column=name)
     redacted, withheld = {}, {}
     for name in READ:
-        hidden = _codes_where(frame[name], lambda v: REDACTION.match(v))
+        hidden = codes_where(frame[name], lambda v: REDACTION.match(v))
         if name == "Arrest Date" and hidden.any():
             raise _problem(path, "redacted: the arrest cannot be placed in time",
-                           line=_line_of(frame, hidden, first_line), column=name)
+                           line=line_of(hidden, first_line), column=name)
         redacted[COLUMNS[name]], withheld[name] = int(hidden.sum()), hidden
         if hidden.any():
             frame[name] = frame[name].mask(hidden).cat.remove_unused_categories()
@@ -191,7 +142,7 @@ def read(path: Path) -> AorFile:
         if wrong.any():
             mask = np.isin(codes, np.flatnonzero(wrong))
             value = column.iloc[int(np.flatnonzero(mask)[0])]
-            raise _problem(path, reason.format(value), line=_line_of(frame, mask, first_line), column="Arrest Date")
+            raise _problem(path, reason.format(value), line=line_of(mask, first_line), column="Arrest Date")
     out = pd.DataFrame({
         "arrest_date": pd.DatetimeIndex(days).take(codes),
         "gender": frame["Gender"],

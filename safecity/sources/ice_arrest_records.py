@@ -22,7 +22,7 @@ import pandas as pd
 
 from .. import limits
 from ..errors import DataError, Problem
-from ..validate import display_path
+from ..packages import display_path
 
 COLUMNS = ["area_of_responsibility", "apprehension_date", "criminality", "citizenship_country"]
 REQUIRED = ["area_of_responsibility", "apprehension_date"]

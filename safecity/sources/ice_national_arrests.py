@@ -24,8 +24,11 @@ import numpy as np
 import pandas as pd
 
 from .. import limits
-from ..errors import DataError, Problem
-from ..validate import checked_resource, display_path, label_problem, load_descriptor
+from ..packages import display_path, load_descriptor
+from ..validate import checked_resource, label_problem
+from . import pipe_delimited
+from .pipe_delimited import codes_where, line_of
+from .pipe_delimited import problem as _problem
 
 SOURCE = "ice-national-arrests"
 #: The header ICE's sheets have, and the tidy name of each column read (None: never read).
@@ -59,10 +62,6 @@ class YearFile:
     header_line: int  # 1-based; records start on the next line
     blank_area: int = 0  # records with no Area of Responsibility
     redacted: dict[str, int] = field(default_factory=dict)  # per tidy column: values withheld under FOIA
-
-
-def _problem(path: Path, reason: str, line: int | None = None, column: str | None = None) -> DataError:
-    return DataError(Problem(display_path(path), reason, line=line, column=column))
 
 
 def _open(path: Path):
@@ -101,88 +100,41 @@ def _title(path: Path, head: list[list[str]]) -> tuple[int, list[str], str, int]
     return index, title, request.group(1), int(year.group(1))
 
 
-def _codes_where(column: pd.Series, test) -> np.ndarray:
-    """Rows whose value (tested once per distinct value) passes `test`."""
-    hits = np.flatnonzero([bool(test(v)) for v in column.cat.categories])
-    return np.isin(column.cat.codes.to_numpy(), hits)
-
-
-def _line(mask: np.ndarray, first_line: int) -> int:
-    return first_line + int(np.flatnonzero(mask)[0])
-
-
-def _table(path: Path, skip: int, names: list[str]):
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
-    bad = []
-
-    def invalid(row):
-        bad.append(row)
-        return "skip"
-
-    text = pa.dictionary(pa.int32(), pa.string())
-    with _open(path) as stream:
-        table = pacsv.read_csv(
-            stream,
-            # One thread: the reader then knows each bad row's line; on a gzip stream it is no slower.
-            read_options=pacsv.ReadOptions(skip_rows=skip, column_names=names, use_threads=False),
-            parse_options=pacsv.ParseOptions(delimiter="|", quote_char='"', newlines_in_values=False,
-                                             ignore_empty_lines=False, invalid_row_handler=invalid),
-            convert_options=pacsv.ConvertOptions(column_types={n: text for n in READ}, include_columns=READ,
-                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
-    return table, bad
-
-
 def read(path: Path) -> YearFile:
     """Read and validate one fiscal year's file: typed, compact records; redaction codes counted."""
     import pyarrow as pa
 
     path = Path(path)
-    if not path.exists():
-        raise _problem(path, "missing file")
-    if path.stat().st_size == 0:
-        raise _problem(path, "empty file")
+    pipe_delimited.check_present(path)
     head = _head(path)
     index, title, request, fiscal_year = _title(path, head)
     header_line, first_line = index + 1, index + 2
     names = [c.strip() for c in head[index]]
     try:
-        table, bad = _table(path, index + 1, names)
+        frame = pipe_delimited.records(path, index + 1, names, READ, blank_is_missing=False)
     except (pa.ArrowInvalid, EOFError, OSError) as exc:
         raise _problem(path, f"cannot be read as pipe-delimited UTF-8 text ({str(exc).splitlines()[0]})")
-    if bad:
-        row = bad[0]
-        raise _problem(path, f"expected {row.expected_columns} fields, found {row.actual_columns}", line=row.number)
-    frame = table.to_pandas()
-    for name in READ:  # an empty file body comes back untyped
-        if not isinstance(frame[name].dtype, pd.CategoricalDtype):
-            frame[name] = frame[name].astype("string").astype("category")
-    for name in READ:
-        multi = _codes_where(frame[name], lambda v: "\n" in v or "\r" in v)
-        if multi.any():
-            raise _problem(path, "a value runs over two lines", line=_line(multi, first_line), column=name)
     # An area's name reaches the pages: one no real file holds (a control, bidirectional or zero-width character)
     # is refused, as every other source's labels are. (Free-text landmarks hold tabs in ICE's own files; their
     # runs of whitespace are folded below, and they are never shown as labels.)
-    hidden = _codes_where(frame["Area of Responsibility"], label_problem)
+    hidden = codes_where(frame["Area of Responsibility"], label_problem)
     if hidden.any():
         value = str(frame["Area of Responsibility"].iloc[int(np.flatnonzero(hidden)[0])])
-        raise _problem(path, label_problem(value), line=_line(hidden, first_line), column="Area of Responsibility")
-    empty = np.logical_and.reduce([_codes_where(frame[n], lambda v: not v.strip()) for n in READ]) \
+        raise _problem(path, label_problem(value), line=line_of(hidden, first_line), column="Area of Responsibility")
+    empty = np.logical_and.reduce([codes_where(frame[n], lambda v: not v.strip()) for n in READ]) \
         if len(frame) else np.zeros(0, bool)
     if empty.any():
-        raise _problem(path, "a blank line among the records", line=_line(empty, first_line))
+        raise _problem(path, "a blank line among the records", line=line_of(empty, first_line))
     redacted = {}
     for name in ("Apprehension Date", "Apprehension Method"):
-        blank = _codes_where(frame[name], lambda v: not v.strip())
+        blank = codes_where(frame[name], lambda v: not v.strip())
         if blank.any():
-            raise _problem(path, "missing value", line=_line(blank, first_line), column=name)
-        hidden = _codes_where(frame[name], lambda v: REDACTION.match(v))
+            raise _problem(path, "missing value", line=line_of(blank, first_line), column=name)
+        hidden = codes_where(frame[name], lambda v: REDACTION.match(v))
         if hidden.any():
             raise _problem(path, "redacted: the arrest cannot be " + ("placed in time" if name == "Apprehension Date"
                                                                        else "counted as at large or from a jail"),
-                           line=_line(hidden, first_line), column=name)
+                           line=line_of(hidden, first_line), column=name)
     start, end = pd.Timestamp(fiscal_year - 1, 10, 1), pd.Timestamp(fiscal_year, 9, 30)
     column = frame["Apprehension Date"]
     codes = column.cat.codes.to_numpy()
@@ -195,11 +147,11 @@ def read(path: Path) -> YearFile:
         if wrong.any():
             mask = np.isin(codes, np.flatnonzero(wrong))
             raise _problem(path, reason.format(str(column.iloc[int(np.flatnonzero(mask)[0])])),
-                           line=_line(mask, first_line), column="Apprehension Date")
+                           line=line_of(mask, first_line), column="Apprehension Date")
     area = _recode(frame["Area of Responsibility"], lambda v: AREA_SUFFIX.sub("", v.strip()) or None)
     landmark = _recode(frame["Apprehension Landmark"],
                        lambda v: None if not v.strip() or REDACTION.match(v) else re.sub(r"\s+", " ", v.strip().upper()))
-    redacted["landmark"] = int(_codes_where(frame["Apprehension Landmark"], lambda v: REDACTION.match(v)).sum())
+    redacted["landmark"] = int(codes_where(frame["Apprehension Landmark"], lambda v: REDACTION.match(v)).sum())
     operation = _recode(frame["Operation"], _operation_kind, categories=list(OPERATION))
     redacted["operation"] = int((operation == "redacted").sum())
     records = pd.DataFrame({

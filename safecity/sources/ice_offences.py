@@ -13,7 +13,8 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import DataError, Problem
-from ..validate import display_path, read_table
+from ..packages import display_path
+from ..validate import read_table
 from . import ice_release
 
 SOURCE = "ice-safe-city-offences"

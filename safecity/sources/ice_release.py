@@ -7,7 +7,8 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import DataError, Problem
-from ..validate import display_path, inside, read_table
+from ..packages import display_path, inside
+from ..validate import read_table
 
 SOURCE = "ice-safe-city"
 

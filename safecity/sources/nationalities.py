@@ -20,7 +20,8 @@ import pandas as pd
 
 from .. import cache
 from ..errors import DataError, Problem
-from ..validate import display_path, read_table, resource_descriptor
+from ..packages import display_path
+from ..validate import read_table, resource_descriptor
 
 SOURCE = "nationality-crosswalk"
 RESOURCE = "nationalities"

@@ -29,7 +29,8 @@ import pandas as pd
 
 from .. import cache
 from ..errors import DataError, Problem
-from ..validate import checked_resource, display_path
+from ..packages import display_path
+from ..validate import checked_resource
 
 SOURCE = "prm-refugee-admissions"
 RESOURCE = "refugee_admissions_report"

@@ -19,7 +19,8 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import DataError, Problem
-from ..validate import display_path, read_table
+from ..packages import display_path
+from ..validate import read_table
 
 SOURCE = "refugee-policy"
 CEILING_FACTS = ("ceiling_set", "ceiling_revised")

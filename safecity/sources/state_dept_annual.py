@@ -16,7 +16,8 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import DataError, Problem
-from ..validate import display_path, load_descriptor, read_table
+from ..packages import display_path, load_descriptor
+from ..validate import read_table
 from . import nationalities
 
 SOURCE = "state-dept-annual-visas"

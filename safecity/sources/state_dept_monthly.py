@@ -44,7 +44,8 @@ import pyarrow.json as pj
 
 from .. import cache, limits
 from ..errors import DataError, Problem
-from ..validate import display_path, label_problem, load_descriptor, resource_descriptor, shown_label
+from ..packages import display_path, load_descriptor
+from ..validate import label_problem, resource_descriptor, shown_label
 from . import nationalities
 
 SOURCE = "state-dept-monthly-visas"
