@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from . import ROOT, datarecord, diff, fetch, pipeline, preflight, validate
+from .packages import display_path
 from .errors import DataError, NotebookError, Terminated, on_sigterm
 
 
@@ -32,9 +33,9 @@ def check(data_dir: Path, params_file: Path | None = None, only: list[str] | Non
         errors = preflight.problems(data_dir, planned, params_file, pipeline.load_overrides(params_file, books))
     if errors:
         _report(errors)
-        print(f"{len(errors)} problem(s) in {validate.display_path(data_dir)}; nothing was run.", file=sys.stderr)
+        print(f"{len(errors)} problem(s) in {display_path(data_dir)}; nothing was run.", file=sys.stderr)
         return 2
-    print(f"{validate.display_path(data_dir)}: all inputs valid")
+    print(f"{display_path(data_dir)}: all inputs valid")
     return 0
 
 
@@ -132,7 +133,7 @@ def _command(args) -> int:
                 return status  # refused: nothing was run or created
         work = pipeline.work_root(ROOT, data_dir, args.params, args.update_book)
         # One build at a time per work folder, from the first notebook to the summary: a second one waits.
-        with pipeline.exclusive(work / pipeline.LOCK_FILE, validate.display_path(work / pipeline.BOOK)):
+        with pipeline.exclusive(work / pipeline.LOCK_FILE, display_path(work / pipeline.BOOK)):
             pipeline.run(data_dir, params_file=args.params, force=args.force, jobs=args.jobs, only=args.only,
                          update_book=args.update_book)
             if args.command == "build":

@@ -410,6 +410,7 @@ def rule_all_in(claim, values) -> dict:
 
 
 def rule_uncheckable(claim, values) -> dict:
+    """A statement no data or document here can settle: rated "cannot be checked", with `note` saying why."""
     return {"verdict": UNCHECKABLE, "computed": None}
 
 

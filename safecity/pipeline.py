@@ -38,7 +38,8 @@ import yaml
 
 from . import ROOT
 from .errors import DataError, NotebookError, Problem, on_sigterm
-from .validate import display_path, yaml_label_problems
+from .packages import display_path
+from .validate import yaml_label_problems
 
 BOOK = "book"
 SOURCES = "notebooks"
