@@ -7,6 +7,7 @@ Exit status: 0 success; 1 a notebook or the site build failed; 2 invalid input d
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import sys
@@ -125,17 +126,26 @@ def _command(args) -> int:
     try:
         if args.command == "check":
             return check(data_dir, args.params)
-        # Nothing changed since every notebook last ran (after a check that passed): nothing to check again.
-        if args.force or args.only or not pipeline.up_to_date(data_dir, params_file=args.params,
-                                                               update_book=args.update_book):
-            status = check(data_dir, args.params, args.only)
-            if status:
-                return status  # refused: nothing was run or created
         work = pipeline.work_root(ROOT, data_dir, args.params, args.update_book)
-        # One build at a time per work folder, from the first notebook to the summary: a second one waits.
-        with pipeline.exclusive(work / pipeline.LOCK_FILE, display_path(work / pipeline.BOOK)):
-            pipeline.run(data_dir, params_file=args.params, force=args.force, jobs=args.jobs, only=args.only,
-                         update_book=args.update_book)
+        # Nothing changed since every notebook last ran (after a check that passed): nothing to check again.
+        needs_check = args.force or args.only or not pipeline.up_to_date(data_dir, params_file=args.params,
+                                                                         update_book=args.update_book)
+        # One build at a time per work folder, from the first notebook to the summary: a second one waits. The lock
+        # lives in the work folder, which a refused run must not create; where the folder exists, the build takes
+        # the lock at once and starts its job slots while the check runs (their processes inherit the lock, and
+        # none runs a notebook before the check has passed).
+        early = needs_check and work.exists()
+        with contextlib.ExitStack() as held:
+            if early:
+                held.enter_context(pipeline.exclusive(work / pipeline.LOCK_FILE, display_path(work / pipeline.BOOK)))
+                slots = held.enter_context(pipeline.Slots(args.jobs)).start()
+            if needs_check and (status := check(data_dir, args.params, args.only)):
+                return status  # refused: nothing was run or created
+            if not early:
+                held.enter_context(pipeline.exclusive(work / pipeline.LOCK_FILE, display_path(work / pipeline.BOOK)))
+                slots = held.enter_context(pipeline.Slots(args.jobs))
+            pipeline.run(data_dir, params_file=args.params, force=args.force, only=args.only,
+                         update_book=args.update_book, slots=slots)
             if args.command == "build":
                 pipeline.build_site(work, args.output_dir)
             show_diff(work, "HEAD")

@@ -132,6 +132,13 @@ class ForkedKernelManager(AsyncKernelManager):
         return await super()._async_pre_start_kernel(**kw)
 
 
+def warm() -> None:
+    """Import papermill and start the fork server (which imports `PRELOAD`), ahead of the first notebook."""
+    import papermill  # noqa: F401 - what the runner executes notebooks with
+
+    multiprocessing.forkserver.ensure_running()
+
+
 def stop() -> None:
     """End the fork server and its resource tracker, and wait for them, so that no process outlives the runner and
     their CPU time (with the kernels', which the fork server waited for) is counted as the runner's."""

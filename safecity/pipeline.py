@@ -401,6 +401,7 @@ def _worker() -> int:
 
     on_sigterm()  # a SIGTERM sent to the whole process group ends this notebook as Ctrl-C does: its kernel shut down
     try:
+        kernels.warm()  # before the first notebook arrives: a build starts its slots while its check runs
         for line in sys.stdin:
             args = json.loads(line)
             nb = Notebook(name=args["name"], source=Path(args["source"]), output=Path(args["output"]))
@@ -425,8 +426,7 @@ class _Runner:
     process. It inherits the locks this run holds, so a run killed while it still runs keeps the next run waiting
     until it ends: two runs never write the same files."""
 
-    def __init__(self, root: Path, scratch: Path, sockets: Path):
-        self.folders = {"root": str(root), "scratch": str(scratch), "sockets": str(sockets)}
+    def __init__(self):
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(Path(__file__).resolve().parent.parent),
                                                                          os.environ.get("PYTHONPATH")])))
         self.proc = subprocess.Popen([sys.executable, "-c", "import sys; from safecity.pipeline import _worker; "
@@ -437,11 +437,12 @@ class _Runner:
         self.reader = threading.Thread(target=lambda: self.said.extend(self.proc.stderr), daemon=True)
         self.reader.start()
 
-    def execute(self, nb: Notebook, parameters: dict) -> None:
-        """Execute `nb` in this slot; raise NotebookError (one line) if it failed or the slot's process died."""
+    def execute(self, nb: Notebook, parameters: dict, folders: dict[str, str]) -> None:
+        """Execute `nb` in this slot; raise NotebookError (one line) if it failed or the slot's process died.
+        `folders`: the project's root, the run's scratch and sockets folders."""
         task = {"name": nb.name, "source": str(nb.source), "output": str(nb.output), "parameters": parameters}
         try:
-            self.proc.stdin.write(json.dumps(task | self.folders) + "\n")
+            self.proc.stdin.write(json.dumps(task | folders) + "\n")
             self.proc.stdin.flush()
             answer = self.proc.stdout.readline()
         except (BrokenPipeError, ValueError):
@@ -468,23 +469,32 @@ class _Runner:
         self.reader.join()
 
 
-class _Slots:
-    """Up to `jobs` runners, started as notebooks need them and reused; `run` blocks a thread until done."""
+class Slots:
+    """Up to `jobs` job slots (`_Runner`), reused from notebook to notebook; `run` blocks a thread until its notebook
+    is done. `start` opens slots ahead of need: a build does so while its check runs (before any notebook runs, and
+    after it holds the work folder's lock, which the slots' processes inherit). `close` ends them all."""
 
-    def __init__(self, jobs: int, root: Path, scratch: Path, sockets: Path):
-        self.jobs, self.folders = jobs, (root, scratch, sockets)
+    def __init__(self, jobs: int | None = None):
+        self.jobs = max(1, jobs or os.cpu_count() or 1)
         self.idle: list[_Runner] = []
         self.started: list[_Runner] = []
         self.lock = threading.Lock()
 
-    def run(self, nb: Notebook, parameters: dict) -> None:
+    def start(self) -> "Slots":
         with self.lock:
-            runner = self.idle.pop() if self.idle else None
+            while len(self.started) < self.jobs:
+                self.started.append(_Runner())
+                self.idle.append(self.started[-1])
+        return self
+
+    def run(self, nb: Notebook, parameters: dict, folders: dict[str, str]) -> None:
+        with self.lock:
+            runner = self.idle.pop(0) if self.idle else None
             if runner is None:
-                runner = _Runner(*self.folders)
+                runner = _Runner()
                 self.started.append(runner)
         try:
-            runner.execute(nb, parameters)
+            runner.execute(nb, parameters, folders)
         finally:
             with self.lock:
                 if runner.proc.poll() is None:
@@ -496,6 +506,15 @@ class _Slots:
     def close(self) -> None:
         for runner in self.started:
             runner.close()
+        self.started, self.idle = [], []
+
+    def __enter__(self) -> "Slots":
+        return self
+
+    def __exit__(self, kind, *_) -> None:
+        if kind is not None and issubclass(kind, KeyboardInterrupt):  # Ctrl-C, or SIGTERM (`errors.Terminated`)
+            end_processes(self.processes())
+        self.close()
 
 
 def end_processes(procs: list[subprocess.Popen], grace: float = 10.0) -> None:
@@ -680,20 +699,25 @@ def select(books: list[Notebook], only: list[str] | None) -> list[Notebook]:
 
 def run(data_dir: Path, *, root: Path = ROOT, params_file: Path | None = None, force: bool = False,
         jobs: int | None = None, only: list[str] | None = None, update_book: bool = False,
-        echo=print) -> list[tuple[str, str, float]]:
+        echo=print, slots: Slots | None = None) -> list[tuple[str, str, float]]:
     """Execute every notebook whose cache key changed. Returns (name, status, seconds) per notebook.
 
     `only` restricts the run to the named notebooks (their dependencies are not re-run). A data folder
     other than the project's `data/`, or a parameter file, runs in its own work folder (`work_root`), never
-    in `book/` (unless `update_book`). One run at a time per work folder (`exclusive`).
+    in `book/` (unless `update_book`). One run at a time per work folder (`exclusive`). `slots`: job slots
+    opened before (`Slots.start`), which the run uses and the caller closes; by default the run opens and closes
+    its own, `jobs` of them.
     """
     work = work_root(root, data_dir, params_file, update_book)
     cell_timeout()  # a bad setting is said once, before anything runs
     with exclusive(work / LOCK_FILE, display_path(work / BOOK)), scratch_folders(work) as (scratch, sockets):
         books = select(notebooks(root, prepare_work(root, work)), only)
         planned = plan(data_dir, books, params_file)
-        return _run_planned(planned, Path(data_dir), root, force, max(1, jobs or os.cpu_count() or 1), scratch,
-                            sockets, echo)
+        folders = {"root": str(root), "scratch": str(scratch), "sockets": str(sockets)}
+        if slots is not None:
+            return _run_planned(planned, Path(data_dir), root, force, slots, folders, echo)
+        with Slots(jobs) as own:
+            return _run_planned(planned, Path(data_dir), root, force, own, folders, echo)
 
 
 def up_to_date(data_dir: Path, *, root: Path = ROOT, params_file: Path | None = None,
@@ -714,7 +738,7 @@ def up_to_date(data_dir: Path, *, root: Path = ROOT, params_file: Path | None = 
     return all(stored_key(nb.output) == cache_key(nb, params, Path(data_dir), code) for nb, params in planned.values())
 
 
-def _run_planned(planned, data_dir, root, force, jobs, scratch, sockets, echo) -> list[tuple[str, str, float]]:
+def _run_planned(planned, data_dir, root, force, slots: Slots, folders, echo) -> list[tuple[str, str, float]]:
     results: dict[str, tuple[str, str, float]] = {}
     total = len(planned)
 
@@ -728,9 +752,9 @@ def _run_planned(planned, data_dir, root, force, jobs, scratch, sockets, echo) -
     running: dict = {}  # future -> (name, started)
     keys: dict[str, str] = {}  # name -> the key of the notebook running under it
     failure = None
-    # Up to `jobs` notebooks run at once, each in a job slot's process (`_Slots`); a thread per running notebook
-    # waits for it.
-    slots = _Slots(jobs, root, scratch, sockets)
+    # As many notebooks run at once as there are job slots, each in a slot's process (`Slots`); a thread per
+    # running notebook waits for it.
+    jobs = slots.jobs
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         try:
             while True:
@@ -749,7 +773,7 @@ def _run_planned(planned, data_dir, root, force, jobs, scratch, sockets, echo) -
                     if len(running) >= jobs:
                         break
                     ready.pop(0)
-                    running[pool.submit(slots.run, nb, params)] = (name, time.perf_counter())
+                    running[pool.submit(slots.run, nb, params, folders)] = (name, time.perf_counter())
                     keys[name] = key
                 if not running:
                     break
@@ -767,11 +791,9 @@ def _run_planned(planned, data_dir, root, force, jobs, scratch, sockets, echo) -
                         planned_nb = planned[name][0]
                         write_keys(planned_nb.output.parent, read_keys(planned_nb.output.parent) | {name: keys[name]})
                         sorter.done(name)
-        except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (`errors.Terminated`)
+        except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (`errors.Terminated`): nothing more starts
             end_processes(slots.processes())
             raise
-        finally:
-            slots.close()
     if failure is not None:
         raise failure
     return [results[name] for name in planned if name in results]
