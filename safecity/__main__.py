@@ -23,14 +23,19 @@ def _report(problems, prefix="error"):
         print(f"{prefix}: {problem}", file=sys.stderr)
 
 
-def check(data_dir: Path, params_file: Path | None = None, only: list[str] | None = None) -> int:
+def check(data_dir: Path, params_file: Path | None = None, only: list[str] | None = None,
+          work: Path | None = None) -> int:
     """Every check a build makes, before anything runs: the schemas, then each notebook's inputs and
-    parameters (`preflight`). 0 when valid, 2 (one line per problem) when not."""
+    parameters (`preflight`). 0 when valid, 2 (one line per problem) when not. With `work` (a build's work folder),
+    a notebook the build will not execute, its key unchanged (`pipeline.unchanged`), is not checked again."""
     errors, warnings = validate.check(data_dir)
     _report(warnings, prefix="warning")
     if not errors:
-        books = pipeline.select(pipeline.notebooks(ROOT), only)
+        books = pipeline.select(pipeline.notebooks(ROOT, work), only)
         planned = pipeline.plan(data_dir, books, params_file)
+        if work is not None:
+            same = pipeline.unchanged(planned, data_dir)
+            planned = {name: entry for name, entry in planned.items() if name not in same}
         errors = preflight.problems(data_dir, planned, params_file, pipeline.load_overrides(params_file, books))
     if errors:
         _report(errors)
@@ -139,13 +144,15 @@ def _command(args) -> int:
             if early:
                 held.enter_context(pipeline.exclusive(work / pipeline.LOCK_FILE, display_path(work / pipeline.BOOK)))
                 slots = held.enter_context(pipeline.Slots(args.jobs)).start()
-            if needs_check and (status := check(data_dir, args.params, args.only)):
+            if needs_check and (status := check(data_dir, args.params, args.only,
+                                                None if args.force else work)):
                 return status  # refused: nothing was run or created
             if not early:
                 held.enter_context(pipeline.exclusive(work / pipeline.LOCK_FILE, display_path(work / pipeline.BOOK)))
                 slots = held.enter_context(pipeline.Slots(args.jobs))
             pipeline.run(data_dir, params_file=args.params, force=args.force, only=args.only,
                          update_book=args.update_book, slots=slots)
+            slots.close()  # the job slots end (with their fork servers) while the site is built
             if args.command == "build":
                 pipeline.build_site(work, args.output_dir)
             show_diff(work, "HEAD")

@@ -738,6 +738,20 @@ def up_to_date(data_dir: Path, *, root: Path = ROOT, params_file: Path | None = 
     return all(stored_key(nb.output) == cache_key(nb, params, Path(data_dir), code) for nb, params in planned.values())
 
 
+def unchanged(planned: dict[str, tuple[Notebook, dict]], data_dir: Path, root: Path = ROOT) -> set[str]:
+    """The notebooks a run would not execute: each one's recorded key equals its key now, and so does every
+    notebook's it runs after (whose record it reads). A key is recorded only after the check passed on the same
+    inputs, parameters and code, so such a notebook need not be checked again (`python -m safecity build`)."""
+    code, same = code_hash(root), set()
+    for name in graphlib.TopologicalSorter({n: [d for d in nb.after if d in planned]
+                                            for n, (nb, _) in planned.items()}).static_order():
+        nb, params = planned[name]
+        if all(d in same for d in nb.after if d in planned) and \
+                stored_key(nb.output) == cache_key(nb, params, Path(data_dir), code):
+            same.add(name)
+    return same
+
+
 def _run_planned(planned, data_dir, root, force, slots: Slots, folders, echo) -> list[tuple[str, str, float]]:
     results: dict[str, tuple[str, str, float]] = {}
     total = len(planned)
@@ -809,9 +823,9 @@ def site_key(root: Path = ROOT) -> str:
     # Not the run keys' manifest: a key that moved with no notebook changed leaves the site as it is.
     files += sorted(p for p in Path(root, BOOK).rglob("*")
                     if p.is_file() and ".executing" not in p.parts and p != Path(root, BOOK, KEYS_FILE))
-    # ... and charts.py, which writes the charts' script bundle into the static files.
+    # ... and chart_bundle.py, which writes the charts' script bundle into the static files.
     files += [Path(__file__), Path(__file__).with_name("history.py"), Path(__file__).with_name("diff.py"),
-              Path(__file__).with_name("charts.py"), Path(__file__).with_name("templates") / "corrections.md"]
+              Path(__file__).with_name("chart_bundle.py"), Path(__file__).with_name("templates") / "corrections.md"]
     digest = hashlib.sha256()
     # The Corrections page and the pages' dates are read from the committed history of the results.
     from . import history
@@ -846,9 +860,9 @@ def build_site(root: Path = ROOT, output: Path | None = None, echo=print) -> Pat
         # charts (with the libraries it loads) need not be imported at all.
         key = site_key(root)
         if not built(key):
-            from . import charts
+            from .chart_bundle import write_bundle
 
-            charts.write_bundle(Path(root, STATIC))
+            write_bundle(Path(root, STATIC))
             key = site_key(root)
         if built(key):
             echo(f"site up to date: open {display_path(final / 'html' / 'index.html')}")

@@ -175,6 +175,29 @@ def test_up_to_date_holds_only_while_every_recorded_key_holds(project):
     assert not pipeline.up_to_date(project / "data", root=project, params_file=params)
 
 
+def test_a_build_checks_again_only_the_notebooks_it_will_execute(project):
+    """`unchanged` (the notebooks a build's check skips) holds a notebook only while its key and the keys of the
+    notebooks whose records it reads hold: a changed input, or a changed notebook upstream, puts it back."""
+    _notebook(project / "notebooks" / "b.ipynb", 'print(int(open(data_dir + "/raw/y/value.txt").read()) + scale)',
+              ["raw/y"])
+    nb_b = nbformat.read(project / "notebooks" / "b.ipynb", as_version=4)
+    nb_b.metadata["safecity"]["after"] = ["a"]
+    nbformat.write(nb_b, project / "notebooks" / "b.ipynb")
+
+    def unchanged():
+        planned = pipeline.plan(project / "data", pipeline.notebooks(project), None)
+        return pipeline.unchanged(planned, project / "data", root=project)
+
+    assert unchanged() == set()  # never ran
+    _run(project)
+    assert unchanged() == {"a", "b"}
+    (project / "data" / "raw" / "y" / "value.txt").write_text("100\n", encoding="utf-8")
+    assert unchanged() == {"a"}
+    _run(project)
+    (project / "data" / "raw" / "x" / "value.txt").write_text("5\n", encoding="utf-8")
+    assert unchanged() == set()  # b runs after a, whose record may move
+
+
 def test_a_file_parameter_is_in_the_key_and_may_not_leave_the_data_folder(project, tmp_path_factory):
     """A parameter that names a file (declared under `file_parameters`) is keyed on that file's content, even
     outside the notebook's declared inputs; a value that leaves the data folder is refused before anything runs."""

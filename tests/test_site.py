@@ -218,6 +218,36 @@ def test_every_page_can_be_shared(built_site):
         assert head.canonical is None and "og:url" not in meta, f"{name}: a canonical address without a base URL"
 
 
+def test_a_share_image_is_drawn_again_when_its_card_changes_and_only_then(tmp_path, monkeypatch):
+    """A build keeps a page's share image while its title and description stay as they were (drawing it is the
+    site build's slowest step); a changed description draws the new card, also in the next build."""
+    from types import SimpleNamespace
+
+    import vl_convert
+
+    site = _site_extension()
+    drawn = []
+    monkeypatch.setattr(vl_convert, "vegalite_to_png", lambda spec, scale=1: drawn.append(spec) or repr(spec).encode())
+    said = {"text": "ICE counted 498 arrests; the places add up to 564."}
+    monkeypatch.setattr(site, "description", lambda srcdir, pagename: said["text"])
+
+    def build():
+        app = SimpleNamespace(outdir=str(tmp_path / "_build" / "html"), srcdir=str(ROOT),
+                              config=SimpleNamespace(html_title="The book", safecity_publisher="The publisher",
+                                                     html_baseurl=""))
+        site._sharing(app, "book/01_arrests_by_area", "page.html", {"title": "Arrests", "pathto": lambda p, _: p}, None)
+        site._save_drawn_cards(app, None)
+        return (tmp_path / "_build" / "html" / site.SHARE_FOLDER / "book-01_arrests_by_area.png").read_bytes()
+
+    first = build()
+    assert len(drawn) == 1 and build() == first and len(drawn) == 1  # the same card: kept, not drawn again
+    said["text"] = "ICE counted 498 arrests; the places add up to 600."
+    changed = build()
+    assert len(drawn) == 2 and changed != first and b"600" in changed
+    (tmp_path / "_build" / "html" / site.SHARE_FOLDER / "book-01_arrests_by_area.png").unlink()
+    assert build() == changed and len(drawn) == 3  # an image gone is drawn again
+
+
 def test_sharing_tags_use_the_base_url_when_one_is_set():
     """With a base URL, the page's address and its share image are absolute addresses under it."""
     tags = dict(_site_extension().share_tags("Arrests by area", "The places do not add up.", "The book", "book/01_arrests",

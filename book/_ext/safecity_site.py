@@ -368,13 +368,43 @@ def _sharing(app, pagename, templatename, context, doctree):
     name = f"{pagename.replace('/', '-')}.png"
     image = Path(app.outdir, SHARE_FOLDER, name)
     image.parent.mkdir(parents=True, exist_ok=True)
-    png = vl_convert.vegalite_to_png(share_card(title, text, app.config.safecity_publisher), scale=1)
-    if not image.exists() or image.read_bytes() != png:
-        image.write_bytes(png)
+    card = share_card(title, text, app.config.safecity_publisher)
+    # Drawn again only when its card changed (or the image is gone): a build that rewrites a page whose title and
+    # description stayed as they were keeps its image.
+    drawn = _drawn_cards(app)
+    key = hashlib.sha256((vl_convert.__version__ + repr(card)).encode()).hexdigest()
+    if drawn.get(name) != key or not image.exists():
+        png = vl_convert.vegalite_to_png(card, scale=1)
+        if not image.exists() or image.read_bytes() != png:
+            image.write_bytes(png)
+        drawn[name] = key
     base = (app.config.html_baseurl or "").rstrip("/")
     relative = context["pathto"](f"{SHARE_FOLDER}/{name}", 1)
     context["safecity_meta"] = share_tags(title, text, site, pagename, base, relative)
     context["safecity_canonical"] = f"{base}/{pagename}.html" if base else ""
+
+
+#: Beside the site (not in it): each share image's card, hashed, as last drawn.
+DRAWN_CARDS = "share-cards.json"
+
+
+def _drawn_cards(app) -> dict[str, str]:
+    if not hasattr(app, "safecity_drawn_cards"):
+        import json
+
+        try:
+            app.safecity_drawn_cards = json.loads(Path(app.outdir).parent.joinpath(DRAWN_CARDS).read_text("utf-8"))
+        except (OSError, ValueError):
+            app.safecity_drawn_cards = {}
+    return app.safecity_drawn_cards
+
+
+def _save_drawn_cards(app, exception):
+    if exception is None and hasattr(app, "safecity_drawn_cards"):
+        import json
+
+        Path(app.outdir).parent.joinpath(DRAWN_CARDS).write_text(
+            json.dumps(app.safecity_drawn_cards, sort_keys=True, indent=1) + "\n", encoding="utf-8")
 
 
 def _chart_loader(app, pagename, templatename, context, doctree):
@@ -415,6 +445,7 @@ def setup(app):
     app.connect("html-page-context", _rating_changes)
     app.connect("html-page-context", _chart_loader)
     app.connect("html-page-context", _sharing)
+    app.connect("build-finished", _save_drawn_cards)
     app.connect("html-page-context", _deferred_scripts, priority=900)  # after every script is added
     app.connect("env-get-outdated", _outdated)
     app.connect("env-purge-doc", _purge)
