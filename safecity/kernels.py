@@ -44,6 +44,11 @@ def preload() -> None:
     """Import `PRELOAD` as a kernel would: under the notebooks' warnings-as-errors rule, so a module that warns on
     import is left for the notebook to import, and fail on, where the failure is reported. The rule is then undone:
     each kernel sets it itself."""
+    # The fork server's stdout is its runner's, which carries the runner's answers: nothing the server or a kernel
+    # forked from it writes goes there.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.close(devnull)
     import ipykernel.kernelapp  # noqa: F401 - the kernel itself, imported before the rule, as a kernel does
 
     saved = warnings.filters[:]
@@ -65,9 +70,6 @@ def preload() -> None:
 def _kernel_main(argv: list[str], env: dict[str, str], cwd: str) -> None:
     """The forked child: become the kernel jupyter_client asked for, with its environment and folder."""
     os.setsid()  # as jupyter_client starts a kernel: a session of its own, so Ctrl-C in a terminal is not its
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)  # the runner's stdout carries its answers; a kernel writes nothing there
-    os.close(devnull)
     try:
         with open("/proc/self/comm", "w") as comm:
             comm.write(PROCESS_NAME)

@@ -396,7 +396,7 @@ def _worker() -> int:
     """A job slot's runner (`_Runner`): executes the notebooks it is sent, one after another, each as a JSON line
     on stdin, and answers each with a JSON line on stdout: "" when done, else the failure in one line. Exit 0 at
     the end of its input, 130 when interrupted (nothing more said). Its kernels are forked from one warm fork
-    server (`kernels`), started with its first notebook and ended, with every kernel, before it exits."""
+    server (`kernels`), started as the runner starts and ended, with every kernel, before it exits."""
     from . import kernels
 
     on_sigterm()  # a SIGTERM sent to the whole process group ends this notebook as Ctrl-C does: its kernel shut down
