@@ -2,7 +2,7 @@
 
 Lighthouse (the npm package pinned in `tools/lighthouse/`, installed there by `npm ci`) drives Debian's chromium
 (`CHROME_PATH`) in its default mobile setting: a mid-range phone on a slow 4G connection, simulated. The site is
-served from 127.0.0.1 by `GzipServer`, which compresses text files as a static host does. Each page gets the four
+served from 127.0.0.1 (`sitecheck.SiteServer`), with text files compressed as a static host does. Each page gets the four
 scores (performance, accessibility, best practices, SEO, 0–100); with several runs, the median of each.
 
     python -m safecity.lighthouse _build/html [--runs N] [--page book/intro.html ...]
@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import functools
 import gzip
-import http.server
 import json
 import os
 import shutil
@@ -21,7 +20,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 from pathlib import Path
 
 from . import ROOT, sitecheck
@@ -38,8 +36,10 @@ TYPES = {".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml", 
          ".csv": "text/csv", ".html": "text/html"}
 
 
-class _Handler(http.server.SimpleHTTPRequestHandler):
-    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, **TYPES}
+class _GzipHandler(sitecheck.Handler):
+    """The site's handler, sending text files gzipped to a browser that accepts it."""
+
+    extensions_map = {**sitecheck.Handler.extensions_map, **TYPES}
 
     def send_head(self):
         path = Path(self.translate_path(self.path))
@@ -60,33 +60,10 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 
         return io.BytesIO(body)
 
-    def log_message(self, format, *args):  # noqa: A002 - the stdlib's name
-        pass
-
 
 @functools.lru_cache(maxsize=256)
 def _gzipped(path: str, _mtime: int) -> bytes:
     return gzip.compress(Path(path).read_bytes(), compresslevel=9, mtime=0)
-
-
-class GzipServer:
-    """The built site on 127.0.0.1 (a free port), text files gzipped for browsers that accept it."""
-
-    def __init__(self, html_dir: Path):
-        handler = functools.partial(_Handler, directory=str(html_dir))
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def url(self, page: str = "") -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/{page}"
-
-    def __enter__(self) -> "GzipServer":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 def available() -> str | None:
@@ -133,7 +110,7 @@ def pages(html_dir: Path) -> list[str]:
 def measure(html_dir: Path, runs: int = 3, only: list[str] | None = None, echo=print) -> dict:
     """Each page's median score per category over `runs` runs, with the last run's misses and metrics."""
     found = {}
-    with GzipServer(Path(html_dir)) as server:
+    with sitecheck.SiteServer(Path(html_dir), handler=_GzipHandler) as server:
         for page in only or pages(Path(html_dir)):
             results = [audit(server.url(page)) for _ in range(runs)]
             found[page] = {"scores": {name: statistics.median(r["scores"][name] for r in results) for name in CATEGORIES},

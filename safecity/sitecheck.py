@@ -49,7 +49,7 @@ PHONE = {"width": 390, "height": 844}
 _LOCAL_SCHEMES = {"data", "blob", "about", "chrome-extension"}
 
 
-class _Handler(http.server.SimpleHTTPRequestHandler):
+class Handler(http.server.SimpleHTTPRequestHandler):
     """Serves `directory` under the URL path `prefix` only; everything else is a 404."""
 
     prefix = "/"
@@ -69,12 +69,13 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 
 
 class SiteServer:
-    """A static file server for `html_dir` on a free local port, serving it under `prefix` (e.g. "/sub/dir/")."""
+    """A static file server for `html_dir` on a free local port, serving it under `prefix` (e.g. "/sub/dir/");
+    `handler`, a subclass of this module's, changes how files are sent (Lighthouse's compresses them)."""
 
-    def __init__(self, html_dir: Path, prefix: str = "/"):
+    def __init__(self, html_dir: Path, prefix: str = "/", handler: type[http.server.BaseHTTPRequestHandler] | None = None):
         self.html_dir = Path(html_dir)
         self.prefix = "/" + prefix.strip("/") + "/" if prefix.strip("/") else "/"
-        handler = type("Handler", (_Handler,), {"prefix": self.prefix})
+        handler = type("Handler", (handler or Handler,), {"prefix": self.prefix})
         self._httpd = http.server.ThreadingHTTPServer(
             ("127.0.0.1", 0), functools.partial(handler, directory=str(self.html_dir)))
         self._httpd.daemon_threads = True
