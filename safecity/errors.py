@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 
@@ -49,6 +50,33 @@ def on_sigterm():
     if threading.current_thread() is not threading.main_thread():
         return None
     return signal.signal(signal.SIGTERM, terminated)
+
+
+@contextlib.contextmanager
+def signals_held():
+    """Ctrl-C and SIGTERM arriving in the block wait for its end, then are raised as usual. Start a child process in
+    it and assign it: a signal that came while it started finds it known to the code that must end it (else the
+    child would be left running). Outside the main thread, where no handler can be set, nothing is held."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pending: list[int] = []
+    saved = {signum: signal.signal(signum, lambda signum, frame: pending.append(signum))
+             for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, handler in saved.items():
+            signal.signal(signum, handler)
+        for signum in pending[:1]:  # as it would have been handled had it come after the block
+            handler = saved[signum]
+            if callable(handler):
+                handler(signum, None)
+            elif handler == signal.SIG_DFL:
+                signal.raise_signal(signum)
 
 
 class NotebookError(Exception):

@@ -37,7 +37,7 @@ import nbformat
 import yaml
 
 from . import ROOT
-from .errors import DataError, NotebookError, Problem, on_sigterm
+from .errors import DataError, NotebookError, Problem, on_sigterm, signals_held
 from .packages import display_path
 from .validate import yaml_label_problems
 
@@ -481,7 +481,7 @@ class Slots:
         self.lock = threading.Lock()
 
     def start(self) -> "Slots":
-        with self.lock:
+        with self.lock, signals_held():  # a runner started is always in `started`, where an interrupt ends it
             while len(self.started) < self.jobs:
                 self.started.append(_Runner())
                 self.idle.append(self.started[-1])
@@ -873,15 +873,19 @@ def build_site(root: Path = ROOT, output: Path | None = None, echo=print) -> Pat
                    str(staging), "-W", "--keep-going"]
         started = time.perf_counter()
         try:
-            # In a process group of its own, so that Ctrl-C or SIGTERM ends it with every process it started.
-            proc = subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                    pass_fds=tuple(_HELD.values()), process_group=0)
+            proc = None
             try:
+                # In a process group of its own, so that Ctrl-C or SIGTERM ends it with every process it started;
+                # a signal that comes while it starts waits until `proc` names it.
+                with signals_held():
+                    proc = subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                            text=True, pass_fds=tuple(_HELD.values()), process_group=0)
                 said = "".join(proc.communicate())
             except BaseException:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+                if proc is not None:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
                 raise
             if proc.returncode != 0:
                 lines = [line for line in said.splitlines() if "WARNING" in line or "ERROR" in line]

@@ -120,3 +120,28 @@ def test_sigterm_during_the_site_build_ends_it_and_keeps_the_last_good_site(site
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
+
+
+def test_a_signal_while_a_child_starts_waits_until_the_child_is_known():
+    """`signals_held`: SIGTERM and Ctrl-C that come while a child process is being started are raised once it is
+    assigned, so the code that must end it can; after the block, they are raised at once again."""
+    from safecity.errors import Terminated, on_sigterm, signals_held
+
+    previous = on_sigterm()
+    try:
+        started = []
+        with pytest.raises(Terminated):
+            with signals_held():
+                signal.raise_signal(signal.SIGTERM)
+                started.append("child")  # still runs: the signal waits for the block's end
+        assert started == ["child"]
+        on_sigterm()
+        with pytest.raises(KeyboardInterrupt):
+            with signals_held():
+                signal.raise_signal(signal.SIGINT)
+                started.append("another")
+        assert started == ["child", "another"]
+        with pytest.raises(Terminated):
+            signal.raise_signal(signal.SIGTERM)  # handlers are as they were
+    finally:
+        signal.signal(signal.SIGTERM, previous)
